@@ -1,0 +1,49 @@
+# hubroute: `make demo` plans the Xinping day; `make test` runs lint, types and tests.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: demo test lint typecheck pytest browser-deps bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@ $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hubroute demo --out out
+
+# The report's browser test drives Debian's headless Chromium (no browser downloads).
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
+	fi
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check routing service benchmarks fixtures tests
+	$(BIN)/ruff format --check routing
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy routing
+
+pytest: $(DEV_STAMP) browser-deps
+	$(BIN)/python -m pytest -n 2 --timeout 900 -q
+
+test: lint typecheck pytest
+
+bench: $(DEV_STAMP)
+	$(BIN)/hubroute bench
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""``python -m routing`` runs the CLI."""
+
+from routing.cli import main
+
+main()

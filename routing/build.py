@@ -1,0 +1,365 @@
+"""Build the solver's integer :class:`Instance` from a planner's :class:`Problem`.
+
+This is the one place where RMB, kilograms and clock times become the integers the
+engines need (see :mod:`routing.units`). It also screens out pickups that no vehicle
+could ever serve, so that they are reported with a precise reason (``unreachable``,
+``no_vehicle_fits``, ``shift_too_short``, ``time_window``) rather than a vague
+"dropped by the solver".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from routing.errors import InputError
+from routing.errors import Problem as InputProblem
+from routing.matrix import TravelMatrix
+from routing.model import PickupPoint, Problem, Unassigned, UnassignedReason, VehicleType
+from routing.solve.instance import Instance, LockedTrip, VehicleTypeData
+from routing.units import COST_UNITS_PER_RMB, UNREACHABLE, kg_to_grams, rmb_to_units
+
+#: Penalty for leaving out a pickup that must be collected, per priority step. It is
+#: far above any run's cost, so the solver only drops such a pickup when no vehicle
+#: can take it; a higher priority makes dropping it costlier still.
+MUST_SERVE_PENALTY_RMB = 100_000.0
+
+#: An unlimited vehicle type is offered to the solver as this many vehicles at most
+#: (never more than one per pickup).
+UNLIMITED_CAP = 200
+
+
+@dataclass(frozen=True)
+class BuiltInstance:
+    """The instance plus what is needed to map its solution back to the problem."""
+
+    instance: Instance
+    pickups: tuple[PickupPoint, ...]
+    """The pickups that are clients of the instance, in client order."""
+    screened: tuple[Unassigned, ...]
+    """Pickups left out before solving, with the reason."""
+    profile_of_type: tuple[str, ...]
+    """Road-access profile (matrix key) of each vehicle type."""
+
+
+def _profile_key(vt: VehicleType) -> tuple[str, float]:
+    return (vt.profile, vt.speed_factor)
+
+
+def vehicle_fits(vt: VehicleType, p: PickupPoint) -> bool:
+    """True when the pickup's produce and its outbound parcels each fit the vehicle."""
+    return (
+        p.parcels <= vt.capacity_parcels
+        and p.weight_kg <= vt.capacity_kg + 1e-9
+        and p.delivery_parcels <= vt.capacity_parcels
+        and p.delivery_weight_kg <= vt.capacity_kg + 1e-9
+    )
+
+
+def check_fits(problem: Problem) -> None:
+    """Raise one :class:`InputError` listing every pickup bigger than every vehicle.
+
+    A planner usually wants to hear this before planning (split the pickup over two
+    days or two vehicles), so it is an input error unless ``split_oversize`` is used.
+    """
+    found = []
+    for p in problem.pickups:
+        types = [
+            vt
+            for vt in problem.vehicle_types
+            if p.allowed_vehicle_types is None or vt.name in p.allowed_vehicle_types
+        ]
+        if not any(vehicle_fits(vt, p) for vt in types):
+            biggest = max(types or problem.vehicle_types, key=lambda v: v.capacity_kg)
+            field = (
+                "parcels"
+                if p.parcels > biggest.capacity_parcels
+                else "weight_kg"
+                if p.weight_kg > biggest.capacity_kg
+                else "delivery_parcels"
+            )
+            found.append(
+                InputProblem(
+                    f"pickup {p.id!r}",
+                    field,
+                    f"{p.parcels} parcels / {p.weight_kg:g} kg is more than any vehicle "
+                    f"takes (largest: {biggest.name}, {biggest.capacity_parcels} parcels / "
+                    f"{biggest.capacity_kg:g} kg); split it into several pickups or "
+                    "plan with split_oversize",
+                )
+            )
+    if found:
+        raise InputError(found)
+
+
+def split_oversize(problem: Problem) -> Problem:
+    """Split each pickup larger than every vehicle into visits that each fit one.
+
+    The parts keep the pickup's id with a ``#k`` suffix and share its window, so they
+    may be collected by different vehicles or by one vehicle on several runs.
+    """
+    out: list[PickupPoint] = []
+    for p in problem.pickups:
+        types = [
+            vt
+            for vt in problem.vehicle_types
+            if p.allowed_vehicle_types is None or vt.name in p.allowed_vehicle_types
+        ] or list(problem.vehicle_types)
+        if any(vehicle_fits(vt, p) for vt in types):
+            out.append(p)
+            continue
+        big = max(types, key=lambda v: (v.capacity_kg, v.capacity_parcels))
+        parts = max(
+            math.ceil(p.parcels / big.capacity_parcels),
+            math.ceil(p.weight_kg / big.capacity_kg),
+            math.ceil(p.delivery_parcels / big.capacity_parcels),
+            math.ceil(p.delivery_weight_kg / big.capacity_kg),
+            1,
+        )
+        for k in range(parts):
+            share_p = p.parcels // parts + (1 if k < p.parcels % parts else 0)
+            share_d = p.delivery_parcels // parts + (1 if k < p.delivery_parcels % parts else 0)
+            out.append(
+                p.model_copy(
+                    update={
+                        "id": f"{p.id}#{k + 1}",
+                        "parcels": share_p,
+                        "weight_kg": p.weight_kg / parts,
+                        "delivery_parcels": share_d,
+                        "delivery_weight_kg": p.delivery_weight_kg / parts,
+                    }
+                )
+            )
+    return problem.model_copy(update={"pickups": tuple(out)})
+
+
+def instance_profiles(problem: Problem) -> list[tuple[str, float]]:
+    """Distinct (road profile, speed factor) pairs, in first-seen order."""
+    seen: list[tuple[str, float]] = []
+    for vt in problem.vehicle_types:
+        key = _profile_key(vt)
+        if key not in seen:
+            seen.append(key)
+    return seen
+
+
+def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> BuiltInstance:
+    """Translate ``problem`` into integers, leaving out what cannot be served.
+
+    Parameters
+    ----------
+    problem
+        The validated problem.
+    matrices
+        One travel matrix per road profile (:attr:`VehicleType.profile`), whose ids
+        are the hub ids followed by the pickup ids of ``problem``.
+
+    Returns
+    -------
+    BuiltInstance
+        The instance, the pickups it contains, and the pickups screened out.
+    """
+    hubs = problem.hubs
+    ids = [h.id for h in hubs] + [p.id for p in problem.pickups]
+    for key in {vt.profile for vt in problem.vehicle_types}:
+        if key not in matrices:
+            raise InputError(f"no travel matrix for road profile {key!r}")
+        if list(matrices[key].ids) != ids:
+            raise InputError(f"travel matrix {key!r} ids do not match hubs + pickups")
+    hub_index = {h.id: i for i, h in enumerate(hubs)}
+    profiles = instance_profiles(problem)
+    nh = len(hubs)
+
+    def dist(vt: VehicleType) -> np.ndarray:
+        return matrices[vt.profile].distance_m
+
+    def dur(vt: VehicleType) -> np.ndarray:
+        m = matrices[vt.profile].duration_s
+        if vt.speed_factor == 1.0:
+            return m
+        scaled = np.where(m >= UNREACHABLE, UNREACHABLE, np.rint(m / vt.speed_factor))
+        return scaled.astype(np.int64)
+
+    # --- screen: which pickup can which vehicle type serve at all?
+    keep: list[int] = []
+    screened: list[Unassigned] = []
+    allowed_rows: list[list[bool]] = []
+    for j, p in enumerate(problem.pickups):
+        node = nh + j
+        reasons: list[UnassignedReason] = []
+        row: list[bool] = []
+        for vt in problem.vehicle_types:
+            h = hub_index[problem.hub_of(vt).id]
+            ok_type = p.allowed_vehicle_types is None or vt.name in p.allowed_vehicle_types
+            d = dur(vt)
+            out_s, back_s = int(d[h, node]), int(d[node, h])
+            if not ok_type:
+                row.append(False)
+                continue
+            if out_s >= UNREACHABLE or back_s >= UNREACHABLE:
+                reasons.append(UnassignedReason.UNREACHABLE)
+                row.append(False)
+                continue
+            if not vehicle_fits(vt, p):
+                reasons.append(UnassignedReason.NO_VEHICLE_FITS)
+                row.append(False)
+                continue
+            shift_s = vt.shift_end_s - vt.shift_start_s
+            if out_s + p.service_s + back_s > shift_s:
+                reasons.append(UnassignedReason.SHIFT_TOO_SHORT)
+                row.append(False)
+                continue
+            arrive = max(vt.shift_start_s + out_s, p.ready_s)
+            if arrive > p.close_s or arrive + p.service_s + back_s > vt.shift_end_s:
+                reasons.append(UnassignedReason.TIME_WINDOW)
+                row.append(False)
+                continue
+            row.append(True)
+        if any(row):
+            keep.append(j)
+            allowed_rows.append(row)
+        else:
+            order = [
+                UnassignedReason.TIME_WINDOW,
+                UnassignedReason.SHIFT_TOO_SHORT,
+                UnassignedReason.NO_VEHICLE_FITS,
+                UnassignedReason.UNREACHABLE,
+            ]
+            reason = next((r for r in order if r in reasons), UnassignedReason.NO_VEHICLE_FITS)
+            detail = {
+                UnassignedReason.UNREACHABLE: "no road connects it with the hub",
+                UnassignedReason.NO_VEHICLE_FITS: "larger than every vehicle allowed there",
+                UnassignedReason.SHIFT_TOO_SHORT: "the round trip is longer than any shift",
+                UnassignedReason.TIME_WINDOW: "no vehicle can arrive inside its window",
+            }[reason]
+            if p.allowed_vehicle_types is not None and not reasons:
+                detail = "none of its allowed vehicle types is in the fleet"
+            screened.append(Unassigned(pickup_id=p.id, village=p.village, reason=reason, detail=detail))
+
+    kept = [problem.pickups[j] for j in keep]
+    nodes = list(range(nh)) + [nh + j for j in keep]
+    sel = np.ix_(nodes, nodes)
+    distance = np.stack(
+        [
+            matrices[name].distance_m[sel]
+            for name, _ in profiles
+        ]
+    ).astype(np.int64)
+    duration_list = []
+    for name, factor in profiles:
+        m = matrices[name].duration_s[sel]
+        if factor != 1.0:
+            m = np.where(m >= UNREACHABLE, UNREACHABLE, np.rint(m / factor))
+        duration_list.append(m.astype(np.int64))
+    duration = np.stack(duration_list)
+
+    n = len(kept)
+    pickup = np.array([[p.parcels, kg_to_grams(p.weight_kg)] for p in kept], dtype=np.int64)
+    delivery = np.array(
+        [[p.delivery_parcels, kg_to_grams(p.delivery_weight_kg)] for p in kept], dtype=np.int64
+    )
+    prize = np.array(
+        [
+            rmb_to_units(p.prize_rmb)
+            if p.prize_rmb is not None
+            else rmb_to_units(MUST_SERVE_PENALTY_RMB * (1 + p.priority))
+            for p in kept
+        ],
+        dtype=np.int64,
+    )
+    vts: list[VehicleTypeData] = []
+    for vt in problem.vehicle_types:
+        h = hub_index[problem.hub_of(vt).id]
+        count = vt.count if vt.count is not None else min(UNLIMITED_CAP, max(1, n))
+        brk = vt.driver_break
+        vts.append(
+            VehicleTypeData(
+                name=vt.name,
+                num_available=count,
+                capacity=(vt.capacity_parcels, kg_to_grams(vt.capacity_kg)),
+                start_depot=h,
+                end_depot=h,
+                fixed_cost=rmb_to_units(vt.fixed_rmb_per_run + vt.fixed_rmb_per_day),
+                trip_fixed_cost=rmb_to_units(vt.fixed_rmb_per_run) if vt.max_runs_per_day > 1 else 0,
+                unit_distance_cost=round(vt.rmb_per_km * COST_UNITS_PER_RMB / 1000),
+                unit_duration_cost=round(vt.rmb_per_hour * COST_UNITS_PER_RMB / 3600),
+                tw_early=vt.shift_start_s,
+                tw_late=vt.shift_end_s,
+                max_duration=vt.shift_end_s - vt.shift_start_s,
+                max_distance=(
+                    round(vt.max_distance_km * 1000) if vt.max_distance_km else 2**40
+                ),
+                profile=profiles.index(_profile_key(vt)),
+                max_trips=vt.max_runs_per_day,
+                reload_duration=round(vt.reload_min * 60),
+                break_window=(brk.earliest_s, brk.latest_s) if brk else None,
+                break_duration=round(brk.duration_min * 60) if brk else 0,
+            )
+        )
+    client_of = {p.id: i for i, p in enumerate(kept)}
+    locked = []
+    type_index = {vt.name: i for i, vt in enumerate(problem.vehicle_types)}
+    for lr in problem.locked_runs:
+        name, _, num = lr.vehicle.rpartition("-")
+        if name not in type_index or not num.isdigit():
+            raise InputError(
+                [InputProblem(f"locked run {lr.vehicle!r}", "vehicle", "expected '<vehicle type>-<n>' as in the plan")]
+            )
+        locked.append(
+            LockedTrip(
+                vehicle_type=type_index[name],
+                vehicle=int(num) - 1,
+                trip=lr.run - 1,
+                clients=tuple(client_of[pid] for pid in lr.pickup_ids if pid in client_of),
+            )
+        )
+    lon0 = float(np.mean([h.lon for h in hubs]))
+    lat0 = float(np.mean([h.lat for h in hubs]))
+    pts = [(h.lon, h.lat) for h in hubs] + [(p.lon, p.lat) for p in kept]
+    coords = np.array(
+        [
+            (
+                round((lon - lon0) * 111_320 * math.cos(math.radians(lat0))),
+                round((lat - lat0) * 110_540),
+            )
+            for lon, lat in pts
+        ],
+        dtype=np.int64,
+    )
+    instance = Instance(
+        name=problem.name,
+        num_depots=nh,
+        distance=distance,
+        duration=duration,
+        pickup=pickup.reshape(n, 2),
+        delivery=delivery.reshape(n, 2),
+        service=np.array([p.service_s for p in kept], dtype=np.int64),
+        tw_early=np.array([p.ready_s for p in kept], dtype=np.int64),
+        tw_late=np.array([p.close_s for p in kept], dtype=np.int64),
+        release=np.zeros(n, dtype=np.int64),
+        prize=prize,
+        required=np.zeros(n, dtype=bool),
+        allowed=np.array(allowed_rows, dtype=bool).reshape(n, len(problem.vehicle_types)),
+        vehicle_types=tuple(vts),
+        depot_tw=np.array([[h.open_s, h.close_s] for h in hubs], dtype=np.int64),
+        max_on_board=np.array(
+            [round(p.max_on_board_min * 60) if p.max_on_board_min else 0 for p in kept],
+            dtype=np.int64,
+        ),
+        dimension_names=("parcels", "grams"),
+        client_ids=tuple(p.id for p in kept),
+        depot_ids=tuple(h.id for h in hubs),
+        profile_names=tuple(f"{name}@{factor:g}" for name, factor in profiles),
+        cost_scale=COST_UNITS_PER_RMB,
+        coords=coords,
+        locked=tuple(locked),
+    )
+    return BuiltInstance(
+        instance=instance,
+        pickups=tuple(kept),
+        screened=tuple(screened),
+        profile_of_type=tuple(vt.profile for vt in problem.vehicle_types),
+    )

@@ -1,0 +1,243 @@
+"""The ``hubroute`` command line: thin — parse, call one library function, print.
+
+Bad input ends with one line per problem on stderr (record, field, fix) and exit
+code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from routing.errors import HubrouteError
+from routing.model import Hub, Plan
+
+app = typer.Typer(
+    name="hubroute",
+    help="Plan farm-to-hub collection runs over mountain roads, with per-parcel costs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+T = TypeVar("T")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SCENARIO = REPO_ROOT / "fixtures" / "xinping" / "scenario.toml"
+
+
+def fail(exc: HubrouteError) -> None:
+    """Print each problem of ``exc`` on one line and exit with code 2."""
+    problems = getattr(exc, "problems", None) or [str(exc)]
+    for p in problems:
+        err_console.print(f"error: {p}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    """Run ``fn``; turn hubroute errors into clean messages and exit code 2."""
+    try:
+        return fn()
+    except HubrouteError as exc:
+        fail(exc)
+        raise  # unreachable: fail() exits
+
+
+@contextmanager
+def progress_display(enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A spinner naming the current step (network, matrices, solve, plan)."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda step: err_console.print(f"[dim]… {step}[/dim]", highlight=False)
+        return
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+        yield lambda step: bar.update(task, description=step)
+
+
+def print_summary(plan: Plan) -> None:
+    """The plan's summary and runs as rich tables."""
+    s = plan.summary
+    table = Table(title=f"Plan {plan.name}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    per_parcel = "-" if s.cost_per_parcel_rmb is None else f"RMB {s.cost_per_parcel_rmb:.2f}"
+    rows = [
+        ("pickups", f"{s.pickups} ({s.pickups - s.unassigned} in runs, {s.unassigned} unassigned)"),
+        ("parcels", f"{s.parcels} collected, {s.delivery_parcels} dropped, {s.weight_kg:,.0f} kg"),
+        ("runs", f"{s.runs} on {s.vehicles} vehicles"),
+        ("distance", f"{s.distance_km:,.1f} km"),
+        ("driving + service", f"{s.duration_h:,.1f} h"),
+        ("total cost", f"RMB {s.total_cost_rmb:,.2f}"),
+        ("cost per parcel", per_parcel),
+        ("solver", s.solver),
+        ("time", ", ".join(f"{k} {v:.2f} s" for k, v in s.timings_s.items())),
+    ]
+    saving = plan.baselines.get("saving_per_parcel_rmb") if plan.baselines else None
+    if isinstance(saving, dict):
+        for name, value in saving.items():
+            rows.append((f"saving vs {name}", f"RMB {value:.2f} per parcel"))
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+    runs = Table(title="Runs")
+    for col in ("vehicle", "run", "out", "back", "stops", "parcels", "km", "h", "RMB", "RMB/parcel"):
+        runs.add_column(col, justify="right" if col not in ("vehicle",) else "left")
+    for r in plan.runs:
+        handled = r.parcels + r.delivery_parcels
+        runs.add_row(
+            r.vehicle, str(r.run), r.start_time, r.end_time, str(len(r.stops)), str(r.parcels),
+            f"{r.distance_km:.1f}", f"{r.duration_h:.1f}", f"{r.cost_rmb:.2f}",
+            f"{r.cost_rmb / handled:.2f}" if handled else "-",
+        )
+    console.print(runs)
+    if plan.unassigned:
+        un = Table(title="Unassigned pickups")
+        for col in ("pickup", "village", "reason", "detail"):
+            un.add_column(col)
+        for u in plan.unassigned:
+            un.add_row(u.pickup_id, u.village, u.reason.value, u.detail)
+        console.print(un)
+
+
+def _plan_and_write(
+    problem_loader: Callable[[], tuple[object, Path | None, float]],
+    out: Path,
+    time_limit_s: float | None,
+    iterations: int | None,
+    seed: int,
+    allocation: str,
+    report: bool,
+) -> Plan:
+    import time as _time
+
+    from routing.io import write_outputs
+    from routing.model import Problem
+    from routing.network import RoadNetwork, network_from_file
+    from routing.pipeline import SolveOptions, plan_day
+
+    with progress_display() as step:
+        step("reading input")
+        problem, network_path, default_limit = problem_loader()
+        assert isinstance(problem, Problem)
+        network: RoadNetwork | None = None
+        timings: dict[str, float] = {}
+        if network_path is not None:
+            step("road network")
+            t0 = _time.perf_counter()
+            network = network_from_file(network_path)
+            timings["network"] = round(_time.perf_counter() - t0, 3)
+        options = SolveOptions(
+            time_limit_s=time_limit_s if time_limit_s is not None else default_limit,
+            iterations=iterations,
+            seed=seed,
+            allocation=tuple(a.strip() for a in allocation.split(",") if a.strip()),
+        )
+        plan = plan_day(problem, network=network, options=options, progress=step,
+                        timings_s=timings)
+        step("writing outputs")
+        paths = write_outputs(plan, out, hubs=problem.hubs)
+        if report:
+            _write_report(plan, out, network)
+    print_summary(plan)
+    console.print(f"wrote {', '.join(str(p) for p in paths.values())}", highlight=False)
+    return plan
+
+
+def _write_report(plan: Plan, out: Path, network: object) -> None:
+    try:
+        from routing import report as report_mod
+    except ImportError:  # the report module is optional at this layer
+        return
+    report_mod.write_report(plan, out, network=network)  # type: ignore[arg-type]
+    report_mod.write_map_png(plan, out / "map.png", network=network)  # type: ignore[arg-type]
+
+
+TimeLimit = Annotated[
+    float | None, typer.Option("--time-limit", help="Solver budget, seconds.", min=0.1)
+]
+Iterations = Annotated[
+    int | None,
+    typer.Option("--iterations", help="Stop after N improving solutions: reproducible plans."),
+]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
+Out = Annotated[Path, typer.Option("--out", help="Output directory.")]
+Allocation = Annotated[
+    str,
+    typer.Option("--allocation", help="Cost allocation methods, comma-separated; first is used."),
+]
+Report = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html and map.png.")]
+
+
+@app.command()
+def demo(
+    out: Out = Path("out"),
+    time_limit: TimeLimit = None,
+    iterations: Iterations = None,
+    seed: Seed = 0,
+    allocation: Allocation = "proportional,standalone",
+    scenario: Annotated[
+        Path, typer.Option("--scenario", help="Scenario TOML.")
+    ] = DEFAULT_SCENARIO,
+    report: Report = True,
+) -> None:
+    """Plan the Xinping navel-orange day and write plan.json, routes.geojson, runs.csv."""
+    from routing.io import read_scenario
+
+    def load() -> tuple[object, Path | None, float]:
+        sc = read_scenario(scenario)
+        return sc.problem, sc.network_path, sc.time_limit_s
+
+    guarded(lambda: _plan_and_write(load, out, time_limit, iterations, seed, allocation, report))
+
+
+@app.command()
+def plan(
+    pickups: Annotated[Path, typer.Option("--pickups", help="Pickups: CSV, GeoJSON or GeoPackage.")],
+    fleet: Annotated[Path, typer.Option("--fleet", help="Fleet TOML.")],
+    hub: Annotated[str, typer.Option("--hub", help="Hub position as LON,LAT.")],
+    network: Annotated[
+        Path | None, typer.Option("--network", help="Road lines: GeoPackage, GeoJSON or Shapefile.")
+    ] = None,
+    out: Out = Path("out"),
+    time_limit: TimeLimit = 10.0,
+    iterations: Iterations = None,
+    seed: Seed = 0,
+    allocation: Allocation = "proportional,standalone",
+    report: Report = True,
+    split_oversize: Annotated[
+        bool, typer.Option("--split-oversize", help="Split pickups bigger than any vehicle.")
+    ] = False,
+) -> None:
+    """Plan from your own files (pickups, road network, fleet)."""
+    from routing.io import make_problem, parse_lonlat, read_fleet, read_pickups
+
+    def load() -> tuple[object, Path | None, float]:
+        lon, lat = parse_lonlat(hub)
+        problem = make_problem(
+            hubs=[Hub(id="hub", name="hub", lon=lon, lat=lat)],
+            pickups=read_pickups(pickups),
+            fleet=read_fleet(fleet),
+            name=pickups.stem,
+            split_oversize=split_oversize,
+        )
+        return problem, network, time_limit or 10.0
+
+    guarded(lambda: _plan_and_write(load, out, time_limit, iterations, seed, allocation, report))
+
+
+def main() -> None:
+    """Entry point for ``python -m routing``."""
+    app()

@@ -1,0 +1,214 @@
+"""The whole planning path in one call: problem → matrices → solve → plan.
+
+Data flows one way: validated problem, then one travel matrix per road profile, then
+the integer instance, then an engine, then the plan with its costs. Each step is timed
+so that the summary says where the time went.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from routing.errors import NetworkError
+from routing.errors import Problem as InputProblem
+from routing.build import build_instance, check_fits, split_oversize
+from routing.matrix import MatrixProvider, RoadMatrixProvider, StraightLineMatrixProvider, TravelMatrix
+from routing.model import Plan, Problem
+from routing.network import RoadNetwork, path_lonlat, snap_points
+from routing.plan import assemble_plan
+from routing.solve.instance import Solution
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to plan.
+
+    Parameters
+    ----------
+    time_limit_s
+        Solver budget in seconds (wall clock).
+    seed
+        Random seed for the engines; the same input, seed and ``iterations`` give the
+        same plan.
+    iterations
+        Stop after this many improving solutions rather than on the clock alone, for
+        bit-for-bit reproducible plans on any machine. ``None``: clock only.
+    allocation
+        Cost allocation methods; the first one fills each stop's ``cost_rmb``.
+    max_snap_m
+        Farthest a hub or pickup may be from the nearest road, metres.
+    engines
+        ``("auto",)`` lets the portfolio choose; or name engines such as
+        ``("ortools",)`` or ``("pyvrp",)``.
+    workers
+        Processes the portfolio may use (the machine's cores by default: 2).
+    """
+
+    time_limit_s: float = 10.0
+    seed: int = 0
+    iterations: int | None = None
+    allocation: tuple[str, ...] = ("proportional",)
+    max_snap_m: float = 2000.0
+    engines: tuple[str, ...] = ("auto",)
+    workers: int = 2
+    extra: Mapping[str, float] = field(default_factory=dict)
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def matrices_for(
+    problem: Problem, provider: MatrixProvider
+) -> dict[str, TravelMatrix]:
+    """One travel matrix per road profile, over hub ids then pickup ids."""
+    ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
+    lonlats = [h.location for h in problem.hubs] + [p.location for p in problem.pickups]
+    out: dict[str, TravelMatrix] = {}
+    for vt in problem.vehicle_types:
+        if vt.profile not in out:
+            out[vt.profile] = provider.matrix(
+                ids, lonlats, avoid_road_classes=vt.avoid_road_classes
+            )
+    return out
+
+
+def run_engines(
+    built_instance: object, options: SolveOptions
+) -> Solution:
+    """Solve with the portfolio (or the named engine)."""
+    from routing.solve import solve  # the portfolio; imported late to keep start-up light
+
+    return solve(
+        built_instance,  # type: ignore[arg-type]
+        time_limit_s=options.time_limit_s,
+        seed=options.seed,
+        engines=options.engines,
+        workers=options.workers,
+        iterations=options.iterations,
+    )
+
+
+def plan_with_matrices(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    *,
+    options: SolveOptions | None = None,
+    paths: Callable[[Sequence[Sequence[str]], str], list[list[tuple[float, float]]]] | None = None,
+    timings_s: Mapping[str, float] | None = None,
+    progress: Progress = _noop,
+) -> Plan:
+    """Plan ``problem`` on given travel matrices (one per road profile).
+
+    Raises
+    ------
+    InputError
+        If a pickup is larger than every vehicle (unless ``problem.split_oversize``).
+    """
+    options = options or SolveOptions()
+    timings = dict(timings_s or {})
+    if problem.split_oversize:
+        problem = split_oversize(problem)
+    else:
+        check_fits(problem)
+    t0 = time.perf_counter()
+    built = build_instance(problem, matrices)
+    progress("solve")
+    if built.instance.num_clients:
+        solution = run_engines(built.instance, options)
+    else:
+        solution = Solution(routes=(), unassigned=(), cost=0, engine="none")
+    timings["solve"] = round(time.perf_counter() - t0, 3)
+    progress("plan")
+    t1 = time.perf_counter()
+    plan = assemble_plan(
+        problem,
+        built,
+        solution,
+        matrices,
+        allocation=options.allocation,
+        paths=paths,
+        timings_s=timings,
+    )
+    timings["assemble"] = round(time.perf_counter() - t1, 3)
+    return plan.model_copy(update={"summary": plan.summary.model_copy(update={"timings_s": timings})})
+
+
+def plan_day(
+    problem: Problem,
+    *,
+    network: RoadNetwork | None = None,
+    options: SolveOptions | None = None,
+    progress: Progress = _noop,
+    timings_s: Mapping[str, float] | None = None,
+) -> Plan:
+    """Plan a day: travel matrices from the road network, solve, cost.
+
+    Parameters
+    ----------
+    problem
+        The validated problem.
+    network
+        The road network. Without one, a straight-line estimate (great-circle x 1.5
+        at 25 km/h) stands in, and the plan's runs have no road geometry.
+    options
+        Solver options.
+    progress
+        Called with the name of each step as it starts ("matrices", "solve", "plan").
+
+    Raises
+    ------
+    InputError
+        Listing every hub or pickup too far from the roads, or too large for any
+        vehicle.
+    """
+    options = options or SolveOptions()
+    timings = dict(timings_s or {})
+    progress("matrices")
+    t0 = time.perf_counter()
+    provider: MatrixProvider
+    paths = None
+    if network is not None:
+        if problem.closed_roads:
+            from routing.network import without_roads
+
+            network = without_roads(network, problem.closed_roads)
+        # Snap once here so that every hub and pickup too far from the roads is
+        # reported together, with the planner's words ("pickup 'V17'").
+        node_of: dict[str, object] = {}
+        found: list[InputProblem] = []
+        for kind, points in (
+            ("hub", [(h.id, h.lon, h.lat) for h in problem.hubs]),
+            ("pickup", [(p.id, p.lon, p.lat) for p in problem.pickups]),
+        ):
+            try:
+                snapped = snap_points(network, points, max_snap_m=options.max_snap_m, kind=kind)
+            except NetworkError as exc:
+                found.extend(exc.problems)
+                continue
+            node_of.update(zip([pid for pid, _, _ in points], snapped.nodes, strict=True))
+        if found:
+            raise NetworkError(found)
+        provider = RoadMatrixProvider(network, max_snap_m=options.max_snap_m)
+        road_net = network
+        avoid = {vt.profile: vt.avoid_road_classes for vt in problem.vehicle_types}
+
+        def paths(
+            sequences: Sequence[Sequence[str]], profile: str
+        ) -> list[list[tuple[float, float]]]:
+            return path_lonlat(
+                road_net,
+                [[node_of[i] for i in seq] for seq in sequences],
+                avoid_road_classes=avoid.get(profile, ()),
+            )
+    else:
+        provider = StraightLineMatrixProvider()
+    matrices = matrices_for(problem, provider)
+    timings["matrices"] = round(time.perf_counter() - t0, 3)
+    return plan_with_matrices(
+        problem, matrices, options=options, paths=paths, timings_s=timings, progress=progress
+    )

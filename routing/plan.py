@@ -1,0 +1,356 @@
+"""Turn an engine's :class:`Solution` into the planner's :class:`Plan`.
+
+The engine only says which pickups each vehicle visits, in what order. Everything a
+planner reads — arrival and departure times, load after each stop, km, hours, RMB, the
+share of each stop — is recomputed here from the problem and the travel matrices, so
+no engine's own report is trusted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from routing.build import BuiltInstance
+from routing.costs import allocation_weights, run_cost_rmb, split_fen, to_fen
+from routing.matrix import TravelMatrix
+from routing.model import (
+    PickupPoint,
+    Plan,
+    Problem,
+    Run,
+    Stop,
+    Summary,
+    Unassigned,
+    UnassignedReason,
+    VehicleType,
+    VillageCost,
+)
+from routing.solve.instance import Solution
+from routing.units import UNREACHABLE, format_clock
+
+PathFn = Callable[[Sequence[Sequence[str]], str], list[list[tuple[float, float]]]]
+"""Given id sequences (hub, stops..., hub) and a road profile, (lon, lat) paths."""
+
+
+@dataclass(frozen=True)
+class _Leg:
+    pickup: PickupPoint
+    arrival: int
+    start: int
+    departure: int
+    distance_before: int
+
+
+def _durations(m: TravelMatrix, vt: VehicleType) -> np.ndarray:
+    if vt.speed_factor == 1.0:
+        return m.duration_s
+    return np.where(
+        m.duration_s >= UNREACHABLE, UNREACHABLE, np.rint(m.duration_s / vt.speed_factor)
+    ).astype(np.int64)
+
+
+def _simulate(
+    start: int,
+    nodes: Sequence[int],
+    pickups: Sequence[PickupPoint],
+    hub_node: int,
+    dur: np.ndarray,
+    dist: np.ndarray,
+    break_at: tuple[int, int, int] | None,
+) -> tuple[list[_Leg], int, int, int | None]:
+    """Earliest schedule leaving at ``start``; returns legs, end, metres, break start."""
+    t = start
+    here = hub_node
+    metres = 0
+    legs: list[_Leg] = []
+    taken: int | None = None
+    for node, p in zip(nodes, pickups, strict=True):
+        arrival = t + int(dur[here, node])
+        metres += int(dist[here, node])
+        begin = max(arrival, p.ready_s)
+        if break_at is not None and taken is None and begin >= break_at[0]:
+            # The break is taken on arrival, before service; waiting absorbs it.
+            taken = max(arrival, break_at[0])
+            begin = max(begin, taken + break_at[2])
+        departure = begin + p.service_s
+        legs.append(_Leg(p, arrival, begin, departure, metres - int(dist[here, node])))
+        t = departure
+        here = node
+    end = t + int(dur[here, hub_node])
+    metres += int(dist[here, hub_node])
+    if break_at is not None and taken is None:
+        taken = max(t, break_at[0])
+        end = max(end, taken + break_at[2] + int(dur[here, hub_node]))
+    return legs, end, metres, taken
+
+
+def _latest_start(
+    earliest: int,
+    nodes: Sequence[int],
+    pickups: Sequence[PickupPoint],
+    hub_node: int,
+    dur: np.ndarray,
+    dist: np.ndarray,
+    brk: tuple[int, int, int] | None,
+) -> int:
+    """Leave as late as the windows allow without returning later (less waiting)."""
+    legs, _, _, _ = _simulate(earliest, nodes, pickups, hub_node, dur, dist, brk)
+    delay = None
+    waited = 0
+    for leg in legs:
+        waited += leg.start - leg.arrival
+        room = leg.pickup.close_s - leg.start + waited
+        delay = room if delay is None else min(delay, room)
+    if not legs:
+        return earliest
+    return earliest + max(0, min(waited, delay if delay is not None else 0))
+
+
+def assemble_plan(
+    problem: Problem,
+    built: BuiltInstance,
+    solution: Solution,
+    matrices: Mapping[str, TravelMatrix],
+    *,
+    allocation: Sequence[str] = ("proportional",),
+    paths: PathFn | None = None,
+    timings_s: Mapping[str, float] | None = None,
+) -> Plan:
+    """Schedule, load, cost and allocate every run of ``solution``.
+
+    Parameters
+    ----------
+    problem, built, solution, matrices
+        The problem, its built instance, an engine's solution and the matrices (hub
+        ids then pickup ids, one per road profile).
+    allocation
+        Allocation methods; the first is the plan's ``cost_rmb`` per stop, all are
+        listed in each stop's ``cost_shares``.
+    paths
+        Draws runs along the roads; without it a run's ``path`` is empty.
+    timings_s
+        Step timings to report in the summary.
+    """
+    ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
+    node_of = {pid: i for i, pid in enumerate(ids)}
+    hub_index = {h.id: i for i, h in enumerate(problem.hubs)}
+    runs: list[Run] = []
+    path_requests: list[tuple[int, list[str], str]] = []
+    method = allocation[0] if allocation else "proportional"
+
+    for route in solution.routes:
+        vt = problem.vehicle_types[route.vehicle_type]
+        m = matrices[vt.profile]
+        dur = _durations(m, vt)
+        dist = m.distance_m
+        hub = problem.hub_of(vt)
+        hub_node = hub_index[hub.id]
+        ready_at = max(vt.shift_start_s, hub.open_s)
+        brk = (
+            (vt.driver_break.earliest_s, vt.driver_break.latest_s, round(vt.driver_break.duration_min * 60))
+            if vt.driver_break
+            else None
+        )
+        vehicle_name = f"{vt.name}-{route.vehicle + 1}"
+        for k, trip in enumerate(route.trips):
+            pickups = [built.pickups[c] for c in trip.clients]
+            nodes = [node_of[p.id] for p in pickups]
+            start = _latest_start(ready_at, nodes, pickups, hub_node, dur, dist, brk)
+            legs, end, metres, break_start = _simulate(
+                start, nodes, pickups, hub_node, dur, dist, brk
+            )
+            if brk is not None and break_start is not None:
+                brk = None  # one break a day, taken on the first run that reaches it
+            ready_at = end + round(vt.reload_min * 60)
+            fixed = vt.fixed_rmb_per_run + (vt.fixed_rmb_per_day if k == 0 else 0.0)
+            f_rmb, d_rmb, t_rmb = run_cost_rmb(
+                distance_m=metres,
+                duration_s=end - start,
+                fixed_rmb=fixed,
+                rmb_per_km=vt.rmb_per_km,
+                rmb_per_hour=vt.rmb_per_hour,
+            )
+            run_fen = to_fen(f_rmb + d_rmb + t_rmb)
+            handled = [p.parcels + p.delivery_parcels for p in pickups]
+            alone = [
+                vt.rmb_per_km * (int(dist[hub_node, n]) + int(dist[n, hub_node])) / 1000
+                + vt.rmb_per_hour * (int(dur[hub_node, n]) + int(dur[n, hub_node]) + p.service_s) / 3600
+                for n, p in zip(nodes, pickups, strict=True)
+            ]
+            keys = [p.id for p in pickups]
+            shares = {
+                name: split_fen(
+                    run_fen,
+                    allocation_weights(name, parcels=handled, standalone_cost_rmb=alone),
+                    keys,
+                )
+                for name in dict.fromkeys([method, *allocation])
+            }
+            load_p = sum(p.delivery_parcels for p in pickups)
+            load_kg = sum(p.delivery_weight_kg for p in pickups)
+            stops: list[Stop] = []
+            for i, leg in enumerate(legs):
+                p = leg.pickup
+                load_p += p.parcels - p.delivery_parcels
+                load_kg += p.weight_kg - p.delivery_weight_kg
+                fen = shares[method][i]
+                stops.append(
+                    Stop(
+                        pickup_id=p.id,
+                        village=p.village,
+                        lon=p.lon,
+                        lat=p.lat,
+                        location=(p.lon, p.lat),
+                        arrival=leg.arrival,
+                        arrival_time=format_clock(leg.arrival),
+                        departure=leg.departure,
+                        departure_time=format_clock(leg.departure),
+                        waiting_time=leg.start - leg.arrival,
+                        service=p.service_s,
+                        parcels=p.parcels,
+                        weight_kg=round(p.weight_kg, 3),
+                        delivery_parcels=p.delivery_parcels,
+                        delivery_weight_kg=round(p.delivery_weight_kg, 3),
+                        load_parcels=load_p,
+                        load_kg=round(max(0.0, load_kg), 3),
+                        distance=leg.distance_before,
+                        cost_rmb=fen / 100,
+                        cost_per_parcel_rmb=(
+                            round(fen / 100 / handled[i], 2) if handled[i] else None
+                        ),
+                        cost_shares={name: s[i] / 100 for name, s in shares.items()},
+                        contact=p.contact,
+                    )
+                )
+            runs.append(
+                Run(
+                    vehicle=vehicle_name,
+                    vehicle_type=vt.name,
+                    run=k + 1,
+                    hub_id=hub.id,
+                    start=start,
+                    start_time=format_clock(start),
+                    end=end,
+                    end_time=format_clock(end),
+                    distance=metres,
+                    duration=end - start,
+                    distance_km=round(metres / 1000, 2),
+                    duration_h=round((end - start) / 3600, 2),
+                    parcels=sum(p.parcels for p in pickups),
+                    weight_kg=round(sum(p.weight_kg for p in pickups), 3),
+                    delivery_parcels=sum(p.delivery_parcels for p in pickups),
+                    cost_rmb=run_fen / 100,
+                    fixed_cost_rmb=round(f_rmb, 2),
+                    distance_cost_rmb=round(d_rmb, 2),
+                    time_cost_rmb=round(t_rmb, 2),
+                    break_start=break_start,
+                    stops=tuple(stops),
+                )
+            )
+            path_requests.append((len(runs) - 1, [hub.id, *[p.id for p in pickups], hub.id], vt.profile))
+
+    if paths is not None and path_requests:
+        by_profile: dict[str, list[tuple[int, list[str]]]] = defaultdict(list)
+        for i, seq, prof in path_requests:
+            by_profile[prof].append((i, seq))
+        for prof, items in by_profile.items():
+            drawn = paths([seq for _, seq in items], prof)
+            for (i, _), line in zip(items, drawn, strict=True):
+                runs[i] = runs[i].model_copy(
+                    update={"path": tuple((round(x, 6), round(y, 6)) for x, y in line)}
+                )
+
+    unassigned = [
+        u.model_copy(update={"location": next((p.location for p in problem.pickups if p.id == u.pickup_id), None)})
+        for u in built.screened
+    ]
+    for c in solution.unassigned:
+        p = built.pickups[c]
+        if p.prize_rmb is not None:
+            unassigned.append(
+                Unassigned(
+                    pickup_id=p.id,
+                    village=p.village,
+                    reason=UnassignedReason.NOT_WORTH_IT,
+                    location=p.location,
+                    detail=f"its value (RMB {p.prize_rmb:.2f}) is below the cost of collecting it",
+                )
+            )
+        else:
+            unassigned.append(
+                Unassigned(
+                    pickup_id=p.id,
+                    village=p.village,
+                    reason=UnassignedReason.CAPACITY,
+                    location=p.location,
+                    detail="the fleet has no room left for it within the shifts",
+                )
+            )
+    return finish_plan(problem, runs, unassigned, solver=solution.engine, objective=solution.cost,
+                       allocation_method=method, timings_s=timings_s)
+
+
+def finish_plan(
+    problem: Problem,
+    runs: Sequence[Run],
+    unassigned: Sequence[Unassigned],
+    *,
+    solver: str = "",
+    objective: int = 0,
+    allocation_method: str = "proportional",
+    timings_s: Mapping[str, float] | None = None,
+) -> Plan:
+    """Add the summary and the per-village table to a plan's runs."""
+    order = {p.id: i for i, p in enumerate(problem.pickups)}
+    unassigned = sorted(unassigned, key=lambda u: order.get(u.pickup_id, len(order)))
+    total_fen = sum(to_fen(r.cost_rmb) for r in runs)
+    parcels = sum(r.parcels for r in runs)
+    handled = parcels + sum(r.delivery_parcels for r in runs)
+    township = {p.village: p.township for p in problem.pickups}
+    per_village: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for r in runs:
+        for s in r.stops:
+            row = per_village[s.village]
+            row[0] += 1
+            row[1] += s.parcels + s.delivery_parcels
+            row[2] += to_fen(s.cost_rmb)
+    villages = tuple(
+        VillageCost(
+            village=v,
+            township=township.get(v, ""),
+            pickups=row[0],
+            parcels=row[1],
+            cost_rmb=row[2] / 100,
+            cost_per_parcel_rmb=round(row[2] / 100 / row[1], 2) if row[1] else None,
+        )
+        for v, row in sorted(per_village.items())
+    )
+    summary = Summary(
+        total_cost_rmb=total_fen / 100,
+        cost_per_parcel_rmb=round(total_fen / 100 / handled, 2) if handled else None,
+        parcels=parcels,
+        delivery_parcels=handled - parcels,
+        weight_kg=round(sum(r.weight_kg for r in runs), 1),
+        distance_km=round(sum(r.distance for r in runs) / 1000, 1),
+        duration_h=round(sum(r.duration for r in runs) / 3600, 2),
+        runs=len(runs),
+        vehicles=len({r.vehicle for r in runs}),
+        unassigned=len(unassigned),
+        pickups=len(problem.pickups),
+        solver=solver,
+        objective=objective,
+        timings_s=dict(timings_s or {}),
+    )
+    return Plan(
+        name=problem.name,
+        hubs=problem.hubs,
+        summary=summary,
+        runs=tuple(runs),
+        unassigned=tuple(unassigned),
+        villages=villages,
+        allocation_method=allocation_method,
+    )

@@ -1,0 +1,298 @@
+"""PyVRP adapter: an :class:`Instance` as ``pyvrp.ProblemData``, solved, mapped back.
+
+The instance's fields mirror ``ProblemData``, so this is mostly a plain translation.
+Three features need a device:
+
+- allowed vehicle types per client: one routing profile per (road profile, allowed set)
+  in which the disallowed clients are unreachable (``MAX_VALUE`` arcs), as PyVRP's own
+  VRPLIB reader does for site-dependent instances;
+- backhaul precedence: arcs from a pickup-only client to a delivery client cost
+  ``MAX_VALUE``, as PyVRP's reader does for VRPB;
+- several runs a day: the vehicle type reloads at its start depot (``reload_depots``,
+  ``max_reloads = max_trips - 1``). PyVRP spends a depot's ``service_duration`` at the
+  start of *every* run, ours only between runs, so the first run's loading time is
+  moved before the shift (shift start and shift length widened by the reload time).
+
+Time on board, driver breaks, locked runs and per-run fixed costs are not modelled;
+:func:`unsupported_features` names them so that the portfolio leaves such instances
+to OR-Tools.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyvrp
+from pyvrp.constants import MAX_VALUE
+
+from routing.errors import SolveError
+from routing.solve.instance import Instance, IntArray, Route, Solution, Trip
+
+ENGINE = "pyvrp"
+
+
+class Deadline:
+    """Stopping criterion: stop once the wall clock passes a fixed moment.
+
+    Unlike ``pyvrp.stop.MaxRuntime``, whose clock starts at the first iteration, the
+    clock starts when this object is made, so the construction of the initial solution
+    counts against the budget too.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self._end = time.perf_counter() + max(0.0, seconds)
+
+    def __call__(self, best_cost: float) -> bool:
+        """Return True when the time is up (``best_cost`` is not used)."""
+        del best_cost
+        return time.perf_counter() >= self._end
+
+
+def unsupported_features(instance: Instance) -> list[str]:
+    """Return the instance's features this engine cannot model (empty if none)."""
+    reasons: list[str] = []
+    if instance.locked:
+        reasons.append("locked runs")
+    if instance.max_on_board.size and bool(np.any(instance.max_on_board > 0)):
+        reasons.append("maximum time on board")
+    if any(vt.break_duration > 0 for vt in instance.vehicle_types):
+        reasons.append("driver breaks")
+    if any(vt.trip_fixed_cost > 0 for vt in instance.vehicle_types):
+        reasons.append("per-run fixed costs")
+    for d in range(instance.num_depots):
+        reload_times = {
+            vt.reload_duration
+            for vt in instance.vehicle_types
+            if vt.start_depot == d and vt.max_trips > 1
+        }
+        if len(reload_times) > 1:
+            reasons.append(f"different reload times at depot {d}")
+    if any(vt.max_trips > 1 and vt.end_depot != vt.start_depot for vt in instance.vehicle_types):
+        reasons.append("several runs with a different end depot")
+    return reasons
+
+
+def _reload_time(instance: Instance, depot: int) -> int:
+    times = [
+        vt.reload_duration
+        for vt in instance.vehicle_types
+        if vt.start_depot == depot and vt.max_trips > 1
+    ]
+    return max(times, default=0)
+
+
+def _profiles(instance: Instance) -> tuple[list[IntArray], list[IntArray], list[int]]:
+    """Distance and duration matrices per PyVRP profile, and each type's profile."""
+    nd = instance.num_depots
+    precedence: tuple[IntArray, IntArray] | None = None
+    if instance.backhaul_after_linehaul:
+        line = np.flatnonzero(instance.delivery.any(axis=1)) + nd
+        back = np.flatnonzero(instance.pickup.any(axis=1) & ~instance.delivery.any(axis=1)) + nd
+        precedence = (back, line)
+
+    keys: dict[tuple[int, bytes], int] = {}
+    dists: list[IntArray] = []
+    durs: list[IntArray] = []
+    type_profile: list[int] = []
+    for t, vt in enumerate(instance.vehicle_types):
+        allowed = instance.allowed[:, t]
+        key = (vt.profile, allowed.tobytes())
+        if key not in keys:
+            keys[key] = len(dists)
+            dist = np.asarray(instance.distance[vt.profile], dtype=np.int64)
+            dur = np.asarray(instance.duration[vt.profile], dtype=np.int64)
+            if precedence is not None or not allowed.all():
+                dist = dist.copy()
+                if precedence is not None:
+                    dist[np.ix_(*precedence)] = MAX_VALUE
+                if not allowed.all():
+                    banned = np.flatnonzero(~allowed) + nd
+                    dist[banned, :] = MAX_VALUE
+                    dist[:, banned] = MAX_VALUE
+                    dur = dur.copy()
+                    dur[banned, :] = MAX_VALUE
+                    dur[:, banned] = MAX_VALUE
+                    np.fill_diagonal(dur, 0)
+                np.fill_diagonal(dist, 0)
+            dists.append(np.minimum(dist, MAX_VALUE))
+            durs.append(np.minimum(dur, MAX_VALUE))
+        type_profile.append(keys[key])
+    return dists, durs, type_profile
+
+
+def to_problem_data(instance: Instance) -> pyvrp.ProblemData:
+    """Translate an instance to ``pyvrp.ProblemData`` (vehicle type order kept).
+
+    Raises
+    ------
+    SolveError
+        If the instance has a feature PyVRP cannot model (:func:`unsupported_features`).
+    """
+    reasons = unsupported_features(instance)
+    if reasons:
+        raise SolveError(f"PyVRP cannot model: {', '.join(reasons)}; use the OR-Tools engine")
+    nd = instance.num_depots
+    if instance.coords is not None:
+        locations = [pyvrp.Location(x=float(x), y=float(y)) for x, y in instance.coords]
+    else:
+        locations = [pyvrp.Location(x=0.0, y=0.0) for _ in range(instance.num_nodes)]
+    depots = [
+        pyvrp.Depot(
+            location=d,
+            tw_early=int(instance.depot_tw[d, 0]),
+            tw_late=int(instance.depot_tw[d, 1]),
+            service_duration=_reload_time(instance, d),
+        )
+        for d in range(nd)
+    ]
+    clients = [
+        pyvrp.Client(
+            location=nd + i,
+            delivery=[int(v) for v in instance.delivery[i]],
+            pickup=[int(v) for v in instance.pickup[i]],
+            service_duration=int(instance.service[i]),
+            tw_early=int(instance.tw_early[i]),
+            tw_late=int(instance.tw_late[i]),
+            release_time=int(instance.release[i]),
+            prize=int(instance.prize[i]),
+            required=bool(instance.required[i]),
+        )
+        for i in range(instance.num_clients)
+    ]
+    dists, durs, type_profile = _profiles(instance)
+    vehicle_types = []
+    for t, vt in enumerate(instance.vehicle_types):
+        reload = _reload_time(instance, vt.start_depot)
+        multi = vt.max_trips > 1
+        vehicle_types.append(
+            pyvrp.VehicleType(
+                num_available=vt.num_available,
+                capacity=list(vt.capacity),
+                start_depot=vt.start_depot,
+                end_depot=vt.end_depot,
+                fixed_cost=vt.fixed_cost,
+                tw_early=max(0, vt.tw_early - reload),
+                tw_late=vt.tw_late,
+                shift_duration=vt.max_duration + reload,
+                max_distance=vt.max_distance,
+                unit_distance_cost=vt.unit_distance_cost,
+                unit_duration_cost=vt.unit_duration_cost,
+                profile=type_profile[t],
+                reload_depots=[vt.start_depot] if multi else [],
+                max_reloads=vt.max_trips - 1 if multi else 0,
+                name=str(t),
+            )
+        )
+    return pyvrp.ProblemData(
+        locations=locations,
+        clients=clients,
+        depots=depots,
+        vehicle_types=vehicle_types,
+        distance_matrices=dists,
+        duration_matrices=durs,
+    )
+
+
+def to_pyvrp_solution(data: pyvrp.ProblemData, solution: Solution) -> pyvrp.Solution:
+    """Translate one of our solutions to a ``pyvrp.Solution`` (e.g. as a warm start)."""
+    routes = []
+    for route in solution.routes:
+        trips = [t.clients for t in route.trips if t.clients]
+        if not trips:
+            continue
+        depot = data.vehicle_type(route.vehicle_type).start_depot
+        acts: list[pyvrp.Activity] = []
+        for k, trip in enumerate(trips):
+            if k:
+                acts.append(pyvrp.Activity(pyvrp.ActivityType.DEPOT, depot))
+            acts.extend(pyvrp.Activity(pyvrp.ActivityType.CLIENT, c) for c in trip)
+        routes.append(pyvrp.Route(data, acts, route.vehicle_type))
+    return pyvrp.Solution(data, routes)
+
+
+def from_pyvrp_solution(
+    instance: Instance, best: pyvrp.Solution, *, engine: str = ENGINE, wall_s: float = 0.0
+) -> Solution:
+    """Map a ``pyvrp.Solution`` back: trips per vehicle, vehicles numbered within type."""
+    next_vehicle = [0] * len(instance.vehicle_types)
+    routes: list[Route] = []
+    for proute in best.routes():
+        vtype = proute.vehicle_type()
+        trips: dict[int, list[int]] = {}
+        for act in proute:
+            if act.is_client():
+                trips.setdefault(act.trip, []).append(act.idx)
+        routes.append(
+            Route(
+                vehicle_type=vtype,
+                vehicle=next_vehicle[vtype],
+                trips=tuple(Trip(tuple(trips[k])) for k in sorted(trips)),
+            )
+        )
+        next_vehicle[vtype] += 1
+    served = {c for r in routes for t in r.trips for c in t.clients}
+    cost = int(
+        best.distance_cost()
+        + best.duration_cost()
+        + best.fixed_vehicle_cost()
+        + best.uncollected_prizes()
+    )
+    return Solution(
+        routes=tuple(routes),
+        unassigned=tuple(c for c in range(instance.num_clients) if c not in served),
+        cost=cost,
+        engine=engine,
+        wall_s=wall_s,
+        stats={"feasible": float(best.is_feasible())},
+    )
+
+
+def solve_pyvrp(
+    instance: Instance,
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    initial: Solution | None = None,
+) -> Solution:
+    """Solve an instance with PyVRP's iterated local search (default parameters).
+
+    Parameters
+    ----------
+    instance
+        The instance; see :func:`unsupported_features` for what is refused.
+    time_limit_s
+        Wall-clock budget in seconds, including building the model and the first
+        solution.
+    seed
+        Random seed (default 0); the same seed and a stopping point reached at the
+        same iteration give the same solution.
+    initial
+        Optional warm start (e.g. from another engine); ignored if PyVRP rejects it.
+
+    Returns
+    -------
+    Solution
+        ``cost`` is PyVRP's objective (fixed + distance + duration + uncollected
+        prizes); ``stats["feasible"]`` is PyVRP's own verdict.
+
+    Raises
+    ------
+    SolveError
+        If the instance has a feature PyVRP cannot model.
+    """
+    start = time.perf_counter()
+    stop = Deadline(time_limit_s)
+    data = to_problem_data(instance)
+    init: pyvrp.Solution | None = None
+    if initial is not None:
+        try:
+            init = to_pyvrp_solution(data, initial)
+        except (RuntimeError, ValueError, IndexError):
+            init = None  # an unusable warm start is not an error: start from scratch
+    result = pyvrp.solve(
+        data, stop=stop, seed=seed, collect_stats=False, display=False, initial_solution=init
+    )
+    return from_pyvrp_solution(
+        instance, result.best, engine=ENGINE, wall_s=time.perf_counter() - start
+    )

@@ -1,0 +1,253 @@
+"""The hubs this service plans for: read from a TOML file at start-up.
+
+Each hub has a location, an optional road network file, named fleets (fleet TOML
+files) and a village gazetteer (a CSV with village names and coordinates) so that a
+request may name a village instead of giving coordinates. Relative paths in the TOML
+are relative to the TOML file. See ``service/hubs.example.toml``.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import tomllib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from routing.errors import InputError
+from routing.errors import Problem as InputProblem
+from routing.model import Hub, Lat, Lon, VehicleType, input_error_from_validation
+from routing.units import parse_clock
+
+if TYPE_CHECKING:
+    from routing.network import RoadNetwork
+
+log = logging.getLogger("service.hubs")
+
+
+class HubConfig(BaseModel):
+    """One ``[[hubs]]`` table of the hubs file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=128, pattern=r"^[^\s,;/]+$")
+    name: str = ""
+    lon: Lon
+    lat: Lat
+    open: str = "00:00"
+    close: str = "24:00"
+    roads: Path | None = Field(None, description="Road network file (GeoJSON/GeoPackage).")
+    villages: Path | None = Field(None, description="Gazetteer CSV: village, lon, lat.")
+    fleets: dict[str, Path] = Field(default_factory=dict, description="name -> fleet TOML.")
+    default_fleet: str | None = None
+
+
+class HubsFile(BaseModel):
+    """The hubs file: a list of ``[[hubs]]`` tables."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hubs: tuple[HubConfig, ...] = Field(min_length=1)
+
+
+def normalise_village(name: str) -> str:
+    """Key for gazetteer look-ups: NFKC, case-folded, inner spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+@dataclass(frozen=True)
+class Village:
+    """A gazetteer entry."""
+
+    name: str
+    lon: float
+    lat: float
+    township: str = ""
+
+
+@dataclass(frozen=True)
+class HubRuntime:
+    """A hub ready to serve: its config, fleets, gazetteer and (optional) road network."""
+
+    config: HubConfig
+    hub: Hub
+    fleets: Mapping[str, tuple[VehicleType, ...]]
+    villages: Mapping[str, Village]
+    network: RoadNetwork | None = None
+    network_path: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def id(self) -> str:
+        """The hub id."""
+        return self.config.id
+
+    def village(self, name: str) -> Village | None:
+        """Look a village up by name (case and width insensitive)."""
+        return self.villages.get(normalise_village(name))
+
+
+_NAME_COLS = ("village", "name", "village_name", "name_zh", "village_zh")
+_LON_COLS = ("lon", "longitude", "lon_wgs84", "lng", "x")
+_LAT_COLS = ("lat", "latitude", "lat_wgs84", "y")
+
+
+def read_gazetteer(path: Path) -> dict[str, Village]:
+    """Read a village CSV (columns ``village``/``name``, ``lon``, ``lat``).
+
+    Rows without coordinates are skipped; the first row of a repeated name wins.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or lacks the columns.
+    """
+    record = f"gazetteer {str(path)!r}"
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            cols = {c.strip().lower(): c for c in reader.fieldnames or ()}
+            name_col = next((cols[c] for c in _NAME_COLS if c in cols), None)
+            lon_col = next((cols[c] for c in _LON_COLS if c in cols), None)
+            lat_col = next((cols[c] for c in _LAT_COLS if c in cols), None)
+            if not (name_col and lon_col and lat_col):
+                raise InputError(
+                    InputProblem(record, "", "needs columns village (or name), lon and lat")
+                )
+            town_col = cols.get("township") or cols.get("township_zh")
+            out: dict[str, Village] = {}
+            for row in reader:
+                try:
+                    lon, lat = float(row[lon_col]), float(row[lat_col])
+                except (TypeError, ValueError):
+                    continue
+                name = (row.get(name_col) or "").strip()
+                if name:
+                    out.setdefault(
+                        normalise_village(name),
+                        Village(name, lon, lat, (row.get(town_col) or "") if town_col else ""),
+                    )
+            return out
+    except OSError as exc:
+        raise InputError(InputProblem(record, "", f"cannot be read ({exc})")) from None
+
+
+def read_fleet_file(path: Path) -> tuple[VehicleType, ...]:
+    """Read a fleet TOML with :func:`routing.io.read_fleet`, or the plain layout.
+
+    The plain layout is ``[[vehicle_types]]`` tables with :class:`VehicleType` fields.
+    """
+    try:
+        from routing.io import read_fleet
+    except ImportError:
+        read_fleet = None
+    if read_fleet is not None:
+        return tuple(read_fleet(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(InputProblem(f"fleet {str(path)!r}", "", str(exc))) from None
+    rows = data.get("vehicle_types") or data.get("vehicles") or data.get("fleet") or []
+    try:
+        return tuple(VehicleType.model_validate(r) for r in rows)
+    except ValidationError as exc:
+        raise input_error_from_validation(exc) from None
+
+
+def _resolve(base: Path, p: Path | None) -> Path | None:
+    if p is None:
+        return None
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def read_hubs_file(path: Path) -> tuple[HubConfig, ...]:
+    """Parse and validate the hubs TOML; paths become absolute.
+
+    Raises
+    ------
+    InputError
+        Naming each bad hub and field.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(InputProblem(f"hubs file {str(path)!r}", "", str(exc))) from None
+    try:
+        parsed = HubsFile.model_validate(data)
+    except ValidationError as exc:
+        raise input_error_from_validation(exc, data) from None
+    base = path.resolve().parent
+    hubs = tuple(
+        h.model_copy(
+            update={
+                "roads": _resolve(base, h.roads),
+                "villages": _resolve(base, h.villages),
+                "fleets": {k: _resolve(base, v) for k, v in h.fleets.items()},
+            }
+        )
+        for h in parsed.hubs
+    )
+    ids = [h.id for h in hubs]
+    dups = sorted({i for i in ids if ids.count(i) > 1})
+    if dups:
+        raise InputError(InputProblem("hubs file", "id", f"duplicate hub ids {dups}"))
+    return hubs
+
+
+def load_hub(config: HubConfig, *, load_network: bool = True) -> HubRuntime:
+    """Load a hub's fleets, gazetteer and road network (once, at start-up).
+
+    Raises
+    ------
+    InputError
+        If a file named in the config is missing or invalid.
+    """
+    hub = Hub(
+        id=config.id,
+        name=config.name or config.id,
+        lon=config.lon,
+        lat=config.lat,
+        open_s=parse_clock(config.open),
+        close_s=parse_clock(config.close),
+    )
+    fleets = {name: read_fleet_file(p) for name, p in config.fleets.items()}
+    villages = read_gazetteer(config.villages) if config.villages else {}
+    network = None
+    notes: list[str] = []
+    if config.roads is not None and load_network:
+        from routing.network import network_from_file
+
+        network = network_from_file(config.roads)
+    elif config.roads is None:
+        notes.append("no road network configured: travel times are straight-line estimates")
+    return HubRuntime(
+        config=config,
+        hub=hub,
+        fleets=fleets,
+        villages=villages,
+        network=network,
+        network_path=str(config.roads) if config.roads else None,
+        notes=tuple(notes),
+    )
+
+
+def load_hubs(path: Path | None, *, load_networks: bool = True) -> dict[str, HubRuntime]:
+    """Load every hub of the hubs file (none if ``path`` is None)."""
+    if path is None:
+        log.warning("no hubs_file configured: the service knows no hubs")
+        return {}
+    hubs = {}
+    for config in read_hubs_file(path):
+        hubs[config.id] = load_hub(config, load_network=load_networks)
+        log.info("loaded hub %s", config.id, extra={"hub": config.id})
+    return hubs
+
+
+def hub_payload(runtime: HubRuntime) -> dict[str, Any]:
+    """The hub as plain data for a job payload."""
+    return runtime.hub.model_dump(mode="json")

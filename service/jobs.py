@@ -1,0 +1,149 @@
+"""Functions that run in the solver processes (or on Dask workers).
+
+Each takes and returns plain data, so it pickles and needs nothing from the web
+process. Road networks are loaded once per process (at worker start by
+:func:`load_networks`, or on first use) and shared by every job that process runs.
+
+A job never raises for bad input: it returns ``{"status": "failed", "error": {...}}``
+with the library's stable error code and every problem, and ``{"status": "done",
+"plan": <plan.json>}`` on success.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from routing.errors import HubrouteError, InputError
+
+if TYPE_CHECKING:
+    from routing.network import RoadNetwork
+
+log = logging.getLogger("service.jobs")
+
+_NETWORKS: dict[str, RoadNetwork] = {}
+
+
+def load_networks(paths: Sequence[str]) -> None:
+    """Worker initializer: load each road network once into this process."""
+    for path in paths:
+        try:
+            network_for(path)
+        except Exception:  # the job that needs it reports the error
+            log.exception("could not load road network %s", path)
+
+
+def network_for(path: str) -> RoadNetwork:
+    """The road network at ``path``, loaded once per process."""
+    network = _NETWORKS.get(path)
+    if network is None:
+        from routing.network import network_from_file
+
+        network = network_from_file(path)
+        _NETWORKS[path] = network
+    return network
+
+
+def failure(exc: BaseException) -> dict[str, Any]:
+    """The ``failed`` result for an exception (input errors keep every problem)."""
+    if isinstance(exc, InputError):
+        problems = [
+            {"record": p.record, "field": p.field, "message": p.message} for p in exc.problems
+        ]
+        return {
+            "status": "failed",
+            "error": {"code": exc.code, "message": str(exc), "problems": problems},
+        }
+    code = exc.code if isinstance(exc, HubrouteError) else "solve_failed"
+    return {
+        "status": "failed",
+        "error": {"code": code, "message": f"{type(exc).__name__}: {exc}", "problems": []},
+    }
+
+
+def _options(data: dict[str, Any]) -> Any:
+    from routing.pipeline import SolveOptions
+
+    return SolveOptions(
+        time_limit_s=float(data.get("time_limit_s", 10.0)),
+        seed=int(data.get("seed", 0)),
+        allocation=tuple(data.get("allocation", ("proportional",))),
+        max_snap_m=float(data.get("max_snap_m", 2000.0)),
+        # One solver process per job: the pool already uses every core.
+        workers=1,
+    )
+
+
+def run_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """Plan a day from ``{"problem", "options", "network_path"}``.
+
+    Parameters
+    ----------
+    payload
+        ``problem``: a dict for :func:`routing.model.problem_from_dict`; ``options``:
+        :class:`routing.pipeline.SolveOptions` fields; ``network_path``: road file or
+        None for the straight-line fallback.
+
+    Returns
+    -------
+    dict
+        ``{"status": "done", "plan": ..., "worker_s": ...}`` or
+        ``{"status": "failed", "error": ...}``.
+    """
+    started = time.perf_counter()
+    try:
+        from routing.model import problem_from_dict
+        from routing.pipeline import plan_day
+
+        problem = problem_from_dict(payload["problem"])
+        path = payload.get("network_path")
+        network = network_for(path) if path else None
+        plan = plan_day(problem, network=network, options=_options(payload.get("options", {})))
+    except Exception as exc:
+        if not isinstance(exc, HubrouteError):
+            log.error("plan job failed: %s", traceback.format_exc())
+        return failure(exc)
+    return {
+        "status": "done",
+        "plan": plan.model_dump(mode="json"),
+        "worker_s": round(time.perf_counter() - started, 3),
+    }
+
+
+def run_matrix_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """Plan on given matrices: ``{"problem", "options", "matrices"}``.
+
+    ``matrices`` maps a profile to ``{"ids", "distance_m", "duration_s"}`` (lists of
+    lists of int), ids being hub ids then pickup ids in problem order.
+    """
+    started = time.perf_counter()
+    try:
+        from routing.matrix import TravelMatrix
+        from routing.model import problem_from_dict
+        from routing.pipeline import plan_with_matrices
+
+        problem = problem_from_dict(payload["problem"])
+        matrices = {
+            profile: TravelMatrix(
+                ids=tuple(m["ids"]),
+                distance_m=m["distance_m"],
+                duration_s=m["duration_s"],
+                profile=profile,
+            )
+            for profile, m in payload["matrices"].items()
+        }
+        plan = plan_with_matrices(
+            problem, matrices, options=_options(payload.get("options", {}))
+        )
+    except Exception as exc:
+        if not isinstance(exc, HubrouteError):
+            log.error("matrix job failed: %s", traceback.format_exc())
+        return failure(exc)
+    return {
+        "status": "done",
+        "plan": plan.model_dump(mode="json"),
+        "worker_s": round(time.perf_counter() - started, 3),
+    }

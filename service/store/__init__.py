@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the plan repository and migrations."""

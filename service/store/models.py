@@ -1,0 +1,54 @@
+"""Storage schema: what is kept of each request and each plan.
+
+``plan_requests`` keeps the body as the caller sent it and the resolved job payload
+(problem, options, network) the worker solves, so a plan interrupted by a restart can
+be re-run exactly. ``plans`` keeps status, the plan JSON (plan.json's schema) or the
+error, and how many times it was attempted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the service's tables."""
+
+
+class PlanRequestRecord(Base):
+    """A plan request as received, and the payload the worker solves."""
+
+    __tablename__ = "plan_requests"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hub_id: Mapped[str] = mapped_column(String(128), index=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PlanRecord(Base):
+    """A plan's lifecycle: queued -> running -> done | failed."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("plan_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    hub_id: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    pickups: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
