@@ -173,9 +173,6 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
     profiles = instance_profiles(problem)
     nh = len(hubs)
 
-    def dist(vt: VehicleType) -> np.ndarray:
-        return matrices[vt.profile].distance_m
-
     def dur(vt: VehicleType) -> np.ndarray:
         m = matrices[vt.profile].duration_s
         if vt.speed_factor == 1.0:
@@ -237,17 +234,14 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
             }[reason]
             if p.allowed_vehicle_types is not None and not reasons:
                 detail = "none of its allowed vehicle types is in the fleet"
-            screened.append(Unassigned(pickup_id=p.id, village=p.village, reason=reason, detail=detail))
+            screened.append(
+                Unassigned(pickup_id=p.id, village=p.village, reason=reason, detail=detail)
+            )
 
     kept = [problem.pickups[j] for j in keep]
     nodes = list(range(nh)) + [nh + j for j in keep]
     sel = np.ix_(nodes, nodes)
-    distance = np.stack(
-        [
-            matrices[name].distance_m[sel]
-            for name, _ in profiles
-        ]
-    ).astype(np.int64)
+    distance = np.stack([matrices[name].distance_m[sel] for name, _ in profiles]).astype(np.int64)
     duration_list = []
     for name, factor in profiles:
         m = matrices[name].duration_s[sel]
@@ -283,15 +277,15 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
                 start_depot=h,
                 end_depot=h,
                 fixed_cost=rmb_to_units(vt.fixed_rmb_per_run + vt.fixed_rmb_per_day),
-                trip_fixed_cost=rmb_to_units(vt.fixed_rmb_per_run) if vt.max_runs_per_day > 1 else 0,
+                trip_fixed_cost=rmb_to_units(vt.fixed_rmb_per_run)
+                if vt.max_runs_per_day > 1
+                else 0,
                 unit_distance_cost=round(vt.rmb_per_km * COST_UNITS_PER_RMB / 1000),
                 unit_duration_cost=round(vt.rmb_per_hour * COST_UNITS_PER_RMB / 3600),
                 tw_early=vt.shift_start_s,
                 tw_late=vt.shift_end_s,
                 max_duration=vt.shift_end_s - vt.shift_start_s,
-                max_distance=(
-                    round(vt.max_distance_km * 1000) if vt.max_distance_km else 2**40
-                ),
+                max_distance=(round(vt.max_distance_km * 1000) if vt.max_distance_km else 2**40),
                 profile=profiles.index(_profile_key(vt)),
                 max_trips=vt.max_runs_per_day,
                 reload_duration=round(vt.reload_min * 60),
@@ -306,7 +300,13 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
         name, _, num = lr.vehicle.rpartition("-")
         if name not in type_index or not num.isdigit():
             raise InputError(
-                [InputProblem(f"locked run {lr.vehicle!r}", "vehicle", "expected '<vehicle type>-<n>' as in the plan")]
+                [
+                    InputProblem(
+                        f"locked run {lr.vehicle!r}",
+                        "vehicle",
+                        "expected '<vehicle type>-<n>' as in the plan",
+                    )
+                ]
             )
         locked.append(
             LockedTrip(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from itertools import pairwise
 
 from routing.matrix import TravelMatrix
 from routing.model import Plan, Problem
@@ -112,7 +113,7 @@ def check_plan(
         if len(runs) > vt.max_runs_per_day:
             bad.append(f"{vehicle}: {len(runs)} runs, at most {vt.max_runs_per_day}")
         runs.sort()
-        for (_, _, end), (n, start, _) in zip(runs, runs[1:], strict=False):
+        for (_, _, end), (n, start, _) in pairwise(runs):
             if start < end + round(vt.reload_min * 60) - _SLACK_S:
                 bad.append(f"{vehicle} run {n}: starts before the previous run is unloaded")
     for name, vt in types.items():

@@ -60,8 +60,11 @@ def progress_display(enabled: bool = True) -> Iterator[Callable[[str], None]]:
         yield lambda step: err_console.print(f"[dim]… {step}[/dim]", highlight=False)
         return
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-        console=err_console, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
     ) as bar:
         task = bar.add_task("starting", total=None)
         yield lambda step: bar.update(task, description=step)
@@ -93,13 +96,31 @@ def print_summary(plan: Plan) -> None:
         table.add_row(k, v)
     console.print(table)
     runs = Table(title="Runs")
-    for col in ("vehicle", "run", "out", "back", "stops", "parcels", "km", "h", "RMB", "RMB/parcel"):
+    for col in (
+        "vehicle",
+        "run",
+        "out",
+        "back",
+        "stops",
+        "parcels",
+        "km",
+        "h",
+        "RMB",
+        "RMB/parcel",
+    ):
         runs.add_column(col, justify="right" if col not in ("vehicle",) else "left")
     for r in plan.runs:
         handled = r.parcels + r.delivery_parcels
         runs.add_row(
-            r.vehicle, str(r.run), r.start_time, r.end_time, str(len(r.stops)), str(r.parcels),
-            f"{r.distance_km:.1f}", f"{r.duration_h:.1f}", f"{r.cost_rmb:.2f}",
+            r.vehicle,
+            str(r.run),
+            r.start_time,
+            r.end_time,
+            str(len(r.stops)),
+            str(r.parcels),
+            f"{r.distance_km:.1f}",
+            f"{r.duration_h:.1f}",
+            f"{r.cost_rmb:.2f}",
             f"{r.cost_rmb / handled:.2f}" if handled else "-",
         )
     console.print(runs)
@@ -145,8 +166,7 @@ def _plan_and_write(
             seed=seed,
             allocation=tuple(a.strip() for a in allocation.split(",") if a.strip()),
         )
-        plan = plan_day(problem, network=network, options=options, progress=step,
-                        timings_s=timings)
+        plan = plan_day(problem, network=network, options=options, progress=step, timings_s=timings)
         step("writing outputs")
         paths = write_outputs(plan, out, hubs=problem.hubs)
         if report:
@@ -178,7 +198,9 @@ Allocation = Annotated[
     str,
     typer.Option("--allocation", help="Cost allocation methods, comma-separated; first is used."),
 ]
-Report = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html and map.png.")]
+Report = Annotated[
+    bool, typer.Option("--report/--no-report", help="Write report.html and map.png.")
+]
 
 
 @app.command()
@@ -188,9 +210,7 @@ def demo(
     iterations: Iterations = None,
     seed: Seed = 0,
     allocation: Allocation = "proportional,standalone",
-    scenario: Annotated[
-        Path, typer.Option("--scenario", help="Scenario TOML.")
-    ] = DEFAULT_SCENARIO,
+    scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML.")] = DEFAULT_SCENARIO,
     report: Report = True,
 ) -> None:
     """Plan the Xinping navel-orange day and write plan.json, routes.geojson, runs.csv."""
@@ -205,7 +225,9 @@ def demo(
 
 @app.command()
 def plan(
-    pickups: Annotated[Path, typer.Option("--pickups", help="Pickups: CSV, GeoJSON or GeoPackage.")],
+    pickups: Annotated[
+        Path, typer.Option("--pickups", help="Pickups: CSV, GeoJSON or GeoPackage.")
+    ],
     fleet: Annotated[Path, typer.Option("--fleet", help="Fleet TOML.")],
     hub: Annotated[str, typer.Option("--hub", help="Hub position as LON,LAT.")],
     network: Annotated[

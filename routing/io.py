@@ -133,9 +133,7 @@ def read_pickups(path: str | Path) -> tuple[PickupPoint, ...]:
         rec = {k: v for k, v in row._asdict().items() if k != "geometry"}
         geom = row.geometry
         if geom is None or geom.geom_type != "Point":
-            raise InputError(
-                [InputProblem(f"{path.name} row {n}", "geometry", "expected a Point")]
-            )
+            raise InputError([InputProblem(f"{path.name} row {n}", "geometry", "expected a Point")])
         rec["lon"], rec["lat"] = geom.x, geom.y
         records.append({k: (None if v != v else v) for k, v in rec.items()})  # NaN -> None
     return pickups_from_records(records, source=path.name)
@@ -161,7 +159,9 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
     for col in ("id", "lon", "lat"):
         if col not in header:
             problems.append(
-                InputProblem(path.name, col, f"missing column {col!r}; columns are {PICKUP_COLUMNS}")
+                InputProblem(
+                    path.name, col, f"missing column {col!r}; columns are {PICKUP_COLUMNS}"
+                )
             )
     unknown = [h for h in header if h not in PICKUP_COLUMNS and h not in ALIASES.values()]
     for col in unknown:
@@ -243,7 +243,11 @@ def parse_lonlat(text: str, *, what: str = "hub") -> tuple[float, float]:
         lon, lat = float(lon_s), float(lat_s)
     except ValueError:
         raise InputError(
-            [InputProblem(what, "lon,lat", f"expected 'LON,LAT' such as '101.99,24.07', got {text!r}")]
+            [
+                InputProblem(
+                    what, "lon,lat", f"expected 'LON,LAT' such as '101.99,24.07', got {text!r}"
+                )
+            ]
         ) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InputError(
@@ -331,8 +335,14 @@ def plan_from_json(text: str) -> Plan:
         return Plan.model_validate_json(text)
     except ValidationError as exc:
         raise InputError(
-            [InputProblem("plan.json", "", f"not a hubroute plan: {exc.error_count()} problems, "
-                          f"first: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}")]
+            [
+                InputProblem(
+                    "plan.json",
+                    "",
+                    f"not a hubroute plan: {exc.error_count()} problems, "
+                    f"first: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}",
+                )
+            ]
         ) from None
 
 
@@ -481,15 +491,31 @@ def plan_to_villages_csv(plan: Plan) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(
-        ["village", "township", "pickups", "parcels", "cost_rmb", "cost_per_parcel_rmb",
-         "baseline_direct_per_parcel_rmb", "saving_per_parcel_rmb"]
+        [
+            "village",
+            "township",
+            "pickups",
+            "parcels",
+            "cost_rmb",
+            "cost_per_parcel_rmb",
+            "baseline_direct_per_parcel_rmb",
+            "saving_per_parcel_rmb",
+        ]
     )
     for v in plan.villages:
         w.writerow(
-            [v.village, v.township, v.pickups, v.parcels, f"{v.cost_rmb:.2f}",
-             "" if v.cost_per_parcel_rmb is None else f"{v.cost_per_parcel_rmb:.2f}",
-             "" if v.baseline_direct_per_parcel_rmb is None else f"{v.baseline_direct_per_parcel_rmb:.2f}",
-             "" if v.saving_per_parcel_rmb is None else f"{v.saving_per_parcel_rmb:.2f}"]
+            [
+                v.village,
+                v.township,
+                v.pickups,
+                v.parcels,
+                f"{v.cost_rmb:.2f}",
+                "" if v.cost_per_parcel_rmb is None else f"{v.cost_per_parcel_rmb:.2f}",
+                ""
+                if v.baseline_direct_per_parcel_rmb is None
+                else f"{v.baseline_direct_per_parcel_rmb:.2f}",
+                "" if v.saving_per_parcel_rmb is None else f"{v.saving_per_parcel_rmb:.2f}",
+            ]
         )
     return buf.getvalue()
 

@@ -191,13 +191,17 @@ def _lengths_along_trees(graph: ProfileGraph, pred: npt.NDArray[np.int32]) -> Fl
     Unreached nodes get 0 here; the caller masks them by their infinite time.
     """
     k, n = pred.shape
-    columns = np.broadcast_to(np.arange(n, dtype=np.int64), (k, n))
+    columns = np.broadcast_to(np.arange(n, dtype=np.int32), (k, n))
     has_parent = pred >= 0
-    parent = np.where(has_parent, pred, columns).astype(np.int64)  # roots point to themselves
+    # Roots and unreached nodes point to themselves with 0 m. int32 halves the memory
+    # traffic of the gathers below (graphs have far fewer than 2**31 nodes).
+    parent = np.where(has_parent, pred, columns).astype(np.int32)
     along_m = np.zeros((k, n), dtype=np.float64)
     positions = graph.edge_positions(parent[has_parent], columns[has_parent])
     along_m[has_parent] = graph.length_m[positions]
-    # Pointer doubling. Invariant: along_m[t] = metres from parent[t] to t.
+    # Pointer doubling. Invariant: along_m[t] = metres from parent[t] to t. Whole-row
+    # gathers beat updating only unfinished nodes: on road graphs most nodes stay
+    # unfinished until the last passes, and scattered writes cost more than they save.
     while True:
         grand = np.take_along_axis(parent, parent, axis=1)
         if np.array_equal(grand, parent):

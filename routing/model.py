@@ -17,7 +17,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     ValidationError,
     model_validator,
 )
@@ -199,16 +198,16 @@ class Problem(_Frozen):
             for dup, n in Counter(ids).items():
                 if n > 1:
                     problems.append(
-                        InputProblem(f"{kind} {dup!r}", "id", f"appears {n} times; ids must be unique")
+                        InputProblem(
+                            f"{kind} {dup!r}", "id", f"appears {n} times; ids must be unique"
+                        )
                     )
         hub_ids = {h.id for h in self.hubs}
         type_names = {v.name for v in self.vehicle_types}
         for v in self.vehicle_types:
             if v.hub_id is not None and v.hub_id not in hub_ids:
                 problems.append(
-                    InputProblem(
-                        f"vehicle type {v.name!r}", "hub_id", f"unknown hub {v.hub_id!r}"
-                    )
+                    InputProblem(f"vehicle type {v.name!r}", "hub_id", f"unknown hub {v.hub_id!r}")
                 )
         for p in self.pickups:
             for t in p.allowed_vehicle_types or ():
@@ -225,7 +224,9 @@ class Problem(_Frozen):
             for pid in lr.pickup_ids:
                 if pid not in pickup_ids:
                     problems.append(
-                        InputProblem(f"locked run {lr.vehicle!r}", "pickup_ids", f"unknown pickup {pid!r}")
+                        InputProblem(
+                            f"locked run {lr.vehicle!r}", "pickup_ids", f"unknown pickup {pid!r}"
+                        )
                     )
         if problems:
             raise ValueError("; ".join(str(p) for p in problems))
@@ -354,6 +355,12 @@ class Plan(_Frozen):
 
     name: str = "plan"
     hubs: tuple[Hub, ...] = ()
+    vehicle_types: tuple[VehicleType, ...] = Field(
+        (), description="The fleet the plan was made with (for quotes and re-plans)."
+    )
+    sources: dict[str, str] = Field(
+        default_factory=dict, description="Input files the plan was made from (network, ...)."
+    )
     summary: Summary
     runs: tuple[Run, ...]
     unassigned: tuple[Unassigned, ...]

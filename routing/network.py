@@ -162,7 +162,9 @@ class ProfileGraph:
     edge_code: IntArray
     geometry: npt.NDArray[np.object_]
 
-    def edge_positions(self, tails: IntArray, heads: IntArray) -> IntArray:
+    def edge_positions(
+        self, tails: npt.NDArray[np.integer[Any]], heads: npt.NDArray[np.integer[Any]]
+    ) -> IntArray:
         """Positions in the edge arrays of edges ``tails[i] -> heads[i]`` (CSR indices).
 
         The caller guarantees the edges exist (they come from a predecessor array).

@@ -11,12 +11,17 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from routing.build import build_instance, check_fits, split_oversize
 from routing.errors import NetworkError
 from routing.errors import Problem as InputProblem
-from routing.build import build_instance, check_fits, split_oversize
-from routing.matrix import MatrixProvider, RoadMatrixProvider, StraightLineMatrixProvider, TravelMatrix
+from routing.matrix import (
+    MatrixProvider,
+    RoadMatrixProvider,
+    StraightLineMatrixProvider,
+    TravelMatrix,
+)
 from routing.model import Plan, Problem
-from routing.network import RoadNetwork, path_lonlat, snap_points
+from routing.network import Node, RoadNetwork, path_lonlat, snap_points
 from routing.plan import assemble_plan
 from routing.solve.instance import Solution
 
@@ -62,9 +67,7 @@ def _noop(_: str) -> None:
     return None
 
 
-def matrices_for(
-    problem: Problem, provider: MatrixProvider
-) -> dict[str, TravelMatrix]:
+def matrices_for(problem: Problem, provider: MatrixProvider) -> dict[str, TravelMatrix]:
     """One travel matrix per road profile, over hub ids then pickup ids."""
     ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
     lonlats = [h.location for h in problem.hubs] + [p.location for p in problem.pickups]
@@ -77,9 +80,7 @@ def matrices_for(
     return out
 
 
-def run_engines(
-    built_instance: object, options: SolveOptions
-) -> Solution:
+def run_engines(built_instance: object, options: SolveOptions) -> Solution:
     """Solve with the portfolio (or the named engine)."""
     from routing.solve import solve  # the portfolio; imported late to keep start-up light
 
@@ -135,7 +136,9 @@ def plan_with_matrices(
         timings_s=timings,
     )
     timings["assemble"] = round(time.perf_counter() - t1, 3)
-    return plan.model_copy(update={"summary": plan.summary.model_copy(update={"timings_s": timings})})
+    return plan.model_copy(
+        update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
+    )
 
 
 def plan_day(
@@ -179,7 +182,7 @@ def plan_day(
             network = without_roads(network, problem.closed_roads)
         # Snap once here so that every hub and pickup too far from the roads is
         # reported together, with the planner's words ("pickup 'V17'").
-        node_of: dict[str, object] = {}
+        node_of: dict[str, Node] = {}
         found: list[InputProblem] = []
         for kind, points in (
             ("hub", [(h.id, h.lon, h.lat) for h in problem.hubs]),

@@ -151,7 +151,11 @@ def assemble_plan(
         hub_node = hub_index[hub.id]
         ready_at = max(vt.shift_start_s, hub.open_s)
         brk = (
-            (vt.driver_break.earliest_s, vt.driver_break.latest_s, round(vt.driver_break.duration_min * 60))
+            (
+                vt.driver_break.earliest_s,
+                vt.driver_break.latest_s,
+                round(vt.driver_break.duration_min * 60),
+            )
             if vt.driver_break
             else None
         )
@@ -178,7 +182,9 @@ def assemble_plan(
             handled = [p.parcels + p.delivery_parcels for p in pickups]
             alone = [
                 vt.rmb_per_km * (int(dist[hub_node, n]) + int(dist[n, hub_node])) / 1000
-                + vt.rmb_per_hour * (int(dur[hub_node, n]) + int(dur[n, hub_node]) + p.service_s) / 3600
+                + vt.rmb_per_hour
+                * (int(dur[hub_node, n]) + int(dur[n, hub_node]) + p.service_s)
+                / 3600
                 for n, p in zip(nodes, pickups, strict=True)
             ]
             keys = [p.id for p in pickups]
@@ -251,7 +257,9 @@ def assemble_plan(
                     stops=tuple(stops),
                 )
             )
-            path_requests.append((len(runs) - 1, [hub.id, *[p.id for p in pickups], hub.id], vt.profile))
+            path_requests.append(
+                (len(runs) - 1, [hub.id, *[p.id for p in pickups], hub.id], vt.profile)
+            )
 
     if paths is not None and path_requests:
         by_profile: dict[str, list[tuple[int, list[str]]]] = defaultdict(list)
@@ -265,7 +273,11 @@ def assemble_plan(
                 )
 
     unassigned = [
-        u.model_copy(update={"location": next((p.location for p in problem.pickups if p.id == u.pickup_id), None)})
+        u.model_copy(
+            update={
+                "location": next((p.location for p in problem.pickups if p.id == u.pickup_id), None)
+            }
+        )
         for u in built.screened
     ]
     for c in solution.unassigned:
@@ -290,8 +302,15 @@ def assemble_plan(
                     detail="the fleet has no room left for it within the shifts",
                 )
             )
-    return finish_plan(problem, runs, unassigned, solver=solution.engine, objective=solution.cost,
-                       allocation_method=method, timings_s=timings_s)
+    return finish_plan(
+        problem,
+        runs,
+        unassigned,
+        solver=solution.engine,
+        objective=solution.cost,
+        allocation_method=method,
+        timings_s=timings_s,
+    )
 
 
 def finish_plan(
@@ -348,6 +367,7 @@ def finish_plan(
     return Plan(
         name=problem.name,
         hubs=problem.hubs,
+        vehicle_types=problem.vehicle_types,
         summary=summary,
         runs=tuple(runs),
         unassigned=tuple(unassigned),

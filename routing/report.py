@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from routing.model import Plan, Run, Stop, Summary, Unassigned, UnassignedReason, VillageCost
+from routing.model import Hub, Plan, Run, Stop, Summary, Unassigned, UnassignedReason, VillageCost
 from routing.units import format_clock
 
 __all__ = [
@@ -128,7 +128,7 @@ class _Frame:
         )
 
     def xy(self, lonlat: Sequence[LonLat] | FloatArray) -> FloatArray:
-        arr = np.asarray(lonlat, dtype=float).reshape(-1, 2)
+        arr = _as_array(lonlat)
         out = np.empty_like(arr)
         out[:, 0] = (arr[:, 0] - self.west) * self.kx
         out[:, 1] = (self.north - arr[:, 1]) * _METRES_PER_DEGREE
@@ -143,10 +143,20 @@ class _Frame:
         return max(self.width_m, self.height_m * 1.6) / _MAP_PX
 
 
+def _as_array(lonlat: Sequence[LonLat] | FloatArray) -> FloatArray:
+    """``(n, 2)`` float array; ``fromiter`` is ~20x faster than ``asarray`` on tuples."""
+    if isinstance(lonlat, np.ndarray):
+        return lonlat.astype(float).reshape(-1, 2)
+    flat = itertools.chain.from_iterable(lonlat)
+    return np.fromiter(flat, dtype=float, count=2 * len(lonlat)).reshape(-1, 2)
+
+
 def _simplified(xy: FloatArray, tolerance_m: float) -> IntArray:
     """Simplify a projected line and round it to whole metres, dropping repeats."""
     if len(xy) > 2 and tolerance_m > 0:
-        xy = shapely.get_coordinates(shapely.simplify(shapely.linestrings(xy), tolerance_m))
+        xy = shapely.get_coordinates(
+            shapely.simplify(shapely.linestrings(xy), tolerance_m, preserve_topology=False)
+        )
     pts = np.rint(xy).astype(np.int64)
     if len(pts) > 1:
         keep = np.ones(len(pts), dtype=bool)
@@ -341,16 +351,16 @@ class _MapParts:
 
 
 def _hubs(plan: Plan, hub: LonLat | None) -> dict[str, LonLat]:
-    """Hub positions: the given one and the first vertex of each hub's run paths."""
-    found: dict[str, LonLat] = {}
-    for run in plan.runs:
-        if run.path and run.hub_id not in found:
-            found[run.hub_id] = run.path[0]
+    """Hub positions by id: the plan's hubs, else ``hub``, else where run paths start."""
+    found: dict[str, LonLat] = {h.id: h.location for h in plan.hubs}
     if hub is not None:
         for run in plan.runs:
             found.setdefault(run.hub_id, hub)
         if not found:
             found["hub"] = hub
+    for run in plan.runs:
+        if run.path:
+            found.setdefault(run.hub_id, run.path[0])
     return found
 
 
@@ -374,7 +384,7 @@ def _map(
     upp = frame.units_per_px
     parts: list[str] = [
         f'<svg id="map" viewBox="0 0 {frame.width_m} {frame.height_m}" '
-        'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg" '
+        'preserveAspectRatio="xMidYMid meet" '
         'role="img" aria-label="map of runs and pickups">'
     ]
 
@@ -458,10 +468,11 @@ def _map(
         )
     parts.append("</g>")
     half = round(upp * 6)
+    names = {h.id: h.name for h in plan.hubs}
     for hub_id, lonlat in hubs.items():
         x, y = frame.point(lonlat)
         parts.append(
-            f'<rect class="hub" data-hub="{_e(hub_id)}" x="{x - half}" y="{y - half}" '
+            f'<rect class="hub" data-hub="{_e(names.get(hub_id, hub_id))}" x="{x - half}" y="{y - half}" '
             f'width="{2 * half}" height="{2 * half}" rx="{half // 3}"/>'
         )
     parts.append("</svg>")
@@ -489,14 +500,14 @@ def _legend(bins: Sequence[float], max_parcels: int, unassigned: bool) -> str:
         f'stroke-width=".8"/></svg>size: parcels ({small:,} – {max_parcels:,})</div>'
     )
     rows.append(
-        '<div class="row"><svg width="14" height="14"><rect class="hub" x="1" y="1" width="12" '
-        'height="12" rx="3"/></svg>hub <svg width="22" height="10"><path class="run r0" '
+        '<div class="row"><svg width="14" height="14"><rect class="legend-hub" x="1" y="1" width="12" '
+        'height="12" rx="3"/></svg>hub <svg width="22" height="10"><path class="legend-run r0" '
         'd="M1 5h20"/></svg>run (colour per run)</div>'
     )
     if unassigned:
         rows.append(
-            '<div class="row"><svg width="14" height="14"><path class="pickup unassigned" '
-            'd="M3 3l8 8m0-8l-8 8" style="transform:none"/></svg>not collected</div>'
+            '<div class="row"><svg width="14" height="14"><path class="legend-cross" '
+            'd="M3 3l8 8m0-8l-8 8"/></svg>not collected</div>'
         )
     return "\n".join(rows)
 
@@ -544,9 +555,7 @@ def _load_chart(plan: Plan) -> str:
     def py(v: float) -> float:
         return top + (1 - v / ymax) * (h - top - bottom)
 
-    out = [
-        f'<svg id="load-chart" class="chart" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg">'
-    ]
+    out = [f'<svg id="load-chart" class="chart" viewBox="0 0 {w} {h}">']
     step = 3600 * max(1, math.ceil((t1 - t0) / 3600 / 14))
     for t in range(t0, t1 + 1, step):
         x = px(t)
@@ -817,7 +826,7 @@ def roads_from_network(
     network : RoadNetwork
         Anything with a networkx ``graph`` whose edges carry ``geometry`` (a shapely
         LineString in lon/lat) and ``road_class``; edges without geometry are drawn
-        straight between their nodes' ``x``/``y`` (or ``lon``/``lat``).
+        straight between their nodes' ``lon``/``lat`` (else ``x``/``y``).
     tolerance_m : float, default 20
         Simplification tolerance in metres.
 
@@ -841,9 +850,11 @@ def roads_from_network(
         if geom is None:
             nu, nv = graph.nodes[u], graph.nodes[v]
             try:
+                # RoadNetwork nodes keep WGS84 in lon/lat (x/y are projected metres);
+                # bare OSMnx-style graphs have lon/lat in x/y.
                 coords = [
-                    (float(nu.get("x", nu.get("lon"))), float(nu.get("y", nu.get("lat")))),
-                    (float(nv.get("x", nv.get("lon"))), float(nv.get("y", nv.get("lat")))),
+                    (float(n.get("lon", n.get("x"))), float(n.get("lat", n.get("y"))))
+                    for n in (nu, nv)
                 ]
             except (TypeError, ValueError):
                 continue
@@ -983,7 +994,11 @@ def write_map_png(
             *([hubs[run.hub_id]] if run.hub_id in hubs else []),
         ]
         if len(line) >= 2:
-            arr = np.asarray(line)
+            # Simplified to about a pixel: a million vertices would only slow Agg down.
+            pts = _simplified(frame.xy(line), frame.width_m / width_px)
+            arr = np.column_stack(
+                (frame.west + pts[:, 0] / frame.kx, frame.north - pts[:, 1] / _METRES_PER_DEGREE)
+            )
             ax.plot(
                 arr[:, 0],
                 arr[:, 1],
@@ -1063,7 +1078,9 @@ def write_map_png(
         # A plan or village name in Chinese on a machine without a CJK font must not
         # stop the map from being written; the glyphs show as boxes instead.
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        fig.savefig(buf, format="png", dpi=100, facecolor="white", bbox_inches="tight", pad_inches=0.08)
+        fig.savefig(
+            buf, format="png", dpi=100, facecolor="white", bbox_inches="tight", pad_inches=0.08
+        )
     data = buf.getvalue()
     if len(data) > max_bytes:
         img = Image.open(io.BytesIO(data)).convert("RGB").quantize(colors=256)
@@ -1133,6 +1150,11 @@ def _wiggly(
     xs = a[0] + (dx * t + nx * off) / kx
     ys = a[1] + (dy * t + ny * off) / _METRES_PER_DEGREE
     return [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
+
+
+def _rounded(line: Sequence[LonLat]) -> tuple[LonLat, ...]:
+    rows = np.round(_as_array(line), 5).tolist()
+    return tuple((x, y) for x, y in rows)
 
 
 def demo_plan(
@@ -1289,7 +1311,7 @@ def demo_plan(
                 distance_cost_rmb=round(per_km * distance / 1000, 2),
                 time_cost_rmb=round(per_h * (end - start) / 3600, 2),
                 stops=tuple(stops),
-                path=tuple((round(x, 5), round(y, 5)) for x, y in path) if with_paths else (),
+                path=_rounded(path) if with_paths else (),
             )
         )
     for _ in range(extra_roads):
@@ -1347,6 +1369,7 @@ def demo_plan(
         for v, (n, p, c) in village_costs.items()
     )
     plan = Plan(
+        hubs=(Hub(id="xinping", name="Xinping county hub", lon=hub[0], lat=hub[1]),),
         name=f"Xinping demo · {n_runs * stops_per_run} pickups",
         summary=summary,
         runs=tuple(runs),

@@ -241,9 +241,7 @@ def read_instance(path: str | Path, *, round_func: str = "auto") -> Instance:
                 )
             )
         if float(unit_cost[v]) != int(unit_cost[v]):
-            problems.append(
-                Problem(f"vehicle {v + 1}", "unit distance cost", "must be an integer")
-            )
+            problems.append(Problem(f"vehicle {v + 1}", "unit distance cost", "must be an integer"))
     if problems:
         raise InputError(problems)
 

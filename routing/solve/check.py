@@ -116,8 +116,10 @@ def route_stats(instance: Instance, route: Route) -> RouteStats:
     assert segment is not None
     segment = segment.then(_Segment(0, 0, early, late), int(dur[prev, vt.end_depot]))
     distance += int(dist[prev, vt.end_depot])
-    cost = vt.fixed_cost + vt.unit_distance_cost * distance + vt.unit_duration_cost * (
-        segment.duration
+    cost = (
+        vt.fixed_cost
+        + vt.unit_distance_cost * distance
+        + vt.unit_duration_cost * (segment.duration)
     )
     return RouteStats(distance, segment.duration, segment.time_warp, segment.early, cost)
 
@@ -243,7 +245,9 @@ def _on_board(instance: Instance, route: Route, start: int, where: str) -> list[
         t = max(t, max(int(instance.release[c]) for c in trip))
         done: list[tuple[int, int]] = []
         for c in trip:
-            t = max(t + int(dur[prev, nd + c]), int(instance.tw_early[c])) + int(instance.service[c])
+            t = max(t + int(dur[prev, nd + c]), int(instance.tw_early[c])) + int(
+                instance.service[c]
+            )
             done.append((c, t))
             prev = nd + c
         back = t + int(dur[prev, vt.start_depot])

@@ -57,7 +57,13 @@ def _search_parameters(
     optional = not bool(instance.required.all())
     # Savings builds good capacity-only routes fast; insertion copes with windows,
     # several vehicle types and optional pickups, where savings often fails.
-    if tight_windows or optional or len(instance.vehicle_types) > 1 or instance.num_depots > 1:
+    if (
+        tight_windows
+        or optional
+        or len(instance.vehicle_types) > 1
+        or instance.num_depots > 1
+        or instance.needs_ortools
+    ):
         params.first_solution_strategy = fs.PARALLEL_CHEAPEST_INSERTION
     else:
         params.first_solution_strategy = fs.SAVINGS
@@ -250,21 +256,20 @@ def solve_ortools(
         for i in range(n_vehicles):
             solver.Add(time_dim.CumulVar(routing.Start(i)) >= rel.CumulVar(routing.Start(i)))
 
-    # --- time on board for perishables: back at the hub within the limit.
+    # --- time on board for perishables: a constant along each run (its latest
+    # allowed return), at most every limit on it; the run must be back by then.
     if instance.max_on_board.size and bool(instance.max_on_board.any()):
-        end_times = [solver.IntConst(0)] + [
-            time_dim.CumulVar(routing.End(i)) for i in range(n_vehicles)
-        ]
+        zero_cb = routing.RegisterUnaryTransitVector([0] * instance.num_nodes)
+        routing.AddDimension(zero_cb, 0, horizon, False, "return_by")
+        ret = routing.GetDimensionOrDie("return_by")
+        for i in range(n_vehicles):
+            ret.CumulVar(routing.Start(i)).SetMax(horizon)
+            solver.Add(time_dim.CumulVar(routing.End(i)) <= ret.CumulVar(routing.End(i)))
         for c in range(instance.num_clients):
             limit = int(instance.max_on_board[c])
-            if limit <= 0:
-                continue
-            idx = manager.NodeToIndex(nd + c)
-            vehicle_plus_one = routing.VehicleVar(idx) + 1
-            solver.Add(
-                solver.Element(end_times, vehicle_plus_one)
-                <= time_dim.CumulVar(idx) + int(service[c]) + limit
-            )
+            if limit > 0:
+                idx = manager.NodeToIndex(nd + c)
+                solver.Add(ret.CumulVar(idx) <= time_dim.CumulVar(idx) + int(service[c]) + limit)
 
     # --- driver breaks.
     visit_transits = node_vector(service)
@@ -282,8 +287,8 @@ def solve_ortools(
         idx = manager.NodeToIndex(nd + c)
         allowed = instance.allowed[c]
         if not bool(allowed.all()):
-            vehicles = [i for i, (t, _, _) in enumerate(vmap.keys) if bool(allowed[t])]
-            routing.SetAllowedVehiclesForIndex(vehicles, idx)
+            banned = [i for i, (t, _, _) in enumerate(vmap.keys) if not bool(allowed[t])]
+            routing.VehicleVar(idx).RemoveValues(banned)
         if not bool(instance.required[c]):
             routing.AddDisjunction([idx], int(instance.prize[c]))
 

@@ -1,0 +1,168 @@
+"""The FastAPI app: ``create_app(settings)`` and ``serve(host, port, workers)``.
+
+The lifespan does the shared, slow work once: read the hubs (fleets, gazetteers, road
+networks), migrate the database, start the solver processes, and re-run or fail every
+plan a previous crash left unfinished.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
+from fastapi import FastAPI
+
+from service.config import Settings
+from service.errors import install_error_handlers
+from service.executor.base import Executor, JobFn
+from service.executor.local import LocalExecutor
+from service.hubs import load_hubs
+from service.jobs import load_networks, run_matrix_job, run_plan_job
+from service.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
+from service.planner import Planner
+from service.routes import health, plans, quotes, vroom
+from service.store.database import make_engine, upgrade_database
+from service.store.repo import PlanRepo
+
+log = logging.getLogger("service.main")
+
+API_DESCRIPTION = """\
+Route optimiser for rural farm-to-hub collection at county logistics hubs.
+
+Units: distances in metres (``distance``) or km (``*_km``), durations in seconds
+(``duration``, ``arrival``...) or hours (``*_h``), money in RMB (``*_rmb``), clock
+times in seconds since midnight (input also accepts ``"HH:MM"``), coordinates
+``[lon, lat]`` WGS84. Every error has the same JSON shape with a stable ``code``.
+
+Authenticate with ``X-API-Key``; each key belongs to one hub and sees only its plans.
+"""
+
+ExecutorFactory = Callable[[Settings, list[str]], Executor]
+
+
+def local_executor(settings: Settings, network_paths: list[str]) -> Executor:
+    """The default executor: ``settings.workers`` local processes, bounded queue."""
+    executor = LocalExecutor(
+        workers=settings.workers,
+        queue_size=settings.queue_size,
+        retry_after_s=settings.retry_after_s,
+        start_method=settings.mp_start_method,
+        initializer=load_networks,
+        initargs=(tuple(network_paths),),
+        preload=("service.jobs", "routing.pipeline"),
+    )
+    # Start the workers (and load their road networks) without delaying start-up.
+    threading.Thread(target=executor.warm_up, name="warm-up", daemon=True).start()
+    return executor
+
+
+def create_app(
+    settings: Settings,
+    *,
+    executor_factory: ExecutorFactory = local_executor,
+    plan_job: JobFn = run_plan_job,
+    matrix_job: JobFn = run_matrix_job,
+) -> FastAPI:
+    """Build the app.
+
+    Parameters
+    ----------
+    settings
+        The configuration; nothing is read from the environment here.
+    executor_factory
+        Makes the executor from the settings and the hubs' road files (tests and a
+        Dask deployment pass their own).
+    plan_job, matrix_job
+        Module-level job functions run by the executor (tests inject slow or fake
+        ones).
+
+    Returns
+    -------
+    FastAPI
+        Serve it with uvicorn; the lifespan must run (``TestClient`` as a context
+        manager, or ``httpx`` with ``asgi-lifespan``).
+    """
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hubs = await to_thread.run_sync(load_hubs, settings.hubs_file)
+        engine = make_engine(settings.sqlalchemy_url)
+        await to_thread.run_sync(upgrade_database, engine)
+        repo = PlanRepo(engine)
+        network_paths = sorted({h.network_path for h in hubs.values() if h.network_path})
+        executor = executor_factory(settings, network_paths)
+        planner = Planner(
+            settings=settings, repo=repo, executor=executor, hubs=hubs, plan_job=plan_job
+        )
+        app.state.settings = settings
+        app.state.hubs = hubs
+        app.state.repo = repo
+        app.state.planner = planner
+        app.state.matrix_job = matrix_job
+        counts = await planner.recover()
+        log.info(
+            "hubroute service ready",
+            extra={"hubs": sorted(hubs), "workers": settings.workers, **counts},
+        )
+        try:
+            yield
+        finally:
+            await planner.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="hubroute",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "plans", "description": "Plan a day's collection runs."},
+            {"name": "quotes", "description": "Price one more pickup."},
+            {"name": "vroom", "description": "VROOM-compatible solving."},
+            {"name": "health", "description": "Liveness and readiness."},
+        ],
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    for module in (plans, quotes, vroom, health):
+        app.include_router(module.router)
+    return app
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int | None = None,
+    *,
+    settings: Settings | None = None,
+) -> None:
+    """Run the service with uvicorn (one web process, ``workers`` solver processes).
+
+    Parameters
+    ----------
+    host, port
+        Where to listen.
+    workers
+        Solver processes; default ``HUBROUTE_WORKERS`` or the number of cores.
+    settings
+        Default: read from the environment and ``.env``.
+    """
+    import uvicorn
+
+    settings = settings or Settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        access_log=False,  # the service logs each request as JSON with its id
+        timeout_graceful_shutdown=10,
+    )
