@@ -193,7 +193,7 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
             ok_type = p.allowed_vehicle_types is None or vt.name in p.allowed_vehicle_types
             d = dur(vt)
             out_s, back_s = int(d[h, node]), int(d[node, h])
-            if not ok_type:
+            if not ok_type or vt.count == 0:
                 row.append(False)
                 continue
             if out_s >= UNREACHABLE or back_s >= UNREACHABLE:

@@ -386,8 +386,13 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
 def input_error_from_validation(exc: ValidationError, data: Any = None) -> InputError:
     """Turn a pydantic error into an :class:`InputError` that names the records."""
     found: list[InputProblem] = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # A list whose bad items were dropped also reports "too short": noise, skip it.
+    item_lists = {e["loc"][0] for e in errors if len(e["loc"]) >= 2}
+    for err in errors:
         loc = list(err["loc"])
+        if err["type"] == "too_short" and len(loc) == 1 and loc[0] in item_lists:
+            continue
         record = ""
         field = ".".join(str(x) for x in loc)
         if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from routing.build import build_instance, check_fits, split_oversize
 from routing.errors import NetworkError
 from routing.errors import Problem as InputProblem
@@ -94,6 +96,25 @@ def run_engines(built_instance: object, options: SolveOptions) -> Solution:
     )
 
 
+def _expand_matrices(
+    matrices: Mapping[str, TravelMatrix], original_ids: Sequence[str], problem: Problem
+) -> dict[str, TravelMatrix]:
+    """Give each part of a split pickup the matrix row and column of its pickup."""
+    pos = {pid: i for i, pid in enumerate(original_ids)}
+    ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
+    take = [pos[i] if i in pos else pos[i.rsplit("#", 1)[0]] for i in ids]
+    sel = np.ix_(take, take)
+    return {
+        key: TravelMatrix(
+            ids=tuple(ids),
+            distance_m=m.distance_m[sel],
+            duration_s=m.duration_s[sel],
+            profile=m.profile,
+        )
+        for key, m in matrices.items()
+    }
+
+
 def plan_with_matrices(
     problem: Problem,
     matrices: Mapping[str, TravelMatrix],
@@ -113,7 +134,9 @@ def plan_with_matrices(
     options = options or SolveOptions()
     timings = dict(timings_s or {})
     if problem.split_oversize:
+        original_ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
         problem = split_oversize(problem)
+        matrices = _expand_matrices(matrices, original_ids, problem)
     else:
         check_fits(problem)
     t0 = time.perf_counter()

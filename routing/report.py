@@ -165,6 +165,14 @@ def _simplified(xy: FloatArray, tolerance_m: float) -> IntArray:
     return pts
 
 
+def _lonlat_simplified(frame: _Frame, line: Sequence[LonLat], tolerance_m: float) -> FloatArray:
+    """A line simplified in metres, back in lon/lat: for drawing at a known scale."""
+    pts = _simplified(frame.xy(line), tolerance_m).astype(float)
+    return np.column_stack(
+        (frame.west + pts[:, 0] / frame.kx, frame.north - pts[:, 1] / _METRES_PER_DEGREE)
+    )
+
+
 def _path_d(pts: IntArray) -> str:
     """SVG path data with relative moves: ``M x y l dx dy ...`` (compact integers)."""
     if len(pts) < 2:
@@ -305,13 +313,15 @@ def _kpis(plan: Plan, villages: Sequence[VillageCost], savings: Sequence[_Saving
     if s.delivery_parcels:
         parcels_label += f" · {s.delivery_parcels:,} dropped"
     cards: list[tuple[str, str, str]] = [
-        ("main", f"RMB {_rmb(s.total_cost_rmb)}", "total cost"),
-        ("main", f"RMB {_rmb(s.cost_per_parcel_rmb)}", "per parcel"),
+        ("main", f"<small>RMB</small> {_rmb(s.total_cost_rmb, 0)}", "total cost"),
+        ("main", f"<small>RMB</small> {_rmb(s.cost_per_parcel_rmb)}", "per parcel"),
     ]
     saving = savings[0].saving_per_parcel_rmb if savings else _village_saving(villages)
     if saving is not None:
         label = f"saving per parcel vs {_e(savings[0].name)}" if savings else "saving per parcel"
-        cards.append(("good" if saving >= 0 else "warn", f"RMB {_rmb(saving)}", label))
+        cards.append(
+            ("good" if saving >= 0 else "warn", f"<small>RMB</small> {_rmb(saving)}", label)
+        )
     cards += [
         ("", f"{s.parcels:,}", parcels_label),
         ("", f"{s.runs:,}", f"runs · {s.vehicles:,} vehicles"),
@@ -926,7 +936,7 @@ def write_map_png(
     Roads grey (thicker for higher classes), runs coloured as in the HTML report, the
     hub, pickups sized by parcels and coloured by RMB per parcel, unassigned pickups as
     red crosses; the title gives the total cost and RMB per parcel. The image is
-    reduced to a 256-colour palette when it would exceed ``max_bytes``.
+    reduced to a palette of 256 colours or fewer when it would exceed ``max_bytes``.
 
     Parameters
     ----------
@@ -941,7 +951,7 @@ def write_map_png(
     width_px : int, default 1200
         Width of the image in pixels.
     max_bytes : int, default 500000
-        Size above which the image is palettised.
+        Size above which the image is palettised (best effort: at least 32 colours).
 
     Returns
     -------
@@ -978,11 +988,12 @@ def write_map_png(
     ax = fig.add_axes((0.01, 0.01, 0.98, 0.98 - 0.6 / fig_h))
     ax.set_facecolor("#fbfaf6")
     widths = {1: 1.8, 2: 1.2, 3: 0.7, 4: 0.45}
-    tiered: dict[int, list[Sequence[LonLat]]] = defaultdict(list)
+    tiered: dict[int, list[FloatArray]] = defaultdict(list)
     for i, road in enumerate(roads):
         cls = road_classes[i] if road_classes is not None and i < len(road_classes) else ""
         if len(road) >= 2:
-            tiered[_ROAD_TIERS.get(cls.lower(), 3)].append(road)
+            simple = _lonlat_simplified(frame, road, frame.width_m / width_px)
+            tiered[_ROAD_TIERS.get(cls.lower(), 3)].append(simple)
     for tier in sorted(tiered, reverse=True):
         ax.add_collection(
             LineCollection(tiered[tier], colors="#b8b2a7", linewidths=widths[tier], zorder=1)
@@ -994,11 +1005,7 @@ def write_map_png(
             *([hubs[run.hub_id]] if run.hub_id in hubs else []),
         ]
         if len(line) >= 2:
-            # Simplified to about a pixel: a million vertices would only slow Agg down.
-            pts = _simplified(frame.xy(line), frame.width_m / width_px)
-            arr = np.column_stack(
-                (frame.west + pts[:, 0] / frame.kx, frame.north - pts[:, 1] / _METRES_PER_DEGREE)
-            )
+            arr = _lonlat_simplified(frame, line, frame.width_m / width_px)
             ax.plot(
                 arr[:, 0],
                 arr[:, 1],
@@ -1028,9 +1035,8 @@ def write_map_png(
             edges = [-1e9, *bins, 1e9]
             used = [COST_COLOURS[int(_cost_class(e, bins)[1:])] for e in [*bins, math.inf]]
             sm = _scalar_mappable(ListedColormap(used), BoundaryNorm(edges, len(used)))
-            cax = ax.inset_axes((0.965, 0.04, 0.015, 0.3))
+            cax = ax.inset_axes((0.93, 0.04, 0.016, 0.28))
             cb = fig.colorbar(sm, cax=cax, ticks=bins)
-            cax.yaxis.set_ticks_position("left")
             cax.yaxis.set_label_position("left")
             cb.ax.set_yticklabels([f"{b:.2f}" for b in bins], fontsize=8)
             cb.set_label("RMB per parcel", fontsize=8)
@@ -1082,11 +1088,14 @@ def write_map_png(
             buf, format="png", dpi=100, facecolor="white", bbox_inches="tight", pad_inches=0.08
         )
     data = buf.getvalue()
-    if len(data) > max_bytes:
-        img = Image.open(io.BytesIO(data)).convert("RGB").quantize(colors=256)
-        buf = io.BytesIO()
-        img.save(buf, format="PNG", optimize=True)
-        data = buf.getvalue()
+    colours = 256
+    while len(data) > max_bytes and colours >= 32:
+        # Fewer palette colours until it fits: antialiased lines survive 64 colours well.
+        img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB").quantize(colors=colours)
+        small = io.BytesIO()
+        img.save(small, format="PNG", optimize=True)
+        data = small.getvalue()
+        colours //= 2
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
@@ -1137,15 +1146,12 @@ def _wiggly(
     dist = math.hypot(dx, dy)
     n = max(2, int(dist * detour / spacing_m))
     t = np.linspace(0.0, 1.0, n)
-    amp = dist * (detour - 1) * 0.25
+    amp = min(dist * (detour - 1) * 0.3, 3_000.0)
     off = np.zeros(n)
-    for _ in range(3):  # a few bends of different wavelengths, pinned at both ends
-        off += (
-            amp
-            * rng.uniform(0.2, 1.0)
-            * np.sin(np.pi * t * rng.randint(1, 9) + rng.uniform(0, 6.28))
-            * np.sin(np.pi * t)
-        )
+    for octave in range(4):  # meanders: slow wide bends plus quicker small ones
+        freq = rng.uniform(1.0, 2.5) * 2**octave * (1 + dist / 40_000)
+        off += amp / 2.2**octave * np.sin(np.pi * t * freq + rng.uniform(0, 6.28))
+    off *= np.sin(np.pi * t)  # pinned at both ends
     nx, ny = (-dy / dist, dx / dist) if dist > 0 else (0.0, 0.0)
     xs = a[0] + (dx * t + nx * off) / kx
     ys = a[1] + (dy * t + ny * off) / _METRES_PER_DEGREE
@@ -1215,13 +1221,11 @@ def demo_plan(
             start = 7 * 3600 + 300 * rng.randint(0, 6)
         cx, cy = rng.uniform(west, east), rng.uniform(south, north)
         spread = rng.uniform(0.03, 0.09)
-        pts = [
-            (
-                min(max(cx + rng.gauss(0, spread), west), east),
-                min(max(cy + rng.gauss(0, spread), south), north),
-            )
-            for _ in range(stops_per_run)
-        ]
+        pts: list[LonLat] = []
+        while len(pts) < stops_per_run:  # a cluster, redrawn where it leaves the area
+            p = (cx + rng.gauss(0, spread), cy + rng.gauss(0, spread))
+            if west <= p[0] <= east and south <= p[1] <= north:
+                pts.append(p)
         pts.sort(key=lambda p: math.atan2(p[1] - cy, p[0] - cx))  # a loop round the cluster
         legs = [hub, *pts, hub]
         path: list[LonLat] = []

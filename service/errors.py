@@ -84,6 +84,13 @@ class Unavailable(ServiceError):
     code = "unavailable"
 
 
+class SolveFailed(ServiceError):
+    """The solver failed for a reason that is not the caller's input."""
+
+    status_code = 500
+    code = "solve_failed"
+
+
 def error_body(
     code: str, message: str, problems: Sequence[InputProblem] = ()
 ) -> dict[str, Any]:

@@ -36,6 +36,11 @@ class HubConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(min_length=1, max_length=128, pattern=r"^[^\s,;/]+$")
+    scenario: Path | None = Field(
+        None,
+        description="A scenario TOML ([hub], [files] pickups/fleet/roads) filling the "
+        "location, road file, gazetteer (its pickups CSV) and a fleet named 'default'.",
+    )
     name: str = ""
     lon: Lon
     lat: Lat
@@ -165,6 +170,46 @@ def _resolve(base: Path, p: Path | None) -> Path | None:
     return p if p.is_absolute() else (base / p).resolve()
 
 
+def _from_scenario(raw: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Fill a hub table's missing fields from the scenario TOML it names."""
+    path = _resolve(base, Path(raw["scenario"]))
+    assert path is not None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(InputProblem(f"hub {raw.get('id')!r}", "scenario", str(exc))) from None
+    hub = data.get("hub") or (data.get("hubs") or [{}])[0]
+    files = data.get("files", {})
+    out = dict(raw)
+    out["scenario"] = str(path)
+    if "location" in hub and isinstance(hub["location"], str):
+        lon, lat = (float(x) for x in hub["location"].split(","))
+        hub = {**hub, "lon": lon, "lat": lat}
+    for key in ("name", "lon", "lat"):
+        if key in hub:
+            out.setdefault(key, hub[key])
+    for key, names in (("open", ("open", "open_s")), ("close", ("close", "close_s"))):
+        for name in names:
+            if name in hub:
+                value = hub[name]
+                out.setdefault(key, value if isinstance(value, str) else _hhmm(int(value)))
+    root = path.parent
+    if files.get("roads"):
+        out.setdefault("roads", str(root / files["roads"]))
+    if files.get("pickups"):
+        out.setdefault("villages", str(root / files["pickups"]))
+    fleets = dict(out.get("fleets", {}))
+    if files.get("fleet"):
+        fleets.setdefault("default", str(root / files["fleet"]))
+        out.setdefault("default_fleet", "default")
+    out["fleets"] = fleets
+    return out
+
+
+def _hhmm(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{(seconds % 3600) // 60:02d}"
+
+
 def read_hubs_file(path: Path) -> tuple[HubConfig, ...]:
     """Parse and validate the hubs TOML; paths become absolute.
 
@@ -177,11 +222,19 @@ def read_hubs_file(path: Path) -> tuple[HubConfig, ...]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InputError(InputProblem(f"hubs file {str(path)!r}", "", str(exc))) from None
+    base = path.resolve().parent
+    if isinstance(data.get("hubs"), list):
+        data = {
+            **data,
+            "hubs": [
+                _from_scenario(h, base) if isinstance(h, dict) and h.get("scenario") else h
+                for h in data["hubs"]
+            ],
+        }
     try:
         parsed = HubsFile.model_validate(data)
     except ValidationError as exc:
         raise input_error_from_validation(exc, data) from None
-    base = path.resolve().parent
     hubs = tuple(
         h.model_copy(
             update={

@@ -21,7 +21,7 @@ from routing.errors import InputError, NetworkError
 from routing.errors import Problem as InputProblem
 from routing.model import problem_from_dict
 from service.config import Settings
-from service.errors import InvalidRequest, NotFound, QueueFull, Unavailable
+from service.errors import NotFound, QueueFull, SolveFailed, Unavailable
 from service.executor.base import (
     Executor,
     ExecutorClosedError,
@@ -31,6 +31,7 @@ from service.executor.base import (
     JobHandle,
     QueueFullError,
     WorkerCrashedError,
+    wait_for_handle,
 )
 from service.hubs import HubRuntime
 from service.jobs import failure
@@ -350,6 +351,45 @@ class Planner:
 
             return replace(stored, status="running")
         return stored
+
+    async def run_once(self, fn: JobFn, payload: dict[str, Any]) -> dict[str, Any]:
+        """Solve one job without storing it (the VROOM endpoint) and return its plan.
+
+        Raises
+        ------
+        QueueFull
+            When every worker is busy and the queue is full.
+        InputError
+            When the job reports bad input.
+        SolveFailed
+            When the solver fails otherwise or does not answer in time.
+        """
+        job_id = "x" + uuid.uuid4().hex[:31]
+        try:
+            handle = self.executor.submit(Job(job_id, fn, payload))
+        except QueueFullError as exc:
+            raise QueueFull(
+                "every solver is busy and the queue is full; retry later",
+                headers={"Retry-After": str(exc.retry_after_s)},
+            ) from None
+        except ExecutorClosedError:
+            raise Unavailable("the server is shutting down") from None
+        timeout = float(payload["options"]["time_limit_s"]) + self.settings.wait_grace_s
+        try:
+            outcome = await wait_for_handle(handle, timeout)
+        except TimeoutError:
+            self.executor.cancel(job_id)
+            raise SolveFailed(f"the solver did not answer within {timeout:.0f} s") from None
+        except (WorkerCrashedError, JobCancelledError) as exc:
+            raise SolveFailed(str(exc)) from None
+        error = outcome.get("error") or {}
+        if outcome.get("status") != "done":
+            problems = [InputProblem(**p) for p in error.get("problems", [])]
+            if error.get("code") in INPUT_ERROR_CODES:
+                raise InputError(problems or str(error.get("message", "invalid input")))
+            raise SolveFailed(str(error.get("message", "the solver failed")))
+        plan: dict[str, Any] = outcome["plan"]
+        return plan
 
     # -- jobs --
     def _launch(self, plan_id: str, payload: dict[str, Any]) -> None:

@@ -32,9 +32,6 @@ MAX_CLOCK_S = 2 * 86_400
 UNLIMITED = 1_000_000
 _BIG = 2**53
 
-Amount = list[Annotated_int := int] if False else list[int]  # noqa: E501 (readability)
-
-
 class _V(BaseModel):
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
@@ -303,7 +300,6 @@ def translate(
         def at(loc: Sequence[float] | None) -> int | None:
             return None if loc is None else pos[(float(loc[0]), float(loc[1]))]
 
-        job_loc = {j.id: at(j.location) or 0 for j in req.jobs}
         job_loc = {j.id: pos[(float(j.location[0]), float(j.location[1]))] for j in req.jobs if j.location}
         v_start = {v.id: at(v.start) for v in req.vehicles}
         v_end = {v.id: at(v.end) for v in req.vehicles}
@@ -507,12 +503,7 @@ def answer(req: VroomRequest, t: Translation, plan: dict[str, Any]) -> dict[str,
         travel = 0
         distance = 0
         prev = start
-        first_arrival = stops[0]["arrival"] if stops else run["start"]
-        if start is not None:
-            leg = t.durations[start][t.job_loc[route_jobs[0].id]] if route_jobs else 0
-            start_time = first_arrival - leg
-        else:
-            start_time = first_arrival
+        start_time = int(run["start"])
         step0 = {"type": "start", **_where(t, start), "setup": 0, "service": 0, "waiting_time": 0,
                  "load": list(load), "arrival": t.base_s + start_time, "duration": 0, "violations": []}
         if with_distance:
@@ -520,7 +511,6 @@ def answer(req: VroomRequest, t: Translation, plan: dict[str, Any]) -> dict[str,
         if start is not None:
             steps.append(step0)
         service_sum = waiting_sum = priority_sum = 0
-        last_departure = start_time
         for s, j in zip(stops, route_jobs, strict=True):
             here = t.job_loc[j.id]
             if prev is not None:
@@ -542,7 +532,6 @@ def answer(req: VroomRequest, t: Translation, plan: dict[str, Any]) -> dict[str,
             service_sum += j.setup + j.service
             waiting_sum += int(s.get("waiting_time", 0))
             priority_sum += j.priority
-            last_departure = int(s["departure"])
             prev = here
         if end is not None:
             if prev is not None:
@@ -550,8 +539,7 @@ def answer(req: VroomRequest, t: Translation, plan: dict[str, Any]) -> dict[str,
                 distance += t.distances[prev][end]
             step_end = {"type": "end", **_where(t, end), "setup": 0, "service": 0,
                         "waiting_time": 0, "load": list(load),
-                        "arrival": t.base_s + last_departure
-                        + (t.durations[prev][end] if prev is not None else 0),
+                        "arrival": t.base_s + int(run["end"]),
                         "duration": travel, "violations": []}
             if with_distance:
                 step_end["distance"] = distance
@@ -601,3 +589,57 @@ def answer(req: VroomRequest, t: Translation, plan: dict[str, Any]) -> dict[str,
     if with_distance:
         summary["distance"] = totals["distance"]
     return {"code": 0, "summary": summary, "unassigned": unassigned, "routes": routes}
+
+
+class VroomResponse(BaseModel):
+    """VROOM's answer shape: ``code`` 0, ``summary``, ``unassigned``, ``routes``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: int
+    summary: dict[str, Any]
+    unassigned: list[dict[str, Any]]
+    routes: list[dict[str, Any]]
+
+
+def vroom_payload(
+    req: VroomRequest, *, network: Any, options: dict[str, Any]
+) -> tuple[dict[str, Any], Translation]:
+    """Build the matrix job payload for a VROOM request (blocking: run in a thread).
+
+    With ``matrices`` in the request they are used as given. Otherwise the matrix
+    between the request's coordinates comes from the hub's road network, or, for a
+    hub without one, from the straight-line estimate (said in ``notes``).
+
+    Raises
+    ------
+    InputError
+        For requests outside the supported subset, or points off the hub's roads.
+    """
+    if req.matrices is not None:
+        t = translate(req)
+    else:
+        problems = [p for p in _check(req) if p.field.endswith("location") or ".start" in p.field]
+        if problems:
+            raise InputError(problems)
+        locations = locations_of(req)
+        ids = [f"l{i}" for i in range(len(locations))]
+        if network is not None:
+            from routing.matrix import RoadMatrixProvider
+
+            provider: Any = RoadMatrixProvider(network, max_snap_m=options["max_snap_m"])
+            source = "road network"
+        else:
+            from routing.matrix import StraightLineMatrixProvider
+
+            provider = StraightLineMatrixProvider()
+            source = "straight-line estimate (no road network at this hub)"
+        m = provider.matrix(ids, locations)
+        t = translate(
+            req,
+            durations=m.duration_s.tolist(),
+            distances=m.distance_m.tolist(),
+            locations=locations,
+        )
+        t.notes.append(f"travel matrix: {source}")
+    return {"problem": t.problem, "matrices": t.matrices, "options": options}, t

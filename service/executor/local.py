@@ -162,7 +162,8 @@ class LocalExecutor:
             try:
                 f.result(timeout=120)
             except Exception:
-                log.exception("worker failed to start")
+                if not self._closed:
+                    log.exception("worker failed to start")
 
     # -- Executor protocol --
     def submit(self, job: Job) -> JobHandle:

@@ -192,6 +192,12 @@ class PlanRepo:
             session.execute(delete(PlanRequestRecord).where(PlanRequestRecord.id == plan_id))
             return True
 
+    def get_payload(self, plan_id: str) -> dict[str, Any] | None:
+        """The job payload (problem, options, network) stored with a plan's request."""
+        with self._sessions() as session:
+            rec = session.get(PlanRequestRecord, plan_id)
+            return None if rec is None else dict(rec.payload)
+
     def unfinished(self) -> Sequence[StoredPlan]:
         """Plans left queued or running (by a crash or restart), with their payloads."""
         with self._sessions() as session:

@@ -68,9 +68,7 @@ def test_one_route_when_capacity_allows() -> None:
 
 def test_time_windows_force_the_far_client_first() -> None:
     """Client at 10 must be served by t=10, so it comes before the one at 5."""
-    inst = line_instance(
-        [5, 10], vehicles=1, tw_late=np.array([100, 10], dtype=np.int64)
-    )
+    inst = line_instance([5, 10], vehicles=1, tw_late=np.array([100, 10], dtype=np.int64))
     sol = solve_ortools(inst, time_limit_s=1)
     assert trips_of(sol) == [(1, 0)]
 

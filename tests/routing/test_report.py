@@ -154,10 +154,10 @@ def test_villages_are_grouped_from_stops_when_the_plan_has_none(small: DemoPlan)
 
 def test_summary_shows_cost_per_parcel_and_saving(small: DemoPlan, small_html: str) -> None:
     s = small.plan.summary
-    assert f"RMB {s.total_cost_rmb:,.2f}" in small_html
-    assert f"RMB {s.cost_per_parcel_rmb:,.2f}" in small_html
+    assert f"<small>RMB</small> {s.total_cost_rmb:,.0f}" in small_html
+    assert f"RMB {s.cost_per_parcel_rmb:,.2f} per parcel" in small_html
     assert "saving per parcel vs direct" in small_html
-    assert "RMB 0.30" in small_html
+    assert "<small>RMB</small> 0.30" in small_html
 
 
 def test_runs_without_path_are_drawn_straight_through_the_hub(small: DemoPlan) -> None:

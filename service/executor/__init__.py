@@ -1,0 +1,1 @@
+"""Executors: where solves run (local processes now, Dask later)."""

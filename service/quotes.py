@@ -1,0 +1,66 @@
+"""Quotes: the marginal cost of adding one pickup to a finished plan.
+
+The pricing itself is :func:`routing.costs.quote` (the library's); this module finds
+the plan, resolves the pickup (village look-up) and maps the answer.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from anyio import to_thread
+
+from routing.model import Plan, problem_from_dict
+from service.errors import Conflict, Unavailable
+from service.hubs import HubRuntime
+from service.planner import Planner, _pickup_data
+from service.schemas import QuoteOut, QuoteRequest
+
+
+def _quote_fn() -> Any:
+    try:
+        return importlib.import_module("routing.costs").quote
+    except (ImportError, AttributeError):
+        raise Unavailable("quotes need routing.costs.quote, not in this version") from None
+
+
+async def quote_pickup(planner: Planner, hub: HubRuntime, req: QuoteRequest) -> QuoteOut:
+    """Price ``req.pickup`` against the hub's plan ``req.plan_id``.
+
+    Raises
+    ------
+    NotFound
+        No such plan at the hub.
+    Conflict
+        The plan is not done.
+    InputError
+        The pickup is invalid (unknown village, bad coordinates...).
+    """
+    stored = await planner.get(hub.id, req.plan_id)
+    if stored.status != "done" or stored.result is None:
+        raise Conflict(f"plan {req.plan_id!r} is {stored.status}; quotes need a done plan")
+    full = await to_thread.run_sync(planner.repo.get_payload, stored.id)
+    problems: list[Any] = []
+    pickup_data = _pickup_data(hub, 0, req.pickup, problems)
+    if problems:
+        from routing.errors import InputError
+
+        raise InputError(problems)
+    quote = _quote_fn()
+    plan = Plan.model_validate(stored.result)
+    problem_dict = dict(full["problem"]) if full else None
+
+    def run() -> Any:
+        problem = problem_from_dict(problem_dict) if problem_dict else None
+        from routing.model import PickupPoint
+
+        pickup = PickupPoint.model_validate(pickup_data)
+        return quote(plan, pickup, problem=problem, network=hub.network)
+
+    result = await to_thread.run_sync(run)
+    data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
+    data.setdefault("plan_id", stored.id)
+    data.setdefault("pickup_id", req.pickup.id)
+    data.setdefault("feasible", data.get("marginal_cost_rmb") is not None)
+    return QuoteOut.model_validate(data)
