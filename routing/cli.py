@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from rich.table import Table
 from routing.errors import HubrouteError
 from routing.model import Hub, Plan
 
+if TYPE_CHECKING:
+    from routing.network import RoadNetwork
+
 app = typer.Typer(
     name="hubroute",
     help="Plan farm-to-hub collection runs over mountain roads, with per-parcel costs.",
@@ -27,8 +30,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, scripts) gets a width that fits the run table.
+console = Console(width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 T = TypeVar("T")
 
@@ -146,7 +150,7 @@ def _plan_and_write(
 
     from routing.io import write_outputs
     from routing.model import Problem
-    from routing.network import RoadNetwork, network_from_file
+    from routing.network import network_from_file
     from routing.pipeline import SolveOptions, plan_day
 
     with progress_display() as step:
@@ -168,21 +172,23 @@ def _plan_and_write(
         )
         plan = plan_day(problem, network=network, options=options, progress=step, timings_s=timings)
         step("writing outputs")
-        paths = write_outputs(plan, out, hubs=problem.hubs)
+        written = list(write_outputs(plan, out, hubs=problem.hubs).values())
         if report:
-            _write_report(plan, out, network)
+            step("report")
+            written += _write_report(plan, out, network)
     print_summary(plan)
-    console.print(f"wrote {', '.join(str(p) for p in paths.values())}", highlight=False)
+    console.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)
     return plan
 
 
-def _write_report(plan: Plan, out: Path, network: object) -> None:
-    try:
-        from routing import report as report_mod
-    except ImportError:  # the report module is optional at this layer
-        return
-    report_mod.write_report(plan, out, network=network)  # type: ignore[arg-type]
-    report_mod.write_map_png(plan, out / "map.png", network=network)  # type: ignore[arg-type]
+def _write_report(plan: Plan, out: Path, network: RoadNetwork | None) -> list[Path]:
+    from routing.report import write_map_png, write_report
+
+    unassigned = {u.pickup_id: u.location for u in plan.unassigned if u.location is not None}
+    return [
+        write_report(plan, out, network=network, pickups_unassigned_lonlat=unassigned),
+        write_map_png(plan, out / "map.png", network=network, pickups_unassigned_lonlat=unassigned),
+    ]
 
 
 TimeLimit = Annotated[

@@ -342,7 +342,8 @@ def _baselines_section(plan: Plan, savings: Sequence[_Saving]) -> str:
     own = plan.summary.cost_per_parcel_rmb
     rows = "".join(
         f"<tr><td>{_e(b.name)}</td><td class=n>{_rmb(b.baseline_per_parcel_rmb)}</td>"
-        f"<td class=n>{_rmb(own)}</td><td class='n {'good' if b.saving_per_parcel_rmb >= 0 else 'bad'}'>"
+        f"<td class=n>{_rmb(own)}</td><td class='n "
+        f"{'good' if b.saving_per_parcel_rmb >= 0 else 'bad'}'>"
         f"{_rmb(b.saving_per_parcel_rmb)}</td></tr>"
         for b in savings
     )
@@ -482,7 +483,8 @@ def _map(
     for hub_id, lonlat in hubs.items():
         x, y = frame.point(lonlat)
         parts.append(
-            f'<rect class="hub" data-hub="{_e(names.get(hub_id, hub_id))}" x="{x - half}" y="{y - half}" '
+            f'<rect class="hub" data-hub="{_e(names.get(hub_id, hub_id))}" x="{x - half}" '
+            f'y="{y - half}" '
             f'width="{2 * half}" height="{2 * half}" rx="{half // 3}"/>'
         )
     parts.append("</svg>")
@@ -500,17 +502,20 @@ def _legend(bins: Sequence[float], max_parcels: int, unassigned: bool) -> str:
             text = "all stops"
         cls = _cost_class(bins[i] if i < len(bins) else math.inf, bins) if bins else "c0"
         rows.append(
-            f'<div class="row"><svg width="14" height="14"><circle class="{cls}" cx="7" cy="7" r="6" '
+            f'<div class="row"><svg width="14" height="14"><circle class="{cls}" cx="7" cy="7" '
+            'r="6" '
             f'stroke="#2d3339" stroke-width=".8"/></svg>{text}</div>'
         )
     small = max(1, max_parcels // 10)
     rows.append(
         f'<div class="row"><svg width="44" height="20"><circle class="cn" cx="6" cy="14" r="3.3" '
-        f'stroke="#2d3339" stroke-width=".8"/><circle class="cn" cx="28" cy="10" r="10" stroke="#2d3339" '
+        'stroke="#2d3339" stroke-width=".8"/><circle class="cn" cx="28" cy="10" r="10" '
+        'stroke="#2d3339" '
         f'stroke-width=".8"/></svg>size: parcels ({small:,} – {max_parcels:,})</div>'
     )
     rows.append(
-        '<div class="row"><svg width="14" height="14"><rect class="legend-hub" x="1" y="1" width="12" '
+        '<div class="row"><svg width="14" height="14"><rect class="legend-hub" x="1" y="1" '
+        'width="12" '
         'height="12" rx="3"/></svg>hub <svg width="22" height="10"><path class="legend-run r0" '
         'd="M1 5h20"/></svg>run (colour per run)</div>'
     )
@@ -526,9 +531,11 @@ def _runs_table(plan: Plan) -> str:
     rows: list[str] = []
     for k, run in enumerate(plan.runs):
         rows.append(
-            f'<tr {_run_key(run)}><td><span class="sw r{k % len(RUN_COLOURS)}"></span>{_e(run.vehicle)}</td>'
+            f'<tr {_run_key(run)}><td><span class="sw r{k % len(RUN_COLOURS)}"></span>'
+            f"{_e(run.vehicle)}</td>"
             f"<td>{_e(run.vehicle_type)}</td><td class=n>{run.run}</td><td>{run.start_time}</td>"
-            f"<td>{run.end_time}</td><td class=n>{len(run.stops)}</td><td class=n>{run.parcels:,}</td>"
+            f"<td>{run.end_time}</td><td class=n>{len(run.stops)}</td><td class=n>{run.parcels:,}<"
+            "/td>"
             f"<td class=n>{run.delivery_parcels:,}</td><td class=n>{run.distance_km:.1f}</td>"
             f"<td class=n>{run.duration_h:.2f}</td><td class=n>{_rmb(run.cost_rmb)}</td>"
             f"<td class=n>{_rmb(_per_parcel(run.cost_rmb, run.parcels))}</td></tr>"
@@ -598,7 +605,8 @@ def _load_chart(plan: Plan) -> str:
         coords = " ".join(f"{px(t):.1f},{py(v):.1f}" for t, v in pts)
         out.append(
             f'<polyline class="load r{k % len(RUN_COLOURS)}" {_run_key(run)} points="{coords}">'
-            f"<title>{_e(run.vehicle)} · run {run.run}: up to {max(v for _, v in pts):,} parcels</title></polyline>"
+            f"<title>{_e(run.vehicle)} · run {run.run}: up to {max(v for _, v in pts):,} parcels<"
+            "/title></polyline>"
         )
     out.append("</svg>")
     return "\n".join(out)
@@ -648,8 +656,10 @@ def _villages_table(plan: Plan, villages: Sequence[VillageCost]) -> str:
     return (
         f'{source}<div class="scroll"><table class="villages-table"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody><tfoot><tr><td>{len(villages)} villages</td><td></td>"
-        f'<td class=n data-pickups="{pickups}">{pickups:,}</td><td class=n data-parcels="{parcels}">{parcels:,}</td>'
-        f'<td class=n data-cost="{cost:.2f}">{_rmb(cost)}</td><td class=n>{_rmb(_per_parcel(cost, parcels))}</td>'
+        f'<td class=n data-pickups="{pickups}">{pickups:,}</td><td class=n '
+        f'data-parcels="{parcels}">{parcels:,}</td>'
+        f'<td class=n data-cost="{cost:.2f}">{_rmb(cost)}</td><td class=n>'
+        f"{_rmb(_per_parcel(cost, parcels))}</td>"
         f"{pad}</tr></tfoot></table></div>"
     )
 
@@ -683,7 +693,8 @@ def _stop_rows(run: Run) -> str:
             f"<td>{s.arrival_time}</td><td>{wait}</td><td>{s.departure_time}</td>"
             f"<td class=n>{s.parcels:,}</td><td class=n>{s.delivery_parcels:,}</td>"
             f"<td class=n>{s.load_parcels:,}</td><td class=n>{s.distance / 1000:.1f}</td>"
-            f"<td class=n>{_rmb(s.cost_rmb)}</td><td class=n>{_rmb(s.cost_per_parcel_rmb)}</td></tr>"
+            f"<td class=n>{_rmb(s.cost_rmb)}</td><td class=n>{_rmb(s.cost_per_parcel_rmb)}</td><"
+            "/tr>"
         )
     return "".join(rows)
 
@@ -692,7 +703,8 @@ def _run_details(plan: Plan) -> str:
     out: list[str] = []
     for k, run in enumerate(plan.runs):
         out.append(
-            f'<details class="run-detail" {_run_key(run)}><summary><span class="sw r{k % len(RUN_COLOURS)}">'
+            f'<details class="run-detail" {_run_key(run)}><summary><span class="sw '
+            f'r{k % len(RUN_COLOURS)}">'
             f"</span><b>{_e(run.vehicle)}</b> · run {run.run} — {run.start_time}–{run.end_time} · "
             f"{len(run.stops)} stops · {run.parcels:,} parcels · {run.distance_km:.1f} km · "
             f"RMB {_rmb(run.cost_rmb)} (fixed {_rmb(run.fixed_cost_rmb)}, distance "
@@ -701,10 +713,13 @@ def _run_details(plan: Plan) -> str:
             "<th>waits</th><th>leaves</th><th class=n>collect</th><th class=n>drop</th>"
             "<th class=n>on board after</th><th class=n>km so far</th><th class=n>RMB share</th>"
             f"<th class=n>RMB/parcel</th></tr></thead><tbody>{_stop_rows(run)}</tbody>"
-            f"<tfoot><tr><td></td><td colspan=2>back at hub {_e(run.hub_id)}</td><td>{run.end_time}</td>"
-            f"<td></td><td></td><td class=n>{run.parcels:,}</td><td class=n>{run.delivery_parcels:,}</td>"
+            f"<tfoot><tr><td></td><td colspan=2>back at hub {_e(run.hub_id)}</td><td>"
+            f"{run.end_time}</td>"
+            f"<td></td><td></td><td class=n>{run.parcels:,}</td><td class=n>"
+            f"{run.delivery_parcels:,}</td>"
             f"<td></td><td class=n>{run.distance_km:.1f}</td><td class=n>{_rmb(run.cost_rmb)}</td>"
-            f"<td class=n>{_rmb(_per_parcel(run.cost_rmb, run.parcels))}</td></tr></tfoot></table></details>"
+            f"<td class=n>{_rmb(_per_parcel(run.cost_rmb, run.parcels))}</td></tr></tfoot></table>"
+            "</details>"
         )
     return "\n".join(out) or '<p class="note">No runs.</p>'
 
@@ -715,22 +730,27 @@ def _sheets(plan: Plan) -> str:
     for run in plan.runs:
         rows = "".join(
             f"<tr><td class=n>{i}</td><td>{_e(s.village)} <small>{_e(s.pickup_id)}</small></td>"
-            f"<td>{s.arrival_time}</td><td class=n>{s.parcels:,}</td><td class=n>{s.delivery_parcels:,}</td>"
+            f"<td>{s.arrival_time}</td><td class=n>{s.parcels:,}</td><td class=n>"
+            f"{s.delivery_parcels:,}</td>"
             + (f"<td>{_e(s.contact)}</td>" if contact else "")
             + '<td class="sig"></td><td class="memo"></td></tr>'
             for i, s in enumerate(run.stops, 1)
         )
         out.append(
-            f'<section class="sheet" {_run_key(run)}><h3>Run sheet · {_e(run.vehicle)} · run {run.run}</h3>'
-            f'<div class="meta">{_e(run.vehicle_type)} · hub {_e(run.hub_id)} · leave {run.start_time} · '
+            f'<section class="sheet" {_run_key(run)}><h3>Run sheet · {_e(run.vehicle)} · run '
+            f"{run.run}</h3>"
+            f'<div class="meta">{_e(run.vehicle_type)} · hub {_e(run.hub_id)} · leave '
+            f"{run.start_time} · "
             f"back {run.end_time} · {len(run.stops)} stops · {run.distance_km:.1f} km · collect "
-            f"{run.parcels:,} parcels ({run.weight_kg:,.0f} kg) · drop {run.delivery_parcels:,} parcels</div>"
+            f"{run.parcels:,} parcels ({run.weight_kg:,.0f} kg) · drop {run.delivery_parcels:,} "
+            "parcels</div>"
             "<table><thead><tr><th class=n>#</th><th>village</th><th>expected</th>"
             "<th class=n>collect</th><th class=n>drop</th>"
             + ("<th>contact</th>" if contact else "")
             + "<th>signature</th><th>note</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
-            '<div class="foot"><div>Driver<span></span></div><div>Checked at hub<span></span></div></div>'
+            '<div class="foot"><div>Driver<span></span></div><div>Checked at hub<span></span><'
+            "/div></div>"
             "</section>"
         )
     return "\n".join(out)
@@ -1066,7 +1086,8 @@ def write_map_png(
         spine.set_color("#d9e2ec")
     s = plan.summary
     ax.set_title(
-        f"{plan.name} — RMB {_rmb(s.total_cost_rmb)} · RMB {_rmb(s.cost_per_parcel_rmb)} per parcel · "
+        f"{plan.name} — RMB {_rmb(s.total_cost_rmb)} · RMB {_rmb(s.cost_per_parcel_rmb)} per "
+        "parcel · "
         f"{s.runs} runs · {s.parcels:,} parcels · {s.distance_km:,.0f} km",
         fontsize=11,
         loc="left",
@@ -1088,14 +1109,14 @@ def write_map_png(
             buf, format="png", dpi=100, facecolor="white", bbox_inches="tight", pad_inches=0.08
         )
     data = buf.getvalue()
-    colours = 256
-    while len(data) > max_bytes and colours >= 32:
+    n_colours = 256
+    while len(data) > max_bytes and n_colours >= 32:
         # Fewer palette colours until it fits: antialiased lines survive 64 colours well.
-        img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB").quantize(colors=colours)
+        img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB").quantize(colors=n_colours)
         small = io.BytesIO()
         img.save(small, format="PNG", optimize=True)
         data = small.getvalue()
-        colours //= 2
+        n_colours //= 2
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)

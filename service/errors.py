@@ -158,8 +158,25 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("invalid_input", message, problems), status_code=422)
 
 
+def _allowed_methods(request: Request) -> str:
+    # Starlette's 405 names only the first route matching the path; list them all.
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     codes = {
         400: "bad_request",
         401: "unauthorized",
@@ -171,7 +188,7 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
         status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        headers=headers,
     )
 
 

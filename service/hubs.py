@@ -137,6 +137,16 @@ def read_gazetteer(path: Path) -> dict[str, Village]:
                         normalise_village(name),
                         Village(name, lon, lat, (row.get(town_col) or "") if town_col else ""),
                     )
+            # "Yani 亚尼" is also found as "Yani" or "亚尼" when that part is unique.
+            parts: dict[str, list[Village]] = {}
+            for village in out.values():
+                words = normalise_village(village.name).split()
+                if len(words) > 1:
+                    for word in words:
+                        parts.setdefault(word, []).append(village)
+            for word, villages in parts.items():
+                if len(villages) == 1:
+                    out.setdefault(word, villages[0])
             return out
     except OSError as exc:
         raise InputError(InputProblem(record, "", f"cannot be read ({exc})")) from None

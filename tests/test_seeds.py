@@ -57,7 +57,8 @@ def test_demand_and_station_figures(seeds: dict) -> None:
     st = seeds["stations"]
     assert 0 < st["station_items_per_day_min"] <= st["station_items_per_day_max"] == 90
     assert st["home_delivery_radius_km"] == 3
-    assert st["stations_count_2017"] == 30_000 and st["stations_provinces_2017"] == 29
+    assert st["stations_count_2017"] == 30_000
+    assert st["stations_provinces_2017"] == 29
     assert seeds["costs"]["saving_per_parcel_rmb"] == pytest.approx(0.3)
     assert seeds["network"]["smart_logistics_centres_min"] >= 20
 

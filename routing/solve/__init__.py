@@ -1,25 +1,11 @@
-"""Solver engines behind one entry point (the portfolio lands here)."""
+"""Solvers: one frozen :class:`Instance` in, one :class:`Solution` out.
 
-from __future__ import annotations
+:func:`solve` is the entry point for domain plans and VRPLIB benchmarks alike; the
+engine adapters (:mod:`.pyvrp_engine`, :mod:`.ortools_engine`) and the decomposition
+(:mod:`.decompose`) sit behind it.
+"""
 
-from collections.abc import Sequence
+from routing.solve.instance import Instance, Route, Solution, Trip, VehicleTypeData
+from routing.solve.portfolio import solve
 
-from routing.solve.instance import Instance, Solution
-from routing.solve.ortools_engine import solve_ortools
-
-
-def solve(
-    instance: Instance,
-    *,
-    time_limit_s: float,
-    seed: int = 0,
-    engines: Sequence[str] = ("auto",),
-    workers: int = 2,
-    iterations: int | None = None,
-) -> Solution:
-    """Solve ``instance``; OR-Tools until the portfolio lands."""
-    del engines, workers
-    return solve_ortools(instance, time_limit_s=time_limit_s, seed=seed, iterations=iterations)
-
-
-__all__ = ["Instance", "Solution", "solve"]
+__all__ = ["Instance", "Route", "Solution", "Trip", "VehicleTypeData", "solve"]

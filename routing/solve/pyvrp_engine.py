@@ -31,6 +31,17 @@ from routing.solve.instance import Instance, IntArray, Route, Solution, Trip
 
 ENGINE = "pyvrp"
 
+_NO_LIMIT = 2**40
+"""Instance values at or above this mean "no limit" (the Instance defaults)."""
+_INT_MAX = int(np.iinfo(np.int64).max)
+
+
+def _limit(value: int) -> int:
+    # PyVRP penalises excess distance/duration linearly; a finite "no limit" next to
+    # MAX_VALUE arcs (banned clients) makes those penalties overflow and the search
+    # stall, so "no limit" goes to PyVRP as its own unconstrained default.
+    return _INT_MAX if value >= _NO_LIMIT else int(value)
+
 
 class Deadline:
     """Stopping criterion: stop once the wall clock passes a fixed moment.
@@ -141,7 +152,7 @@ def to_problem_data(instance: Instance) -> pyvrp.ProblemData:
         pyvrp.Depot(
             location=d,
             tw_early=int(instance.depot_tw[d, 0]),
-            tw_late=int(instance.depot_tw[d, 1]),
+            tw_late=_limit(int(instance.depot_tw[d, 1])),
             service_duration=_reload_time(instance, d),
         )
         for d in range(nd)
@@ -153,7 +164,7 @@ def to_problem_data(instance: Instance) -> pyvrp.ProblemData:
             pickup=[int(v) for v in instance.pickup[i]],
             service_duration=int(instance.service[i]),
             tw_early=int(instance.tw_early[i]),
-            tw_late=int(instance.tw_late[i]),
+            tw_late=_limit(int(instance.tw_late[i])),
             release_time=int(instance.release[i]),
             prize=int(instance.prize[i]),
             required=bool(instance.required[i]),
@@ -173,14 +184,14 @@ def to_problem_data(instance: Instance) -> pyvrp.ProblemData:
                 end_depot=vt.end_depot,
                 fixed_cost=vt.fixed_cost,
                 tw_early=max(0, vt.tw_early - reload),
-                tw_late=vt.tw_late,
-                shift_duration=vt.max_duration + reload,
-                max_distance=vt.max_distance,
+                tw_late=_limit(vt.tw_late),
+                shift_duration=_limit(vt.max_duration + reload),
+                max_distance=_limit(vt.max_distance),
                 unit_distance_cost=vt.unit_distance_cost,
                 unit_duration_cost=vt.unit_duration_cost,
                 profile=type_profile[t],
                 reload_depots=[vt.start_depot] if multi else [],
-                max_reloads=vt.max_trips - 1 if multi else 0,
+                max_reloads=vt.max_trips - 1 if multi else _INT_MAX,
                 name=str(t),
             )
         )

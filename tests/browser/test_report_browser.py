@@ -128,7 +128,8 @@ def test_report_opens_offline_and_shows_runs_pickups_and_tooltips(
     cross = page.locator("#map .pickup.unassigned").first
     cross.hover(force=True)
     reason = cross.get_attribute("data-reason")
-    assert reason and reason in tooltip.inner_text()
+    assert reason
+    assert reason in tooltip.inner_text()
 
     # Wheel zooms in (smaller viewBox), dragging pans, the button resets.
     def view() -> list[float]:

@@ -1,0 +1,277 @@
+"""Portfolio: run engines side by side on the available cores and keep the best plan.
+
+Every candidate is re-checked by our own code (:mod:`routing.solve.check`): a
+feasible candidate beats an infeasible one, then the lower independently computed
+cost wins, then the earlier candidate (so the choice is deterministic). Engines'
+own objectives are never compared.
+
+Default plan (``engines=("auto",)``):
+
+- features only OR-Tools models (time on board, breaks, locked runs, per-run costs)
+  -> OR-Tools alone;
+- otherwise PyVRP with ``workers`` different seeds in parallel (``seed``,
+  ``seed + 1``, ...);
+- from :data:`DECOMPOSE_MIN_CLIENTS` clients on: the same seeds for part of the
+  budget, then the best plan is split by route angle into ``workers`` parts solved in
+  parallel and merged (:mod:`routing.solve.decompose`), then a short full-instance
+  improvement pass warm-started from the merged plan.
+
+The first candidate of each round runs in this process and the others in spawned
+worker processes, so the parallel part costs one process start-up, not two.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
+
+from routing.errors import SolveError
+from routing.solve import decompose
+from routing.solve.check import check_solution, solution_cost
+from routing.solve.instance import Instance, Solution
+
+ENGINES = ("pyvrp", "ortools")
+"""Engine names accepted in ``engines`` (besides ``"auto"``)."""
+
+DECOMPOSE_MIN_CLIENTS = 1_000
+"""From this many clients on, the automatic plan adds a decomposition phase."""
+
+_PHASE_SHARES = (0.4, 0.45)
+"""Shares of the budget for the first full solve and for the parts; the rest polishes."""
+
+EngineFn = Callable[..., Solution]
+
+
+def _engine(name: str) -> EngineFn:
+    # Imported on demand: a worker process only loads the engine it runs.
+    if name == "pyvrp":
+        from routing.solve.pyvrp_engine import solve_pyvrp
+
+        return solve_pyvrp
+    if name == "ortools":
+        from routing.solve.ortools_engine import solve_ortools
+
+        return solve_ortools
+    raise SolveError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)} or 'auto'")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One engine run: picklable, so it can cross to a worker process."""
+
+    engine: str
+    instance: Instance
+    deadline: float
+    """``time.monotonic()`` at which the run must be over (system-wide on Linux)."""
+    seed: int = 0
+    initial: Solution | None = None
+
+
+def run_task(task: Task) -> Solution:
+    """Run one task until its deadline (module-level so worker processes can call it)."""
+    budget = max(0.05, task.deadline - time.monotonic())
+    fn = _engine(task.engine)
+    return fn(task.instance, time_limit_s=budget, seed=task.seed, initial=task.initial)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A candidate with our own cost and violations."""
+
+    solution: Solution
+    cost: int
+    violations: tuple[str, ...]
+
+
+def judge(instance: Instance, solution: Solution) -> Verdict:
+    """Re-evaluate a candidate independently of the engine that made it."""
+    return Verdict(
+        solution, solution_cost(instance, solution), tuple(check_solution(instance, solution))
+    )
+
+
+def best_of(verdicts: Sequence[Verdict]) -> Verdict:
+    """Feasible first, then lowest cost, then earliest (deterministic)."""
+    if not verdicts:
+        raise SolveError("no engine returned a solution")
+    return min(enumerate(verdicts), key=lambda iv: (bool(iv[1].violations), iv[1].cost, iv[0]))[1]
+
+
+class _Runner:
+    """Runs rounds of tasks: the first in this process, the rest in worker processes."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn: safe when the caller has threads (the web service, OR-Tools).
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers - 1, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool
+
+    def run(self, tasks: Sequence[Task]) -> list[Solution | None]:
+        """Run tasks in parallel; a failed task gives ``None`` (the others still count)."""
+        futures: list[Future[Solution]] = []
+        if self.workers > 1:
+            futures = [self._executor().submit(run_task, t) for t in tasks[1:]]
+        results: list[Solution | None] = []
+        try:
+            results.append(run_task(tasks[0]))
+        except SolveError:
+            results.append(None)
+        if self.workers == 1:
+            for t in tasks[1:]:
+                try:
+                    results.append(run_task(t))
+                except SolveError:
+                    results.append(None)
+            return results
+        for fut in futures:
+            try:
+                results.append(fut.result())
+            except (SolveError, OSError, RuntimeError, ValueError, MemoryError):
+                results.append(None)
+        return results
+
+
+def plan_engines(instance: Instance, engines: Sequence[str], workers: int) -> list[str]:
+    """Return the engine of each parallel run for a one-round portfolio."""
+    from routing.solve.pyvrp_engine import unsupported_features
+
+    names = [e for e in engines if e != "auto"]
+    for name in names:
+        if name not in ENGINES:
+            raise SolveError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
+    if unsupported_features(instance):
+        return ["ortools"]
+    if not names:
+        names = ["pyvrp"]
+    # With fewer engines than workers, the first engine runs again with other seeds.
+    while len(names) < workers and names[0] == "pyvrp":
+        names.append("pyvrp")
+    return names
+
+
+def solve(
+    instance: Instance,
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    engines: Sequence[str] = ("auto",),
+    workers: int = 2,
+) -> Solution:
+    """Solve an instance with a portfolio of engines and keep the best plan.
+
+    Parameters
+    ----------
+    instance
+        The frozen integer instance.
+    time_limit_s
+        Wall-clock budget in seconds for the whole portfolio.
+    seed
+        Base random seed (default 0); run ``i`` of an engine uses ``seed + i``.
+    engines
+        ``("auto",)`` (default) for the plan in the module docstring, or engine names
+        from :data:`ENGINES` to run side by side (e.g. ``("pyvrp", "ortools")``).
+        Instances with features only OR-Tools models always go to OR-Tools.
+    workers
+        Processes to use (default 2, one per core).
+
+    Returns
+    -------
+    Solution
+        The winning plan. ``cost`` is our own re-evaluation (:func:`solution_cost`),
+        ``engine`` is ``"portfolio:<winner>"``, and ``stats`` holds each candidate's
+        cost and the number of violations of the winner (0 when feasible).
+
+    Raises
+    ------
+    SolveError
+        If no engine returned a solution.
+    """
+    start = time.monotonic()
+    deadline = start + time_limit_s
+    names = plan_engines(instance, engines, workers)
+    auto = all(e == "auto" for e in engines)
+    big = (
+        auto
+        and names[0] == "pyvrp"
+        and instance.num_clients >= DECOMPOSE_MIN_CLIENTS
+        and decompose.can_decompose(instance)
+    )
+    stats: dict[str, float] = {}
+    verdicts: list[Verdict] = []
+    with _Runner(min(workers, len(names)) if not big else workers) as runner:
+        first_end = start + _PHASE_SHARES[0] * time_limit_s if big else deadline
+        tasks = [
+            Task(name, instance, first_end, seed + i) for i, name in enumerate(names)
+        ]
+        for i, sol in enumerate(runner.run(tasks)):
+            if sol is not None:
+                verdicts.append(judge(instance, sol))
+                stats[f"cost_{i}_{sol.engine}"] = float(verdicts[-1].cost)
+        if big and verdicts:
+            verdicts.append(
+                _decompose_and_polish(instance, runner, best_of(verdicts), start, time_limit_s,
+                                      seed, stats)
+            )
+    winner = best_of(verdicts)
+    stats["violations"] = float(len(winner.violations))
+    return replace(
+        winner.solution,
+        cost=winner.cost,
+        engine=f"portfolio:{winner.solution.engine}",
+        wall_s=time.monotonic() - start,
+        stats=stats,
+    )
+
+
+def _decompose_and_polish(
+    instance: Instance,
+    runner: _Runner,
+    incumbent: Verdict,
+    start: float,
+    time_limit_s: float,
+    seed: int,
+    stats: dict[str, float],
+) -> Verdict:
+    """Phase 2 (parts in parallel, merged) and phase 3 (full-instance polish)."""
+    deadline = start + time_limit_s
+    parts_end = start + sum(_PHASE_SHARES) * time_limit_s
+    best = incumbent
+    if not incumbent.violations:
+        parts = decompose.split_by_routes(instance, incumbent.solution, runner.workers)
+        if len(parts) > 1:
+            tasks = [
+                Task("pyvrp", p.instance, parts_end, seed + 100 + i, p.initial)
+                for i, p in enumerate(parts)
+            ]
+            results = runner.run(tasks)
+            if all(r is not None for r in results):
+                merged = decompose.merge(instance, parts, [r for r in results if r is not None])
+                verdict = judge(instance, merged)
+                stats["cost_merged"] = float(verdict.cost)
+                best = best_of([best, verdict])
+    polish = [
+        Task("pyvrp", instance, deadline, seed + 200 + i, best.solution)
+        for i in range(max(1, runner.workers))
+    ]
+    candidates = [best]
+    for i, sol in enumerate(runner.run(polish)):
+        if sol is not None:
+            candidates.append(judge(instance, sol))
+            stats[f"cost_polish_{i}"] = float(candidates[-1].cost)
+    return best_of(candidates)
