@@ -25,7 +25,8 @@ from routing.matrix import (
 from routing.model import Plan, Problem
 from routing.network import Node, RoadNetwork, path_lonlat, snap_points
 from routing.plan import assemble_plan
-from routing.solve.instance import Solution
+from routing.solve.instance import Instance, Solution
+from routing.solve.ortools_engine import solve_ortools
 
 Progress = Callable[[str], None]
 
@@ -82,17 +83,28 @@ def matrices_for(problem: Problem, provider: MatrixProvider) -> dict[str, Travel
     return out
 
 
-def run_engines(built_instance: object, options: SolveOptions) -> Solution:
-    """Solve with the portfolio (or the named engine)."""
+def run_engines(instance: Instance, options: SolveOptions) -> Solution:
+    """Solve with the portfolio, or reproducibly when ``options.iterations`` is set.
+
+    A portfolio races engines against the clock, so its answer can vary with the
+    machine's load. With an iteration budget the OR-Tools engine runs alone and stops
+    on a solution count: the same input then gives the same plan anywhere.
+    """
+    if options.iterations is not None:
+        return solve_ortools(
+            instance,
+            time_limit_s=options.time_limit_s,
+            seed=options.seed,
+            iterations=options.iterations,
+        )
     from routing.solve import solve  # the portfolio; imported late to keep start-up light
 
     return solve(
-        built_instance,  # type: ignore[arg-type]
+        instance,
         time_limit_s=options.time_limit_s,
         seed=options.seed,
         engines=options.engines,
         workers=options.workers,
-        iterations=options.iterations,
     )
 
 

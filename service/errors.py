@@ -91,9 +91,7 @@ class SolveFailed(ServiceError):
     code = "solve_failed"
 
 
-def error_body(
-    code: str, message: str, problems: Sequence[InputProblem] = ()
-) -> dict[str, Any]:
+def error_body(code: str, message: str, problems: Sequence[InputProblem] = ()) -> dict[str, Any]:
     """Build the JSON error body used by every error response."""
     return {
         "error": {

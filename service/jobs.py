@@ -135,9 +135,7 @@ def run_matrix_job(payload: dict[str, Any]) -> dict[str, Any]:
             )
             for profile, m in payload["matrices"].items()
         }
-        plan = plan_with_matrices(
-            problem, matrices, options=_options(payload.get("options", {}))
-        )
+        plan = plan_with_matrices(problem, matrices, options=_options(payload.get("options", {})))
     except Exception as exc:
         if not isinstance(exc, HubrouteError):
             log.error("matrix job failed: %s", traceback.format_exc())

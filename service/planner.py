@@ -9,6 +9,8 @@ in threads; solves run in the executor's processes; the event loop only waits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Mapping
@@ -61,7 +63,9 @@ def _pickup_data(
     if p.lon is None or p.lat is None:
         if p.lon is not None or p.lat is not None:
             problems.append(
-                InputProblem(f"pickup {p.id!r}", f"{where}.lon", "give both lon and lat, or neither")
+                InputProblem(
+                    f"pickup {p.id!r}", f"{where}.lon", "give both lon and lat, or neither"
+                )
             )
         elif p.village is None:
             problems.append(
@@ -127,8 +131,10 @@ def problem_data(hub: HubRuntime, req: PlanRequest) -> dict[str, Any]:
             if given.count is None:
                 vt["count"] = None
     else:
-        name = req.fleet or hub.config.default_fleet or (
-            next(iter(hub.fleets)) if len(hub.fleets) == 1 else None
+        name = (
+            req.fleet
+            or hub.config.default_fleet
+            or (next(iter(hub.fleets)) if len(hub.fleets) == 1 else None)
         )
         if name is None:
             problems.append(
@@ -399,10 +405,9 @@ class Planner:
         self._outcomes[plan_id] = loop.create_future()
 
         def _done(h: JobHandle) -> None:
-            try:
+            # RuntimeError: the loop is closed; the plan is recovered at next start.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._on_done, h)
-            except RuntimeError:  # loop closed: the plan is recovered at next start
-                pass
 
         handle.add_done_callback(_done)
 
@@ -430,7 +435,11 @@ class Planner:
         if outcome is not None and outcome.get("status") not in ("done", "failed"):
             outcome = {
                 "status": "failed",
-                "error": {"code": "solve_failed", "message": "job returned no status", "problems": []},
+                "error": {
+                    "code": "solve_failed",
+                    "message": "job returned no status",
+                    "problems": [],
+                },
             }
         try:
             if outcome is not None:
@@ -484,7 +493,7 @@ class Planner:
                     counts["requeued"] += 1
                     continue
             error = {"code": "interrupted", "message": reason, "problems": []}
-            await to_thread.run_sync(lambda i=stored.id, e=error: self.repo.finish(i, error=e))
+            await to_thread.run_sync(functools.partial(self.repo.finish, stored.id, error=error))
             counts["failed"] += 1
         if any(counts.values()):
             log.warning("recovered unfinished plans", extra=counts)

@@ -94,7 +94,7 @@ class PlanOptionsIn(_In):
         None, gt=0, le=3600, description="Solver seconds; capped by the server's maximum."
     )
     allocation: list[AllocationMethod] = Field(
-        default_factory=lambda: ["proportional"],
+        default_factory=lambda: list[AllocationMethod](["proportional"]),
         min_length=1,
         max_length=2,
         description="Cost allocation methods; the first fills each stop's cost_rmb.",
@@ -110,14 +110,34 @@ class PlanOptionsIn(_In):
 _PLAN_EXAMPLE: dict[str, Any] = {
     "name": "xinping-monday",
     "pickups": [
-        {"id": "P1", "village": "Gasa", "lon": 101.8312, "lat": 23.9745, "parcels": 40,
-         "weight_kg": 400, "ready_s": "08:00"},
-        {"id": "P2", "village": "Mosha", "lon": 101.7951, "lat": 23.9281, "parcels": 25,
-         "weight_kg": 250},
+        {
+            "id": "P1",
+            "village": "Gasa",
+            "lon": 101.8312,
+            "lat": 23.9745,
+            "parcels": 40,
+            "weight_kg": 400,
+            "ready_s": "08:00",
+        },
+        {
+            "id": "P2",
+            "village": "Mosha",
+            "lon": 101.7951,
+            "lat": 23.9281,
+            "parcels": 25,
+            "weight_kg": 250,
+        },
     ],
     "fleet": [
-        {"name": "van", "count": 2, "capacity_parcels": 120, "capacity_kg": 1500,
-         "rmb_per_km": 1.6, "rmb_per_hour": 30, "fixed_rmb_per_run": 20}
+        {
+            "name": "van",
+            "count": 2,
+            "capacity_parcels": 120,
+            "capacity_kg": 1500,
+            "rmb_per_km": 1.6,
+            "rmb_per_hour": 30,
+            "fixed_rmb_per_run": 20,
+        }
     ],
     "options": {"time_limit_s": 2, "allocation": ["proportional"], "wait": True},
 }

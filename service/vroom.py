@@ -32,6 +32,7 @@ MAX_CLOCK_S = 2 * 86_400
 UNLIMITED = 1_000_000
 _BIG = 2**53
 
+
 class _V(BaseModel):
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
@@ -117,7 +118,7 @@ class VroomMatrix(_V):
     distances: list[list[int]] | None = Field(None, max_length=2000)
 
 
-_EXAMPLE = {
+_EXAMPLE: dict[str, Any] = {
     "vehicles": [{"id": 0, "start_index": 0, "end_index": 3}],
     "jobs": [{"id": 1414, "location_index": 1}, {"id": 1515, "location_index": 2}],
     "matrices": {
@@ -169,73 +170,144 @@ def _first_window(windows: Sequence[Sequence[int]]) -> tuple[int, int] | None:
 def _check(req: VroomRequest) -> list[InputProblem]:
     problems: list[InputProblem] = []
     index_mode = req.matrices is not None
-    for kind, items in (("jobs", req.jobs), ("vehicles", req.vehicles)):
-        ids = [x.id for x in items]
-        for i, x in enumerate(items):
-            if ids.index(x.id) != i:
-                problems.append(InputProblem(f"{kind[:-1]} {x.id}", f"{kind}[{i}].id", "duplicate id"))
+    tagged: list[tuple[str, list[int]]] = [
+        ("jobs", [x.id for x in req.jobs]),
+        ("vehicles", [x.id for x in req.vehicles]),
+    ]
+    for kind, ids in tagged:
+        for i, item_id in enumerate(ids):
+            if ids.index(item_id) != i:
+                problems.append(
+                    InputProblem(f"{kind[:-1]} {item_id}", f"{kind}[{i}].id", "duplicate id")
+                )
     for i, j in enumerate(req.jobs):
         if index_mode and j.location_index is None:
-            problems.append(InputProblem(f"job {j.id}", f"jobs[{i}].location_index", "required with matrices"))
+            problems.append(
+                InputProblem(f"job {j.id}", f"jobs[{i}].location_index", "required with matrices")
+            )
         if not index_mode and j.location is None:
-            problems.append(InputProblem(f"job {j.id}", f"jobs[{i}].location", "required without matrices"))
+            problems.append(
+                InputProblem(f"job {j.id}", f"jobs[{i}].location", "required without matrices")
+            )
         for w, tw in enumerate(j.time_windows):
             if len(tw) != 2 or tw[0] > tw[1] or tw[0] < 0:
-                problems.append(InputProblem(f"job {j.id}", f"jobs[{i}].time_windows[{w}]", "must be [start, end] with 0 <= start <= end"))
-        if j.location is not None and not (-180 <= j.location[0] <= 180 and -90 <= j.location[1] <= 90):
-            problems.append(InputProblem(f"job {j.id}", f"jobs[{i}].location", "must be [lon, lat] in degrees"))
+                problems.append(
+                    InputProblem(
+                        f"job {j.id}",
+                        f"jobs[{i}].time_windows[{w}]",
+                        "must be [start, end] with 0 <= start <= end",
+                    )
+                )
+        if j.location is not None and not (
+            -180 <= j.location[0] <= 180 and -90 <= j.location[1] <= 90
+        ):
+            problems.append(
+                InputProblem(f"job {j.id}", f"jobs[{i}].location", "must be [lon, lat] in degrees")
+            )
         if any(a < 0 for a in (*j.delivery, *j.pickup)):
-            problems.append(InputProblem(f"job {j.id}", f"jobs[{i}].delivery", "amounts must not be negative"))
+            problems.append(
+                InputProblem(f"job {j.id}", f"jobs[{i}].delivery", "amounts must not be negative")
+            )
     dims = max([len(v.capacity) for v in req.vehicles] + [0])
     for i, v in enumerate(req.vehicles):
         where = f"vehicles[{i}]"
         if index_mode and v.start_index is None and v.end_index is None:
-            problems.append(InputProblem(f"vehicle {v.id}", f"{where}.start_index", "give start_index and/or end_index"))
+            problems.append(
+                InputProblem(
+                    f"vehicle {v.id}", f"{where}.start_index", "give start_index and/or end_index"
+                )
+            )
         if not index_mode and v.start is None and v.end is None:
-            problems.append(InputProblem(f"vehicle {v.id}", f"{where}.start", "give start and/or end"))
+            problems.append(
+                InputProblem(f"vehicle {v.id}", f"{where}.start", "give start and/or end")
+            )
         for name in ("start", "end"):
             loc = getattr(v, name)
             if loc is not None and not (-180 <= loc[0] <= 180 and -90 <= loc[1] <= 90):
-                problems.append(InputProblem(f"vehicle {v.id}", f"{where}.{name}", "must be [lon, lat]"))
+                problems.append(
+                    InputProblem(f"vehicle {v.id}", f"{where}.{name}", "must be [lon, lat]")
+                )
         if v.time_window is not None and not (0 <= v.time_window[0] < v.time_window[1]):
-            problems.append(InputProblem(f"vehicle {v.id}", f"{where}.time_window", "must be [start, end] with 0 <= start < end"))
+            problems.append(
+                InputProblem(
+                    f"vehicle {v.id}",
+                    f"{where}.time_window",
+                    "must be [start, end] with 0 <= start < end",
+                )
+            )
         if v.capacity and any(c < 0 for c in v.capacity):
-            problems.append(InputProblem(f"vehicle {v.id}", f"{where}.capacity", "must not be negative"))
+            problems.append(
+                InputProblem(f"vehicle {v.id}", f"{where}.capacity", "must not be negative")
+            )
         if v.capacity and len(v.capacity) != dims:
-            problems.append(InputProblem(f"vehicle {v.id}", f"{where}.capacity", "every vehicle needs the same number of dimensions"))
+            problems.append(
+                InputProblem(
+                    f"vehicle {v.id}",
+                    f"{where}.capacity",
+                    "every vehicle needs the same number of dimensions",
+                )
+            )
     if index_mode:
         assert req.matrices is not None
         for profile, m in req.matrices.items():
             if m.durations is None:
-                problems.append(InputProblem("", f"matrices.{profile}.durations", "required (cost matrices alone are not supported)"))
+                problems.append(
+                    InputProblem(
+                        "",
+                        f"matrices.{profile}.durations",
+                        "required (cost matrices alone are not supported)",
+                    )
+                )
                 continue
             n = len(m.durations)
             for name, rows in (("durations", m.durations), ("distances", m.distances)):
                 if rows is None:
                     continue
                 if len(rows) != n or any(len(r) != n for r in rows):
-                    problems.append(InputProblem("", f"matrices.{profile}.{name}", f"must be square, {n} x {n}"))
+                    problems.append(
+                        InputProblem("", f"matrices.{profile}.{name}", f"must be square, {n} x {n}")
+                    )
                 elif any(x < 0 or x > 10**9 for r in rows for x in r):
-                    problems.append(InputProblem("", f"matrices.{profile}.{name}", "values must be in 0..1e9"))
+                    problems.append(
+                        InputProblem("", f"matrices.{profile}.{name}", "values must be in 0..1e9")
+                    )
         profiles = {v.profile for v in req.vehicles}
         missing = profiles - set(req.matrices)
         if missing:
-            problems.append(InputProblem("", "matrices", f"no matrix for profile(s) {sorted(missing)}"))
+            problems.append(
+                InputProblem("", "matrices", f"no matrix for profile(s) {sorted(missing)}")
+            )
         elif len(profiles) > 1:
-            problems.append(InputProblem("", "vehicles.profile", "one profile per request is supported"))
+            problems.append(
+                InputProblem("", "vehicles.profile", "one profile per request is supported")
+            )
         else:
             size = len(req.matrices[next(iter(profiles))].durations or [])
             for i, j in enumerate(req.jobs):
                 if j.location_index is not None and j.location_index >= size:
-                    problems.append(InputProblem(f"job {j.id}", f"jobs[{i}].location_index", f"beyond the {size} x {size} matrix"))
+                    problems.append(
+                        InputProblem(
+                            f"job {j.id}",
+                            f"jobs[{i}].location_index",
+                            f"beyond the {size} x {size} matrix",
+                        )
+                    )
             for i, v in enumerate(req.vehicles):
                 for name in ("start_index", "end_index"):
                     idx = getattr(v, name)
                     if idx is not None and idx >= size:
-                        problems.append(InputProblem(f"vehicle {v.id}", f"vehicles[{i}].{name}", f"beyond the {size} x {size} matrix"))
+                        problems.append(
+                            InputProblem(
+                                f"vehicle {v.id}",
+                                f"vehicles[{i}].{name}",
+                                f"beyond the {size} x {size} matrix",
+                            )
+                        )
     for i, s in enumerate(req.shipments):
         if any(a < 0 for a in s.amount):
-            problems.append(InputProblem(f"shipment {i}", f"shipments[{i}].amount", "must not be negative"))
+            problems.append(
+                InputProblem(f"shipment {i}", f"shipments[{i}].amount", "must not be negative")
+            )
     return problems
 
 
@@ -287,20 +359,27 @@ def translate(
         m = req.matrices[req.vehicles[0].profile]
         assert m.durations is not None
         dur = [list(map(int, r)) for r in m.durations]
-        dist = [list(map(int, r)) for r in m.distances] if m.distances else [[0] * len(dur) for _ in dur]
+        dist = (
+            [list(map(int, r)) for r in m.distances]
+            if m.distances
+            else [[0] * len(dur) for _ in dur]
+        )
         locs: list[tuple[float, float]] = []
         job_loc = {j.id: int(j.location_index) for j in req.jobs if j.location_index is not None}
         v_start = {v.id: v.start_index for v in req.vehicles}
         v_end = {v.id: v.end_index for v in req.vehicles}
     else:
-        assert durations is not None and distances is not None and locations is not None
+        if durations is None or distances is None or locations is None:
+            raise ValueError("coordinates mode needs durations, distances and locations")
         dur, dist, locs = durations, distances, locations
         pos = {loc: i for i, loc in enumerate(locs)}
 
         def at(loc: Sequence[float] | None) -> int | None:
             return None if loc is None else pos[(float(loc[0]), float(loc[1]))]
 
-        job_loc = {j.id: pos[(float(j.location[0]), float(j.location[1]))] for j in req.jobs if j.location}
+        job_loc = {
+            j.id: pos[(float(j.location[0]), float(j.location[1]))] for j in req.jobs if j.location
+        }
         v_start = {v.id: at(v.start) for v in req.vehicles}
         v_end = {v.id: at(v.end) for v in req.vehicles}
 
@@ -335,7 +414,11 @@ def translate(
     dims = max([len(v.capacity) for v in req.vehicles] + [0])
     vehicle_types: list[dict[str, Any]] = []
     for v in req.vehicles:
-        shift = (clock(v.time_window[0]), clock(v.time_window[1])) if v.time_window else (0, MAX_CLOCK_S)
+        shift = (
+            (clock(v.time_window[0]), clock(v.time_window[1]))
+            if v.time_window
+            else (0, MAX_CLOCK_S)
+        )
         if shift[1] <= shift[0]:
             shift = (shift[0], min(MAX_CLOCK_S, shift[0] + 1))
         vt: dict[str, Any] = {
@@ -395,8 +478,8 @@ def translate(
         if len(allowed) < len(req.vehicles):
             p["allowed_vehicle_types"] = allowed
         pickups.append(p)
-    for s in req.shipments:
-        for kind, step in (("pickup", s.pickup), ("delivery", s.delivery)):
+    for shipment in req.shipments:
+        for kind, step in (("pickup", shipment.pickup), ("delivery", shipment.delivery)):
             item: dict[str, Any] = {"id": step.id, "type": kind, "description": step.description}
             if step.location is not None:
                 item["location"] = step.location
@@ -413,14 +496,8 @@ def translate(
 
     def cell(matrix: list[list[int]], a: str, b: str, ai: int, bi: int) -> int:
         # hub as origin = its start; hub as destination = its end (0 if open).
-        if ai < len(hub_ids):
-            origin = loc_of[ai][0]
-        else:
-            origin = job_index[a]
-        if bi < len(hub_ids):
-            dest = loc_of[bi][1]
-        else:
-            dest = job_index[b]
+        origin = loc_of[ai][0] if ai < len(hub_ids) else job_index[a]
+        dest = loc_of[bi][1] if bi < len(hub_ids) else job_index[b]
         if origin is None or dest is None:
             return 0
         return int(matrix[origin][dest])
@@ -478,8 +555,12 @@ def answer(req: VroomRequest, t: Translation, plan: dict[str, Any]) -> dict[str,
     """
     vehicles = {f"v{v.id}": v for v in req.vehicles}
     jobs = {f"j{j.id}": j for j in req.jobs}
-    dims = max([len(v.capacity) for v in req.vehicles] + [len(j.delivery) for j in req.jobs]
-               + [len(j.pickup) for j in req.jobs] + [0])
+    dims = max(
+        [len(v.capacity) for v in req.vehicles]
+        + [len(j.delivery) for j in req.jobs]
+        + [len(j.pickup) for j in req.jobs]
+        + [0]
+    )
     with_distance = (not t.index_mode) or bool(
         req.matrices and any(m.distances for m in req.matrices.values())
     )
@@ -488,7 +569,14 @@ def answer(req: VroomRequest, t: Translation, plan: dict[str, Any]) -> dict[str,
         return [_amount(values, d) for d in range(dims)]
 
     routes: list[dict[str, Any]] = []
-    totals = {"cost": 0, "duration": 0, "distance": 0, "service": 0, "waiting_time": 0, "priority": 0}
+    totals = {
+        "cost": 0,
+        "duration": 0,
+        "distance": 0,
+        "service": 0,
+        "waiting_time": 0,
+        "priority": 0,
+    }
     tot_delivery = [0] * dims
     tot_pickup = [0] * dims
     for run in plan.get("runs", []):
@@ -504,8 +592,17 @@ def answer(req: VroomRequest, t: Translation, plan: dict[str, Any]) -> dict[str,
         distance = 0
         prev = start
         start_time = int(run["start"])
-        step0 = {"type": "start", **_where(t, start), "setup": 0, "service": 0, "waiting_time": 0,
-                 "load": list(load), "arrival": t.base_s + start_time, "duration": 0, "violations": []}
+        step0 = {
+            "type": "start",
+            **_where(t, start),
+            "setup": 0,
+            "service": 0,
+            "waiting_time": 0,
+            "load": list(load),
+            "arrival": t.base_s + start_time,
+            "duration": 0,
+            "violations": [],
+        }
         if with_distance:
             step0["distance"] = 0
         if start is not None:
@@ -519,10 +616,17 @@ def answer(req: VroomRequest, t: Translation, plan: dict[str, Any]) -> dict[str,
             for d in range(dims):
                 load[d] += -_amount(j.delivery, d) + _amount(j.pickup, d)
             step = {
-                "type": "job", **_where(t, here), "id": j.id, "setup": j.setup,
-                "service": j.service, "waiting_time": int(s.get("waiting_time", 0)),
-                "job": j.id, "load": list(load), "arrival": t.base_s + int(s["arrival"]),
-                "duration": travel, "violations": [],
+                "type": "job",
+                **_where(t, here),
+                "id": j.id,
+                "setup": j.setup,
+                "service": j.service,
+                "waiting_time": int(s.get("waiting_time", 0)),
+                "job": j.id,
+                "load": list(load),
+                "arrival": t.base_s + int(s["arrival"]),
+                "duration": travel,
+                "violations": [],
             }
             if j.description:
                 step["description"] = j.description
@@ -537,18 +641,33 @@ def answer(req: VroomRequest, t: Translation, plan: dict[str, Any]) -> dict[str,
             if prev is not None:
                 travel += t.durations[prev][end]
                 distance += t.distances[prev][end]
-            step_end = {"type": "end", **_where(t, end), "setup": 0, "service": 0,
-                        "waiting_time": 0, "load": list(load),
-                        "arrival": t.base_s + int(run["end"]),
-                        "duration": travel, "violations": []}
+            step_end = {
+                "type": "end",
+                **_where(t, end),
+                "setup": 0,
+                "service": 0,
+                "waiting_time": 0,
+                "load": list(load),
+                "arrival": t.base_s + int(run["end"]),
+                "duration": travel,
+                "violations": [],
+            }
             if with_distance:
                 step_end["distance"] = distance
             steps.append(step_end)
-        cost = round(v.costs.fixed + v.costs.per_hour * travel / 3600 + v.costs.per_km * distance / 1000)
+        cost = round(
+            v.costs.fixed + v.costs.per_hour * travel / 3600 + v.costs.per_km * distance / 1000
+        )
         route = {
-            "vehicle": v.id, "cost": cost, "setup": 0, "service": service_sum,
-            "duration": travel, "waiting_time": waiting_sum, "priority": priority_sum,
-            "steps": steps, "violations": [],
+            "vehicle": v.id,
+            "cost": cost,
+            "setup": 0,
+            "service": service_sum,
+            "duration": travel,
+            "waiting_time": waiting_sum,
+            "priority": priority_sum,
+            "steps": steps,
+            "violations": [],
         }
         if dims:
             route["delivery"], route["pickup"] = vec(delivery), vec(pickup)
@@ -567,16 +686,21 @@ def answer(req: VroomRequest, t: Translation, plan: dict[str, Any]) -> dict[str,
         tot_pickup = [a + b for a, b in zip(tot_pickup, pickup, strict=True)]
     unassigned = list(t.pre_unassigned)
     for u in plan.get("unassigned", []):
-        j = jobs.get(u["pickup_id"])
-        if j is not None:
-            item = _unassigned_job(j, t.index_mode)
+        missed = jobs.get(u["pickup_id"])
+        if missed is not None:
+            item = _unassigned_job(missed, t.index_mode)
             item["reason"] = u.get("reason", "")
             unassigned.append(item)
     timings = plan.get("summary", {}).get("timings_s", {})
     summary: dict[str, Any] = {
-        "cost": totals["cost"], "routes": len(routes), "unassigned": len(unassigned),
-        "setup": 0, "service": totals["service"], "duration": totals["duration"],
-        "waiting_time": totals["waiting_time"], "priority": totals["priority"],
+        "cost": totals["cost"],
+        "routes": len(routes),
+        "unassigned": len(unassigned),
+        "setup": 0,
+        "service": totals["service"],
+        "duration": totals["duration"],
+        "waiting_time": totals["waiting_time"],
+        "priority": totals["priority"],
         "violations": [],
         "computing_times": {
             "loading": round(1000 * float(timings.get("matrices", 0))),

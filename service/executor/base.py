@@ -9,6 +9,7 @@ job.payload, key=job.id)`` and its futures) without any endpoint changing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -144,8 +145,13 @@ async def wait_for_handle(handle: JobHandle, timeout: float | None = None) -> di
     loop = asyncio.get_running_loop()
     future: asyncio.Future[None] = loop.create_future()
 
+    def _set() -> None:
+        if not future.done():
+            future.set_result(None)
+
     def _wake(_: JobHandle) -> None:
-        loop.call_soon_threadsafe(lambda: future.done() or future.set_result(None))
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+            loop.call_soon_threadsafe(_set)
 
     handle.add_done_callback(_wake)
     await asyncio.wait_for(asyncio.shield(future), timeout)

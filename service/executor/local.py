@@ -8,6 +8,7 @@ with :class:`WorkerCrashedError` and a fresh pool takes the queue.
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
@@ -87,7 +88,9 @@ class _LocalHandle:
     def _mark_running(self) -> None:
         self._running = True
 
-    def _settle(self, *, result: dict[str, Any] | None = None, exc: BaseException | None = None) -> None:
+    def _settle(
+        self, *, result: dict[str, Any] | None = None, exc: BaseException | None = None
+    ) -> None:
         if self._future.done():
             return
         if exc is not None:
@@ -137,7 +140,7 @@ class LocalExecutor:
         self.retry_after_s = retry_after_s
         self._ctx = multiprocessing.get_context(start_method)
         if start_method == "forkserver" and preload:
-            self._ctx.set_forkserver_preload(list(preload))  # type: ignore[attr-defined]
+            self._ctx.set_forkserver_preload(list(preload))
         self._initializer = initializer
         self._initargs = initargs
         self._lock = threading.RLock()
@@ -246,7 +249,7 @@ class LocalExecutor:
             fut = self._pool.submit(handle.job.fn, handle.job.payload)
         handle._mark_running()
         self._running[handle.job_id] = handle
-        fut.add_done_callback(lambda f, h=handle: self._finished(h, f))
+        fut.add_done_callback(functools.partial(self._finished, handle))
 
     def _replace_pool(self, generation: int) -> None:
         # Called with the lock held; only the first job of a broken pool replaces it.

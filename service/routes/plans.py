@@ -108,8 +108,9 @@ async def list_plans(
     )
 
 
-@router.get("/{plan_id}", summary="A plan's status and result", response_model=PlanOut,
-            responses=ERRORS)
+@router.get(
+    "/{plan_id}", summary="A plan's status and result", response_model=PlanOut, responses=ERRORS
+)
 async def get_plan(plan_id: PlanId, hub: HubDep, planner: PlannerDep) -> Response:
     """Status (queued, running, done, failed) and, once done, the plan."""
     stored = await planner.get(hub.id, plan_id)
@@ -118,8 +119,7 @@ async def get_plan(plan_id: PlanId, hub: HubDep, planner: PlannerDep) -> Respons
     return JSONResponse(out)
 
 
-@router.delete("/{plan_id}", summary="Cancel or remove a plan", status_code=204,
-               responses=ERRORS)
+@router.delete("/{plan_id}", summary="Cancel or remove a plan", status_code=204, responses=ERRORS)
 async def delete_plan(plan_id: PlanId, hub: HubDep, planner: PlannerDep) -> Response:
     """Remove the plan; a queued solve is dropped, a running one abandoned."""
     await planner.delete(hub.id, plan_id)
@@ -143,7 +143,6 @@ def _library(module: str, name: str) -> Any:
 @router.get(
     "/{plan_id}/routes.geojson",
     summary="Runs and stops as GeoJSON",
-    response_class=JSONResponse,
     responses={
         200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}},
         409: {"model": ErrorBody},
@@ -160,7 +159,6 @@ async def plan_geojson(plan_id: PlanId, hub: HubDep, planner: PlannerDep) -> Res
 @router.get(
     "/{plan_id}/runs.csv",
     summary="Stops of every run as CSV",
-    response_class=PlainTextResponse,
     responses={
         200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
         409: {"model": ErrorBody},
@@ -181,7 +179,6 @@ async def plan_csv(plan_id: PlanId, hub: HubDep, planner: PlannerDep) -> Respons
 @router.get(
     "/{plan_id}/report.html",
     summary="A printable HTML report of the plan",
-    response_class=HTMLResponse,
     responses={
         200: {"content": {"text/html": {"schema": {"type": "string"}}}},
         409: {"model": ErrorBody},

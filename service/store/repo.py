@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, text, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from service.store.models import PlanRecord, PlanRequestRecord
 
@@ -55,7 +55,8 @@ def _snapshot(
 ) -> StoredPlan:
     created = _utc(rec.created_at)
     updated = _utc(rec.updated_at)
-    assert created is not None and updated is not None
+    assert created is not None
+    assert updated is not None
     return StoredPlan(
         id=rec.id,
         hub_id=rec.hub_id,

@@ -65,7 +65,8 @@ class AppClient:
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request and wait for the response."""
-        assert self._portal is not None and self._client is not None
+        assert self._portal is not None
+        assert self._client is not None
         client = self._client
         return self._portal.call(lambda: client.request(method, url, **kwargs))
 

@@ -47,8 +47,14 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 def pickups(n: int = 3) -> list[dict[str, Any]]:
     """``n`` pickups near the alpha hub, by coordinates."""
     return [
-        {"id": f"P{i}", "village": f"V{i}", "lon": 101.95 + 0.01 * i, "lat": 24.05 + 0.005 * i,
-         "parcels": 5 + i, "weight_kg": 40.0 + i}
+        {
+            "id": f"P{i}",
+            "village": f"V{i}",
+            "lon": 101.95 + 0.01 * i,
+            "lat": 24.05 + 0.005 * i,
+            "parcels": 5 + i,
+            "weight_kg": 40.0 + i,
+        }
         for i in range(n)
     ]
 

@@ -40,22 +40,57 @@ def make_plan(payload: dict[str, Any]) -> dict[str, Any]:
         t += p.service_s
         load += p.parcels
         stops.append(
-            Stop(pickup_id=p.id, village=p.village, lon=p.lon, lat=p.lat, location=p.location,
-                 arrival=arrival, arrival_time=format_clock(arrival), departure=t,
-                 departure_time=format_clock(t), service=p.service_s, parcels=p.parcels,
-                 weight_kg=p.weight_kg, load_parcels=load, load_kg=0.0, distance=dist_m,
-                 cost_rmb=1.0)
+            Stop(
+                pickup_id=p.id,
+                village=p.village,
+                lon=p.lon,
+                lat=p.lat,
+                location=p.location,
+                arrival=arrival,
+                arrival_time=format_clock(arrival),
+                departure=t,
+                departure_time=format_clock(t),
+                service=p.service_s,
+                parcels=p.parcels,
+                weight_kg=p.weight_kg,
+                load_parcels=load,
+                load_kg=0.0,
+                distance=dist_m,
+                cost_rmb=1.0,
+            )
         )
         here = p.location
     dist_m += round(_km(here, hub.location) * 1000)
-    run = Run(vehicle=f"{vt.name}-1", vehicle_type=vt.name, hub_id=hub.id,
-              start=vt.shift_start_s, start_time=format_clock(vt.shift_start_s), end=t,
-              end_time=format_clock(t), distance=dist_m, duration=t - vt.shift_start_s,
-              distance_km=dist_m / 1000, duration_h=(t - vt.shift_start_s) / 3600,
-              parcels=load, weight_kg=0.0, cost_rmb=float(len(stops)), stops=tuple(stops))
-    summary = Summary(total_cost_rmb=float(len(stops)), cost_per_parcel_rmb=None, parcels=load,
-                      weight_kg=0.0, distance_km=dist_m / 1000, duration_h=run.duration_h,
-                      runs=1, vehicles=1, unassigned=0, pickups=len(stops), solver="fake")
+    run = Run(
+        vehicle=f"{vt.name}-1",
+        vehicle_type=vt.name,
+        hub_id=hub.id,
+        start=vt.shift_start_s,
+        start_time=format_clock(vt.shift_start_s),
+        end=t,
+        end_time=format_clock(t),
+        distance=dist_m,
+        duration=t - vt.shift_start_s,
+        distance_km=dist_m / 1000,
+        duration_h=(t - vt.shift_start_s) / 3600,
+        parcels=load,
+        weight_kg=0.0,
+        cost_rmb=float(len(stops)),
+        stops=tuple(stops),
+    )
+    summary = Summary(
+        total_cost_rmb=float(len(stops)),
+        cost_per_parcel_rmb=None,
+        parcels=load,
+        weight_kg=0.0,
+        distance_km=dist_m / 1000,
+        duration_h=run.duration_h,
+        runs=1,
+        vehicles=1,
+        unassigned=0,
+        pickups=len(stops),
+        solver="fake",
+    )
     plan = Plan(name=problem.name, summary=summary, runs=(run,), unassigned=())
     return plan.model_dump(mode="json")
 

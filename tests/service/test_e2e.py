@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -53,7 +54,10 @@ class Server:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "service", "--port", str(self.port), "--workers", "2"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         deadline = time.monotonic() + 90
@@ -77,10 +81,8 @@ class Server:
         """Clean up whatever of this server's session is left."""
         if self.proc is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(timeout=10)
 
 
@@ -121,15 +123,20 @@ def test_plan_survives_sigkill_and_restart(server: Server) -> None:
     small = httpx.post(
         server.url + "/v1/plans",
         json={"name": "small", "pickups": pickups[:5], "options": {"time_limit_s": 2}},
-        headers=HEADERS, timeout=120,
+        headers=HEADERS,
+        timeout=120,
     )
     assert small.status_code == 200, small.text
     small_id = small.headers["location"].rsplit("/", 1)[1]
     r = httpx.post(
         server.url + "/v1/plans",
-        json={"name": "xinping-day", "pickups": pickups,
-              "options": {"time_limit_s": 10, "wait": False}},
-        headers=HEADERS, timeout=60,
+        json={
+            "name": "xinping-day",
+            "pickups": pickups,
+            "options": {"time_limit_s": 10, "wait": False},
+        },
+        headers=HEADERS,
+        timeout=60,
     )
     assert r.status_code == 202, r.text
     plan_id = r.json()["id"]

@@ -53,19 +53,30 @@ def test_duplicate_ids(client: AppClient) -> None:
 
 def test_every_problem_is_reported_at_once(client: AppClient) -> None:
     """Several bad pickups: every problem in one answer."""
-    body = {"pickups": [{"id": "A", "village": "Nowhere"}, {"id": "B", "village": "Nada"},
-                        {"id": "C", "lon": 101.9}]}
+    body = {
+        "pickups": [
+            {"id": "A", "village": "Nowhere"},
+            {"id": "B", "village": "Nada"},
+            {"id": "C", "lon": 101.9},
+        ]
+    }
     assert fields(client.post("/v1/plans", json=body, headers=ALPHA)) == {
-        "pickups[0].village", "pickups[1].village", "pickups[2].lon"}
+        "pickups[0].village",
+        "pickups[1].village",
+        "pickups[2].lon",
+    }
 
 
 def test_unknown_fleet_and_bad_options(client: AppClient) -> None:
     """An unknown fleet name, a bad allocation method and a negative time limit."""
-    assert fields(client.post("/v1/plans", json={"pickups": pickups(1), "fleet": "ships"},
-                              headers=ALPHA)) == {"fleet"}
+    assert fields(
+        client.post("/v1/plans", json={"pickups": pickups(1), "fleet": "ships"}, headers=ALPHA)
+    ) == {"fleet"}
     body = {"pickups": pickups(1), "options": {"allocation": ["magic"], "time_limit_s": -1}}
     assert fields(client.post("/v1/plans", json=body, headers=ALPHA)) == {
-        "options.allocation[0]", "options.time_limit_s"}
+        "options.allocation[0]",
+        "options.time_limit_s",
+    }
 
 
 def test_library_validation_names_record_and_field(client: AppClient) -> None:
@@ -78,11 +89,11 @@ def test_library_validation_names_record_and_field(client: AppClient) -> None:
 
 def test_malformed_json_and_wrong_types(client: AppClient) -> None:
     """Broken JSON and wrong types are 422s, not 500s."""
-    r = client.post("/v1/plans", content=b"{not json", headers={**ALPHA,
-                    "content-type": "application/json"})
+    r = client.post(
+        "/v1/plans", content=b"{not json", headers={**ALPHA, "content-type": "application/json"}
+    )
     assert r.status_code == 422
-    assert fields(client.post("/v1/plans", json={"pickups": "many"}, headers=ALPHA)) == {
-        "pickups"}
+    assert fields(client.post("/v1/plans", json={"pickups": "many"}, headers=ALPHA)) == {"pickups"}
     assert fields(client.post("/v1/plans", json={}, headers=ALPHA)) == {"pickups"}
 
 
@@ -90,7 +101,8 @@ def test_too_many_pickups(app_factory: Any) -> None:
     """More pickups than the server allows is a 422 on pickups."""
     client = app_factory(max_pickups=2)
     assert fields(client.post("/v1/plans", json={"pickups": pickups(3)}, headers=ALPHA)) == {
-        "pickups"}
+        "pickups"
+    }
 
 
 def test_body_too_large_is_413(app_factory: Any) -> None:
@@ -106,8 +118,9 @@ def test_body_too_large_is_413(app_factory: Any) -> None:
             for _ in range(10):
                 yield b" " * 1000
 
-        return await client.http.post("/v1/plans", content=gen(), headers={
-            **ALPHA, "content-type": "application/json"})
+        return await client.http.post(
+            "/v1/plans", content=gen(), headers={**ALPHA, "content-type": "application/json"}
+        )
 
     assert client.run(chunked).status_code == 413
 

@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
 import svc_jobs
 from conftest import ALPHA, pickups
 
@@ -20,8 +21,7 @@ def _post_bg(client: Any, seconds: float = 3) -> Any:
 
 def test_full_queue_answers_429_with_retry_after(app_factory: Any) -> None:
     """One worker, a queue of one: the third concurrent plan gets 429 + Retry-After."""
-    client = app_factory(plan_job=svc_jobs.slow_plan_job, workers=1, queue_size=1,
-                         retry_after_s=7)
+    client = app_factory(plan_job=svc_jobs.slow_plan_job, workers=1, queue_size=1, retry_after_s=7)
     assert _post_bg(client).status_code == 202
     assert _post_bg(client).status_code == 202
     r = _post_bg(client)
@@ -58,8 +58,9 @@ def test_concurrent_waiting_requests_do_not_block_the_loop(app_factory: Any) -> 
 
     async def both() -> list[int]:
         b = {"pickups": pickups(1), "options": {"time_limit_s": 1.5}}
-        rs = await asyncio.gather(*(client.http.post("/v1/plans", json=b, headers=ALPHA)
-                                    for _ in range(2)))
+        rs = await asyncio.gather(
+            *(client.http.post("/v1/plans", json=b, headers=ALPHA) for _ in range(2))
+        )
         return [r.status_code for r in rs]
 
     t0 = time.perf_counter()
@@ -100,25 +101,17 @@ def test_local_executor_protocol() -> None:
         payload = {"problem": {"name": "x"}, "options": {"time_limit_s": 1}}
         slow = ex.submit(Job("a", svc_jobs.slow_plan_job, payload))
         queued = ex.submit(Job("b", svc_jobs.slow_plan_job, payload))
-        try:
+        with pytest.raises(QueueFullError) as exc:
             ex.submit(Job("c", svc_jobs.slow_plan_job, payload))
-            raise AssertionError("expected QueueFullError")
-        except QueueFullError as exc:
-            assert exc.retry_after_s == 3
+        assert exc.value.retry_after_s == 3
         assert ex.stats().queued == 1
         assert ex.cancel("b")
-        try:
+        with pytest.raises(JobCancelledError):
             queued.result(timeout=5)
-            raise AssertionError("expected JobCancelledError")
-        except JobCancelledError:
-            pass
         assert slow.result(timeout=30)["status"] == "failed"  # no valid problem: reported
         crash = ex.submit(Job("d", svc_jobs.crashing_job, {}))
-        try:
+        with pytest.raises(WorkerCrashedError):
             crash.result(timeout=30)
-            raise AssertionError("expected WorkerCrashedError")
-        except WorkerCrashedError:
-            pass
         ok = ex.submit(Job("e", svc_jobs.fake_plan_job, {}))
         assert ok.result(timeout=30)["status"] == "failed"
         assert ex.alive()

@@ -32,8 +32,15 @@ def test_readyz_is_503_when_workers_are_gone(client: AppClient) -> None:
 def test_openapi_documents_v1_with_examples(client: AppClient) -> None:
     """Every endpoint is in the schema, versioned, with request examples."""
     spec = client.get("/openapi.json").json()
-    assert {"/v1/plans", "/v1/plans/{plan_id}", "/v1/quotes", "/v1/vroom", "/healthz",
-            "/readyz", "/v1/plans/{plan_id}/routes.geojson"} <= set(spec["paths"])
+    assert {
+        "/v1/plans",
+        "/v1/plans/{plan_id}",
+        "/v1/quotes",
+        "/v1/vroom",
+        "/healthz",
+        "/readyz",
+        "/v1/plans/{plan_id}/routes.geojson",
+    } <= set(spec["paths"])
     schemas = spec["components"]["schemas"]
     assert schemas["PlanRequest"]["examples"]
     assert schemas["VroomRequest"]["examples"]

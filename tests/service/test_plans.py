@@ -61,7 +61,8 @@ def test_large_request_runs_in_background_by_default(app_factory: Any) -> None:
 def test_village_without_coordinates_is_looked_up(client: AppClient) -> None:
     """A pickup may name a gazetteer village instead of giving lon/lat."""
     r = client.post(
-        "/v1/plans", json={"pickups": [{"id": "G1", "village": "gasa", "parcels": 3}]},
+        "/v1/plans",
+        json={"pickups": [{"id": "G1", "village": "gasa", "parcels": 3}]},
         headers=ALPHA,
     )
     assert r.status_code == 200, r.text
@@ -71,15 +72,15 @@ def test_village_without_coordinates_is_looked_up(client: AppClient) -> None:
 
 def test_named_and_inline_fleets(client: AppClient) -> None:
     """The fleet may be named (configured for the hub) or given inline."""
-    named = client.post(
-        "/v1/plans", json={"pickups": pickups(1), "fleet": "vans"}, headers=BETA
-    )
+    named = client.post("/v1/plans", json={"pickups": pickups(1), "fleet": "vans"}, headers=BETA)
     assert named.status_code == 200, named.text
     assert named.json()["runs"][0]["vehicle_type"] == "van"
     inline = client.post(
         "/v1/plans",
-        json={"pickups": pickups(1),
-              "fleet": [{"name": "tuk", "capacity_parcels": 30, "capacity_kg": 300}]},
+        json={
+            "pickups": pickups(1),
+            "fleet": [{"name": "tuk", "capacity_parcels": 30, "capacity_kg": 300}],
+        },
         headers=BETA,
     )
     assert inline.status_code == 200, inline.text
@@ -89,8 +90,9 @@ def test_named_and_inline_fleets(client: AppClient) -> None:
 def test_list_is_paged_and_per_hub(client: AppClient) -> None:
     """GET /v1/plans lists only the caller's hub's plans, newest first, paged."""
     ids = [
-        client.post("/v1/plans", json={"pickups": pickups(1), "name": f"d{i}"},
-                    headers=ALPHA).headers["location"].rsplit("/", 1)[1]
+        client.post("/v1/plans", json={"pickups": pickups(1), "name": f"d{i}"}, headers=ALPHA)
+        .headers["location"]
+        .rsplit("/", 1)[1]
         for i in range(3)
     ]
     client.post("/v1/plans", json={"pickups": pickups(1), "fleet": "vans"}, headers=BETA)
@@ -143,7 +145,8 @@ def test_exports_of_a_done_plan(client: AppClient) -> None:
     csv = client.get(loc + "/runs.csv", headers=ALPHA)
     assert csv.status_code == 200
     assert csv.headers["content-type"].startswith("text/csv")
-    assert "P0" in csv.text and "P1" in csv.text
+    assert "P0" in csv.text
+    assert "P1" in csv.text
     html = client.get(loc + "/report.html", headers=ALPHA)
     assert html.status_code == 200, html.text
     assert html.text.lstrip().lower().startswith("<!doctype html")
@@ -154,8 +157,11 @@ def test_export_of_unfinished_plan_is_409(app_factory: Any) -> None:
     import svc_jobs
 
     client = app_factory(plan_job=svc_jobs.slow_plan_job)
-    r = client.post("/v1/plans", json={"pickups": pickups(1), "options": {
-        "wait": False, "time_limit_s": 2}}, headers=ALPHA)
+    r = client.post(
+        "/v1/plans",
+        json={"pickups": pickups(1), "options": {"wait": False, "time_limit_s": 2}},
+        headers=ALPHA,
+    )
     assert r.status_code == 202
     assert client.get(r.headers["location"] + "/runs.csv", headers=ALPHA).status_code == 409
 

@@ -21,8 +21,15 @@ def _wait(client: Any, plan_id: str) -> dict[str, Any]:
 def test_restart_keeps_done_and_reruns_unfinished(app_factory: Any) -> None:
     """Crash with one plan done and two unfinished: after restart all three are done."""
     first = app_factory(plan_job=svc_jobs.slow_plan_job, workers=1)
-    done = first.post("/v1/plans", json={"pickups": pickups(1), "options": {
-        "time_limit_s": 0.1}}, headers=ALPHA).headers["location"].rsplit("/", 1)[1]
+    done = (
+        first.post(
+            "/v1/plans",
+            json={"pickups": pickups(1), "options": {"time_limit_s": 0.1}},
+            headers=ALPHA,
+        )
+        .headers["location"]
+        .rsplit("/", 1)[1]
+    )
     body = {"pickups": pickups(2), "options": {"wait": False, "time_limit_s": 5}}
     running = first.post("/v1/plans", json=body, headers=ALPHA).json()["id"]
     queued = first.post("/v1/plans", json=body, headers=ALPHA).json()["id"]

@@ -18,7 +18,6 @@ import pytest
 import schemathesis
 from conftest import ALPHA, make_settings
 from hypothesis import HealthCheck, settings
-
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from service.main import create_app
@@ -32,13 +31,22 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
     tmp: Path = tmp_path_factory.mktemp("schema")
-    app = create_app(make_settings(tmp, workers=2, queue_size=64, default_time_limit_s=0.5,
-                                   max_time_limit_s=0.5, log_level="WARNING"))
+    app = create_app(
+        make_settings(
+            tmp,
+            workers=2,
+            queue_size=64,
+            default_time_limit_s=0.5,
+            max_time_limit_s=0.5,
+            log_level="WARNING",
+        )
+    )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -56,9 +64,7 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 # The schema is the app's own /openapi.json (generated without starting the app); the
 # requests go to the live server.
-schema = schemathesis.openapi.from_dict(
-    create_app(make_settings(Path("/nonexistent"))).openapi()
-)
+schema = schemathesis.openapi.from_dict(create_app(make_settings(Path("/nonexistent"))).openapi())
 
 
 @schema.parametrize()

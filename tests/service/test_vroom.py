@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,10 @@ def check_feasible(request: dict[str, Any], answer: dict[str, Any]) -> None:
     for route in answer["routes"]:
         v = vehicles[route["vehicle"]]
         steps = route["steps"]
-        assert steps[0]["type"] == "start" and steps[0]["location_index"] == v["start_index"]
-        assert steps[-1]["type"] == "end" and steps[-1]["location_index"] == v["end_index"]
+        assert (steps[0]["type"], steps[0]["location_index"]) == ("start", v["start_index"])
+        assert (steps[-1]["type"], steps[-1]["location_index"]) == ("end", v["end_index"])
         travel = 0
-        for a, b in zip(steps, steps[1:], strict=False):
+        for a, b in itertools.pairwise(steps):
             travel += durations[a["location_index"]][b["location_index"]]
             assert b["duration"] == travel
             assert b["arrival"] >= a["arrival"]
