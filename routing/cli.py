@@ -269,3 +269,28 @@ def plan(
 def main() -> None:
     """Entry point for ``python -m routing``."""
     app()
+
+
+@app.command()
+def report(
+    plan_file: Annotated[Path, typer.Argument(help="A plan.json written by hubroute.")],
+    network: Annotated[
+        Path | None,
+        typer.Option("--network", help="Road network for the map (default: the plan's own)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Directory (default: beside plan.json).")
+    ] = None,
+) -> None:
+    """Re-render report.html and map.png from a saved plan."""
+    from routing.io import read_plan
+    from routing.network import network_from_file
+
+    def run() -> list[Path]:
+        plan = read_plan(plan_file)
+        net_path = network or (Path(plan.sources["network"]) if "network" in plan.sources else None)
+        net = network_from_file(net_path) if net_path and net_path.is_file() else None
+        return _write_report(plan, out or plan_file.parent, net)
+
+    written = guarded(run)
+    console.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
+from routing.io import read_fleet
 from routing.model import Hub, Lat, Lon, VehicleType, input_error_from_validation
 from routing.units import parse_clock
 
@@ -153,25 +154,14 @@ def read_gazetteer(path: Path) -> dict[str, Village]:
 
 
 def read_fleet_file(path: Path) -> tuple[VehicleType, ...]:
-    """Read a fleet TOML with :func:`routing.io.read_fleet`, or the plain layout.
+    """Read a fleet TOML (``[[vehicle_type]]`` tables) with :func:`routing.io.read_fleet`.
 
-    The plain layout is ``[[vehicle_types]]`` tables with :class:`VehicleType` fields.
+    Raises
+    ------
+    InputError
+        Naming each bad vehicle type and field.
     """
-    try:
-        from routing.io import read_fleet
-    except ImportError:
-        read_fleet = None
-    if read_fleet is not None:
-        return tuple(read_fleet(path))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(InputProblem(f"fleet {str(path)!r}", "", str(exc))) from None
-    rows = data.get("vehicle_types") or data.get("vehicles") or data.get("fleet") or []
-    try:
-        return tuple(VehicleType.model_validate(r) for r in rows)
-    except ValidationError as exc:
-        raise input_error_from_validation(exc) from None
+    return tuple(read_fleet(path))
 
 
 def _resolve(base: Path, p: Path | None) -> Path | None:

@@ -121,17 +121,17 @@ def problem_data(hub: HubRuntime, req: PlanRequest) -> dict[str, Any]:
     vehicle_types: list[dict[str, Any]] = []
     if isinstance(req.fleet, list):
         names = [v.name for v in req.fleet]
-        for i, name in enumerate(names):
-            if names.index(name) != i:
+        for i, vt_name in enumerate(names):
+            if names.index(vt_name) != i:
                 problems.append(
-                    InputProblem(f"vehicle type {name!r}", f"fleet[{i}].name", "duplicate name")
+                    InputProblem(f"vehicle type {vt_name!r}", f"fleet[{i}].name", "duplicate name")
                 )
         vehicle_types = [v.model_dump(exclude_none=True) for v in req.fleet]
         for vt, given in zip(vehicle_types, req.fleet, strict=True):
             if given.count is None:
                 vt["count"] = None
     else:
-        name = (
+        name: str | None = (
             req.fleet
             or hub.config.default_fleet
             or (next(iter(hub.fleets)) if len(hub.fleets) == 1 else None)

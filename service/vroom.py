@@ -495,7 +495,10 @@ def translate(
     job_index = {p["id"]: job_loc[int(p["id"][1:])] for p in pickups}
 
     def cell(matrix: list[list[int]], a: str, b: str, ai: int, bi: int) -> int:
-        # hub as origin = its start; hub as destination = its end (0 if open).
+        # hub as origin = its start; hub as destination = its end (0 if open). The
+        # diagonal is 0: an unused vehicle's empty "run" costs nothing, as in VROOM.
+        if ai == bi:
+            return 0
         origin = loc_of[ai][0] if ai < len(hub_ids) else job_index[a]
         dest = loc_of[bi][1] if bi < len(hub_ids) else job_index[b]
         if origin is None or dest is None:

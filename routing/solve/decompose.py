@@ -101,7 +101,9 @@ def sub_instance(
     )
 
 
-def split_by_routes(instance: Instance, solution: Solution, num_parts: int) -> list[Part]:
+def split_by_routes(
+    instance: Instance, solution: Solution, num_parts: int, *, rotation: float = 0.0
+) -> list[Part]:
     """Split ``solution``'s routes into ``num_parts`` angular groups of similar size.
 
     Parameters
@@ -112,6 +114,9 @@ def split_by_routes(instance: Instance, solution: Solution, num_parts: int) -> l
         A complete starting solution; its routes become the parts' warm starts.
     num_parts
         How many parts (at most the number of routes).
+    rotation
+        Fraction of a part by which the angular cuts are turned, so that repeated
+        splits put the borders elsewhere (0 starts at the widest empty sector).
 
     Returns
     -------
@@ -131,6 +136,7 @@ def split_by_routes(instance: Instance, solution: Solution, num_parts: int) -> l
     )
     angles = _angles(instance, centres)
     order = _rotate_to_gap(np.argsort(angles, kind="stable"), angles)
+    order = np.roll(order, -round(rotation * len(order) / num_parts))
     sizes = np.array([sum(len(t.clients) for t in routes[i].trips) for i in order])
     cuts = np.searchsorted(np.cumsum(sizes), np.arange(1, num_parts) * sizes.sum() / num_parts)
     groups = [g for g in np.split(order, cuts) if len(g)]

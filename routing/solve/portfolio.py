@@ -22,6 +22,7 @@ worker processes, so the parallel part costs one process start-up, not two.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import time
 from collections.abc import Callable, Sequence
@@ -39,8 +40,17 @@ ENGINES = ("pyvrp", "ortools")
 DECOMPOSE_MIN_CLIENTS = 1_000
 """From this many clients on, the automatic plan adds a decomposition phase."""
 
-_PHASE_SHARES = (0.4, 0.45)
-"""Shares of the budget for the first full solve and for the parts; the rest polishes."""
+_PHASE_SHARES = (0.3, 0.55)
+"""Shares of the budget for the sector solve and for the route-split rounds; the rest
+polishes the whole instance."""
+
+PART_MAX_CLIENTS = 1_500
+"""Parts are made no larger than about this many clients."""
+
+DECOMPOSE_ROUNDS = 2
+"""Route-split rounds in the decomposition phase (each turns the borders)."""
+
+ROUND_MIN_S = 1.0
 
 EngineFn = Callable[..., Solution]
 
@@ -214,20 +224,15 @@ def solve(
     )
     stats: dict[str, float] = {}
     verdicts: list[Verdict] = []
-    with _Runner(min(workers, len(names)) if not big else workers) as runner:
-        first_end = start + _PHASE_SHARES[0] * time_limit_s if big else deadline
-        tasks = [
-            Task(name, instance, first_end, seed + i) for i, name in enumerate(names)
-        ]
-        for i, sol in enumerate(runner.run(tasks)):
-            if sol is not None:
-                verdicts.append(judge(instance, sol))
-                stats[f"cost_{i}_{sol.engine}"] = float(verdicts[-1].cost)
-        if big and verdicts:
-            verdicts.append(
-                _decompose_and_polish(instance, runner, best_of(verdicts), start, time_limit_s,
-                                      seed, stats)
-            )
+    with _Runner(workers if big else min(workers, len(names))) as runner:
+        if big:
+            verdicts = _decompose_and_polish(instance, runner, start, time_limit_s, seed, stats)
+        else:
+            tasks = [Task(name, instance, deadline, seed + i) for i, name in enumerate(names)]
+            for i, sol in enumerate(runner.run(tasks)):
+                if sol is not None:
+                    verdicts.append(judge(instance, sol))
+                    stats[f"cost_{i}_{sol.engine}"] = float(verdicts[-1].cost)
     winner = best_of(verdicts)
     stats["violations"] = float(len(winner.violations))
     return replace(
@@ -239,39 +244,90 @@ def solve(
     )
 
 
+def _solve_parts(
+    instance: Instance,
+    runner: _Runner,
+    parts: list[decompose.Part],
+    begin: float,
+    end: float,
+    seed: int,
+) -> Solution | None:
+    """Solve parts in batches of ``runner.workers`` within ``[begin, end]``; merge them."""
+    batches = [parts[i : i + runner.workers] for i in range(0, len(parts), runner.workers)]
+    results: list[Solution] = []
+    for b, batch in enumerate(batches):
+        batch_end = begin + (end - begin) * (b + 1) / len(batches)
+        tasks = [
+            Task("pyvrp", p.instance, batch_end, seed + i, p.initial) for i, p in enumerate(batch)
+        ]
+        for sol in runner.run(tasks):
+            if sol is None:
+                return None
+            results.append(sol)
+    return decompose.merge(instance, parts, results)
+
+
 def _decompose_and_polish(
     instance: Instance,
     runner: _Runner,
-    incumbent: Verdict,
     start: float,
     time_limit_s: float,
     seed: int,
     stats: dict[str, float],
-) -> Verdict:
-    """Phase 2 (parts in parallel, merged) and phase 3 (full-instance polish)."""
+) -> list[Verdict]:
+    """Decomposition plan for large instances.
+
+    1. Angular sectors of the clients, solved in parallel from scratch and merged
+       (PyVRP's start-up local search on the whole instance is too slow at this size).
+    2. Rounds of route-based splits of the incumbent, the borders turned each round,
+       each part warm-started from its routes; a merged plan is kept if better.
+    3. A short full-instance improvement pass, warm-started, one seed per worker.
+    """
     deadline = start + time_limit_s
+    workers = runner.workers
+    num_parts = max(workers, workers * math.ceil(instance.num_clients / PART_MAX_CLIENTS))
+    first_end = start + _PHASE_SHARES[0] * time_limit_s
     parts_end = start + sum(_PHASE_SHARES) * time_limit_s
-    best = incumbent
-    if not incumbent.violations:
-        parts = decompose.split_by_routes(instance, incumbent.solution, runner.workers)
-        if len(parts) > 1:
-            tasks = [
-                Task("pyvrp", p.instance, parts_end, seed + 100 + i, p.initial)
-                for i, p in enumerate(parts)
-            ]
-            results = runner.run(tasks)
-            if all(r is not None for r in results):
-                merged = decompose.merge(instance, parts, [r for r in results if r is not None])
-                verdict = judge(instance, merged)
-                stats["cost_merged"] = float(verdict.cost)
-                best = best_of([best, verdict])
+    verdicts: list[Verdict] = []
+    merged = _solve_parts(
+        instance, runner, decompose.split_by_angle(instance, num_parts), start, first_end, seed
+    )
+    if merged is None:
+        tasks = [Task("pyvrp", instance, first_end, seed + i) for i in range(workers)]
+        merged_all = [s for s in runner.run(tasks) if s is not None]
+        verdicts.extend(judge(instance, s) for s in merged_all)
+    else:
+        verdicts.append(judge(instance, merged))
+        stats["cost_sectors"] = float(verdicts[-1].cost)
+    if not verdicts:
+        return verdicts
+    best = best_of(verdicts)
+
+    round_s = max(ROUND_MIN_S, (parts_end - time.monotonic()) / DECOMPOSE_ROUNDS)
+    rnd = 0
+    while not best.violations and time.monotonic() + round_s / 2 < parts_end:
+        rnd += 1
+        parts = decompose.split_by_routes(
+            instance, best.solution, num_parts, rotation=(rnd * 0.5) % 1.0
+        )
+        if len(parts) < 2:
+            break
+        now = time.monotonic()
+        merged = _solve_parts(
+            instance, runner, parts, now, min(parts_end, now + round_s), seed + 100 * rnd
+        )
+        if merged is None:
+            break
+        verdict = judge(instance, merged)
+        stats[f"cost_round_{rnd}"] = float(verdict.cost)
+        best = best_of([best, verdict])
+    verdicts.append(best)
+
     polish = [
-        Task("pyvrp", instance, deadline, seed + 200 + i, best.solution)
-        for i in range(max(1, runner.workers))
+        Task("pyvrp", instance, deadline, seed + 1000 + i, best.solution) for i in range(workers)
     ]
-    candidates = [best]
     for i, sol in enumerate(runner.run(polish)):
         if sol is not None:
-            candidates.append(judge(instance, sol))
-            stats[f"cost_polish_{i}"] = float(candidates[-1].cost)
-    return best_of(candidates)
+            verdicts.append(judge(instance, sol))
+            stats[f"cost_polish_{i}"] = float(verdicts[-1].cost)
+    return verdicts

@@ -30,7 +30,8 @@ def test_instance_holds_integers_in_stated_units() -> None:
     assert vt.unit_distance_cost == 125  # 1.25 RMB/km = 125 units per metre
     assert vt.unit_duration_cost == 1000  # 36 RMB/h = 1000 units per second
     assert vt.fixed_cost == 5_000_000
-    assert inst.distance.dtype == np.int64 and inst.duration.dtype == np.int64
+    assert inst.distance.dtype == np.int64
+    assert inst.duration.dtype == np.int64
 
 
 def test_speed_factor_gives_its_own_slower_profile() -> None:

@@ -64,7 +64,8 @@ def test_problem_reports_every_duplicate_and_unknown_reference_at_once() -> None
     with pytest.raises(InputError) as err:
         problem_from_dict(data)
     text = str(err.value)
-    assert "pickup 'A'" in text and "unique" in text
+    assert "pickup 'A'" in text
+    assert "unique" in text
     assert "unknown vehicle type 'bus'" in text
 
 
