@@ -110,6 +110,17 @@ def check_plan(
         bad.append(f"summary: total {plan.summary.total_cost_rmb}, runs add to {total_fen / 100}")
     for vehicle, runs in per_vehicle.items():
         vt = types[next(r.vehicle_type for r in plan.runs if r.vehicle == vehicle)]
+        if vt.driver_break is not None:
+            # A driver working through the whole window takes the break once inside
+            # it; a day that ends before the window opens needs none.
+            brk = vt.driver_break
+            mine = [r for r in plan.runs if r.vehicle == vehicle]
+            taken = [r.break_start for r in mine if r.break_start is not None]
+            day = (min(r.start for r in mine), max(r.end for r in mine))
+            required = day[0] <= brk.earliest_s and day[1] >= brk.latest_s
+            inside = all(brk.earliest_s - _SLACK_S <= b <= brk.latest_s + _SLACK_S for b in taken)
+            if len(taken) > 1 or not inside or (required and not taken):
+                bad.append(f"{vehicle}: driver break at {taken}, not once inside its window")
         if len(runs) > vt.max_runs_per_day:
             bad.append(f"{vehicle}: {len(runs)} runs, at most {vt.max_runs_per_day}")
         runs.sort()

@@ -35,12 +35,14 @@ Allocation methods (``method=``)
 ``shapley``
     The Shapley value of the run's cost game: the cost of serving a set of stops is the
     cost of the tour through just those stops, visited in the run's order (their
-    loading time included); the run's fixed cost buys capacity and is added by parcels. Each stop pays its average marginal cost over all orders in which the stops
-    could have "joined" the run: a village on the way to another pays little, a remote
-    spur pays for its spur in full and shares the road it has in common with others.
+    loading time included). Each stop pays its average marginal cost over all orders in
+    which the stops could have "joined" the run: a village on the way to another pays
+    little, a remote spur pays for its spur in full and shares the road it has in
+    common with others.
     Exact for up to :data:`SHAPLEY_EXACT_MAX` stops; above that the average of
     :data:`SHAPLEY_SAMPLES` random join orders, seeded from the stop ids (so the
-    answer does not depend on the order the stops are listed in).
+    answer does not depend on the order the stops are listed in). The run's fixed cost
+    buys capacity, so it is added by parcels rather than split equally.
 
 Every method gives zero to a stop that handles no parcels (unless no stop on the run
 handles any, when the run's cost is shared equally), and every method's shares add up

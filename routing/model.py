@@ -280,7 +280,7 @@ class Stop(_Frozen):
     delivery_weight_kg: float = 0.0
     load_parcels: int = Field(description="Parcels on board after the stop.")
     load_kg: float
-    distance: int = Field(0, description="Metres driven on the run before arriving here.")
+    distance: int = Field(0, description="Metres driven on the run up to this stop.")
     cost_rmb: float = Field(description="This stop's share of the run cost.")
     cost_per_parcel_rmb: float | None = None
     cost_shares: dict[str, float] = Field(

@@ -240,7 +240,11 @@ def plan_day(
         ) -> list[list[tuple[float, float]]]:
             return path_lonlat(
                 road_net,
-                [[node_of[i] for i in seq] for seq in sequences],
+                # Parts of a split pickup ("V17#2") stand where their pickup stands.
+                [
+                    [node_of.get(i) or node_of[i.rsplit("#", 1)[0]] for i in seq]
+                    for seq in sequences
+                ],
                 avoid_road_classes=avoid.get(profile, ()),
             )
     else:

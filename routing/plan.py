@@ -42,7 +42,8 @@ class _Leg:
     arrival: int
     start: int
     departure: int
-    distance_before: int
+    distance_m: int
+    """Metres driven from the hub up to this stop (VROOM's cumulative distance)."""
 
 
 def _durations(m: TravelMatrix, vt: VehicleType) -> np.ndarray:
@@ -62,29 +63,35 @@ def _simulate(
     dist: np.ndarray,
     break_at: tuple[int, int, int] | None,
 ) -> tuple[list[_Leg], int, int, int | None]:
-    """Earliest schedule leaving at ``start``; returns legs, end, metres, break start."""
+    """Earliest schedule leaving at ``start``; returns legs, end, metres, break start.
+
+    The driver's break is taken on the road (as OR-Tools schedules it): on the first
+    leg, or wait, that reaches the window's opening; it delays the arrival.
+    """
     t = start
     here = hub_node
     metres = 0
     legs: list[_Leg] = []
     taken: int | None = None
+
+    def drive(depart: int, travel: int) -> int:
+        nonlocal taken
+        arrive = depart + travel
+        if break_at is not None and taken is None and arrive > break_at[0]:
+            taken = max(depart, break_at[0])
+            arrive += break_at[2]
+        return arrive
+
     for node, p in zip(nodes, pickups, strict=True):
-        arrival = t + int(dur[here, node])
-        metres += int(dist[here, node])
+        arrival = drive(t, int(dur[here, node]))
         begin = max(arrival, p.ready_s)
-        if break_at is not None and taken is None and begin >= break_at[0]:
-            # The break is taken on arrival, before service; waiting absorbs it.
-            taken = max(arrival, break_at[0])
-            begin = max(begin, taken + break_at[2])
         departure = begin + p.service_s
-        legs.append(_Leg(p, arrival, begin, departure, metres - int(dist[here, node])))
+        metres += int(dist[here, node])
+        legs.append(_Leg(p, arrival, begin, departure, metres))
         t = departure
         here = node
-    end = t + int(dur[here, hub_node])
+    end = drive(t, int(dur[here, hub_node]))
     metres += int(dist[here, hub_node])
-    if break_at is not None and taken is None:
-        taken = max(t, break_at[0])
-        end = max(end, taken + break_at[2] + int(dur[here, hub_node]))
     return legs, end, metres, taken
 
 
@@ -223,7 +230,7 @@ def assemble_plan(
                         delivery_weight_kg=round(p.delivery_weight_kg, 3),
                         load_parcels=load_p,
                         load_kg=round(max(0.0, load_kg), 3),
-                        distance=leg.distance_before,
+                        distance=leg.distance_m,
                         cost_rmb=fen / 100,
                         cost_per_parcel_rmb=(
                             round(fen / 100 / handled[i], 2) if handled[i] else None

@@ -748,7 +748,7 @@ def quote_pickup(
             weight_kg=pickup.weight_kg,
             ready_s=pickup.ready_s,
             close_s=pickup.close_s,
-            service_min=pickup.service_min,
+            service_min=pickup.service_s / 60,
         )
     )
 

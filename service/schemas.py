@@ -26,7 +26,9 @@ AllocationMethod = Literal["proportional", "standalone"]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, str_strip_whitespace=True, strict=True
+    )
 
 
 class PickupIn(_In):

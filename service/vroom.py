@@ -34,7 +34,7 @@ _BIG = 2**53
 
 
 class _V(BaseModel):
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, strict=True)
 
 
 LonLat = list[float]

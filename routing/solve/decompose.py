@@ -38,7 +38,8 @@ def _angles(instance: Instance, points: IntArray | np.ndarray) -> np.ndarray:
         return np.zeros(len(points))
     depot = instance.coords[0].astype(np.float64)
     delta = np.asarray(points, dtype=np.float64) - depot
-    return np.arctan2(delta[:, 1], delta[:, 0])
+    angles: np.ndarray = np.arctan2(delta[:, 1], delta[:, 0])
+    return angles
 
 
 def can_decompose(instance: Instance) -> bool:
@@ -74,7 +75,8 @@ def sub_instance(
     distance = instance.distance[grid]
     duration = distance if instance.duration is instance.distance else instance.duration[grid]
     types = tuple(
-        replace(vt, num_available=max(1, n)) for vt, n in zip(instance.vehicle_types, vehicles)
+        replace(vt, num_available=max(1, n))
+        for vt, n in zip(instance.vehicle_types, vehicles, strict=True)
     )
     max_on_board = instance.max_on_board
     if max_on_board.size == instance.num_clients:
@@ -171,7 +173,7 @@ def split_by_routes(
         sub = sub_instance(instance, clients, counts, name=f"{instance.name}/part{g_idx + 1}")
         initial = Solution(routes=tuple(init_routes), unassigned=(), cost=0, engine="split")
         parts.append(Part(sub, clients, tuple(offsets), initial))
-        offsets = [o + n for o, n in zip(offsets, counts)]
+        offsets = [o + n for o, n in zip(offsets, counts, strict=True)]
     return parts
 
 
@@ -198,7 +200,7 @@ def split_by_angle(instance: Instance, num_parts: int) -> list[Part]:
         clients = np.sort(group).astype(np.int64)
         sub = sub_instance(instance, clients, counts, name=f"{instance.name}/part{g_idx + 1}")
         parts.append(Part(sub, clients, tuple(offsets), None))
-        offsets = [o + n for o, n in zip(offsets, counts)]
+        offsets = [o + n for o, n in zip(offsets, counts, strict=True)]
     return parts
 
 
@@ -211,7 +213,7 @@ def merge(instance: Instance, parts: list[Part], solutions: list[Solution]) -> S
     routes: list[Route] = []
     taken: set[tuple[int, int]] = set()
     overflow: list[Route] = []
-    for part, sol in zip(parts, solutions):
+    for part, sol in zip(parts, solutions, strict=True):
         for r in sol.routes:
             trips = tuple(
                 Trip(tuple(int(part.clients[c]) for c in t.clients)) for t in r.trips if t.clients

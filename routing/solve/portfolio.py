@@ -47,7 +47,7 @@ polishes the whole instance."""
 PART_MAX_CLIENTS = 1_500
 """Parts are made no larger than about this many clients."""
 
-DECOMPOSE_ROUNDS = 2
+DECOMPOSE_ROUNDS = 3
 """Route-split rounds in the decomposition phase (each turns the borders)."""
 
 ROUND_MIN_S = 1.0
@@ -281,13 +281,17 @@ def _decompose_and_polish(
        (PyVRP's start-up local search on the whole instance is too slow at this size).
     2. Rounds of route-based splits of the incumbent, the borders turned each round,
        each part warm-started from its routes; a merged plan is kept if better.
-    3. A short full-instance improvement pass, warm-started, one seed per worker.
+    3. A short full-instance improvement pass, warm-started, one seed per worker
+       (up to :data:`PART_MAX_CLIENTS` clients; larger instances keep splitting).
     """
     deadline = start + time_limit_s
     workers = runner.workers
     num_parts = max(workers, workers * math.ceil(instance.num_clients / PART_MAX_CLIENTS))
     first_end = start + _PHASE_SHARES[0] * time_limit_s
-    parts_end = start + sum(_PHASE_SHARES) * time_limit_s
+    # On very large instances a full-instance pass overruns its deadline (PyVRP's
+    # exhaustive search of each new best cannot be interrupted): rounds of parts only.
+    polish = instance.num_clients <= PART_MAX_CLIENTS
+    parts_end = start + sum(_PHASE_SHARES) * time_limit_s if polish else deadline
     verdicts: list[Verdict] = []
     merged = _solve_parts(
         instance, runner, decompose.split_by_angle(instance, num_parts), start, first_end, seed
@@ -322,11 +326,13 @@ def _decompose_and_polish(
         stats[f"cost_round_{rnd}"] = float(verdict.cost)
         best = best_of([best, verdict])
     verdicts.append(best)
+    if not polish:
+        return verdicts
 
-    polish = [
+    tasks = [
         Task("pyvrp", instance, deadline, seed + 1000 + i, best.solution) for i in range(workers)
     ]
-    for i, sol in enumerate(runner.run(polish)):
+    for i, sol in enumerate(runner.run(tasks)):
         if sol is not None:
             verdicts.append(judge(instance, sol))
             stats[f"cost_polish_{i}"] = float(verdicts[-1].cost)

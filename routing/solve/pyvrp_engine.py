@@ -200,8 +200,9 @@ def to_problem_data(instance: Instance) -> pyvrp.ProblemData:
         clients=clients,
         depots=depots,
         vehicle_types=vehicle_types,
-        distance_matrices=dists,
-        duration_matrices=durs,
+        # PyVRP's stub spells the matrix type oddly (ndarray[int]); ours are int64.
+        distance_matrices=dists,  # type: ignore[arg-type]
+        duration_matrices=durs,  # type: ignore[arg-type]
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from service.schemas import ErrorBody
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body cannot be decoded (not UTF-8)."},
     401: {"model": ErrorBody, "description": "Missing or unknown API key."},
     404: {"model": ErrorBody, "description": "No such resource at the caller's hub."},
     413: {"model": ErrorBody, "description": "Request body too large."},
