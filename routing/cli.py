@@ -18,6 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from routing.errors import HubrouteError
+from routing.errors import InputError as HubrouteInputError
 from routing.model import Hub, Plan
 
 if TYPE_CHECKING:
@@ -294,3 +295,53 @@ def report(
 
     written = guarded(run)
     console.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)
+
+
+@app.command()
+def vrplib(
+    instance: Annotated[Path, typer.Argument(help="A VRPLIB instance file (.vrp).")],
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds.", min=0.1)] = 10.0,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the solution (.sol) here.")
+    ] = None,
+    seed: Seed = 0,
+    workers: Annotated[int, typer.Option("--workers", help="Processes to use.", min=1)] = 2,
+) -> None:
+    """Solve a VRPLIB benchmark instance with the same solver the plans use."""
+    from routing.vrplib_io import solve_vrplib_file
+
+    def run() -> tuple[int, bool]:
+        if not instance.is_file():
+            raise HubrouteInputError(f"{instance}: file not found; check the path")
+        _, cost, feasible = solve_vrplib_file(
+            instance, time_limit_s=time_limit, seed=seed, out=out, workers=workers
+        )
+        return cost, feasible
+
+    cost, feasible = guarded(run)
+    console.print(
+        f"{instance.name}: cost {cost}, {'feasible' if feasible else 'INFEASIBLE'}"
+        + (f", wrote {out}" if out else ""),
+        highlight=False,
+    )
+    if not feasible:
+        raise typer.Exit(code=1)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench(ctx: typer.Context) -> None:
+    """Benchmark on VRPLIB sets against best-known solutions and peer solvers.
+
+    Options go to benchmarks/vrplib_bench.py (``hubroute bench --help`` lists them).
+    """
+    import runpy
+
+    script = REPO_ROOT / "benchmarks" / "vrplib_bench.py"
+    if not script.is_file():
+        err_console.print("error: benchmarks/vrplib_bench.py not found; run from a checkout")
+        raise typer.Exit(code=2)
+    main = runpy.run_path(str(script))["main"]
+    raise typer.Exit(code=int(main(list(ctx.args)) or 0))

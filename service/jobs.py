@@ -6,7 +6,8 @@ process. Road networks are loaded once per process (at worker start by
 
 A job never raises for bad input: it returns ``{"status": "failed", "error": {...}}``
 with the library's stable error code and every problem, and ``{"status": "done",
-"plan": <plan.json>}`` on success.
+"plan_json": <plan.json text>}`` on success: serialising in the worker keeps that work
+(hundreds of kilobytes with road paths) off the web process's event loop.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def run_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"status": "done", "plan": ..., "worker_s": ...}`` or
+        ``{"status": "done", "plan_json": <plan.json text>, "worker_s": ...}`` or
         ``{"status": "failed", "error": ...}``.
     """
     started = time.perf_counter()
@@ -108,7 +109,7 @@ def run_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
         return failure(exc)
     return {
         "status": "done",
-        "plan": plan.model_dump(mode="json"),
+        "plan_json": plan.model_dump_json(),
         "worker_s": round(time.perf_counter() - started, 3),
     }
 
@@ -142,6 +143,6 @@ def run_matrix_job(payload: dict[str, Any]) -> dict[str, Any]:
         return failure(exc)
     return {
         "status": "done",
-        "plan": plan.model_dump(mode="json"),
+        "plan_json": plan.model_dump_json(),
         "worker_s": round(time.perf_counter() - started, 3),
     }

@@ -7,6 +7,7 @@ plan a previous crash left unfinished.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -103,6 +104,10 @@ def create_app(
         app.state.repo = repo
         app.state.planner = planner
         app.state.matrix_job = matrix_job
+        # The road networks are large, long-lived object graphs: keep the collector
+        # from walking them on every full collection (pauses would reach /healthz).
+        gc.collect()
+        gc.freeze()
         counts = await planner.recover()
         log.info(
             "hubroute service ready",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import uuid
 from collections.abc import Mapping
@@ -51,7 +52,7 @@ class Created:
 
     plan_id: str
     status: str
-    plan: dict[str, Any] | None = None
+    plan_json: str | None = None
     error: dict[str, Any] | None = None
 
 
@@ -285,7 +286,7 @@ class Planner:
             )
         )
         try:
-            self._launch(plan_id, payload)
+            await self._launch(plan_id, payload)
         except (QueueFullError, ExecutorClosedError) as exc:
             await to_thread.run_sync(self.repo.delete, hub.id, plan_id)
             if isinstance(exc, QueueFullError):
@@ -303,7 +304,7 @@ class Planner:
         outcome = await self.wait(plan_id, timeout)
         if outcome is None:
             return Created(plan_id, "running")
-        return Created(plan_id, outcome["status"], outcome.get("plan"), outcome.get("error"))
+        return Created(plan_id, outcome["status"], outcome.get("plan_json"), outcome.get("error"))
 
     async def wait(self, plan_id: str, timeout: float) -> dict[str, Any] | None:
         """The job's outcome once stored, or None if it is not done within ``timeout``."""
@@ -372,7 +373,7 @@ class Planner:
         """
         job_id = "x" + uuid.uuid4().hex[:31]
         try:
-            handle = self.executor.submit(Job(job_id, fn, payload))
+            handle = await to_thread.run_sync(self.executor.submit, Job(job_id, fn, payload))
         except QueueFullError as exc:
             raise QueueFull(
                 "every solver is busy and the queue is full; retry later",
@@ -394,13 +395,19 @@ class Planner:
             if error.get("code") in INPUT_ERROR_CODES:
                 raise InputError(problems or str(error.get("message", "invalid input")))
             raise SolveFailed(str(error.get("message", "the solver failed")))
+        if "plan_json" in outcome:
+            loaded: dict[str, Any] = await to_thread.run_sync(json.loads, outcome["plan_json"])
+            return loaded
         plan: dict[str, Any] = outcome["plan"]
         return plan
 
     # -- jobs --
-    def _launch(self, plan_id: str, payload: dict[str, Any]) -> None:
+    async def _launch(self, plan_id: str, payload: dict[str, Any]) -> None:
         loop = asyncio.get_running_loop()
-        handle = self.executor.submit(Job(plan_id, self.plan_job, payload))
+        # In a thread: a local pool may block briefly while it starts a worker process.
+        handle = await to_thread.run_sync(
+            self.executor.submit, Job(plan_id, self.plan_job, payload)
+        )
         self._handles[plan_id] = handle
         self._outcomes[plan_id] = loop.create_future()
 
@@ -443,11 +450,7 @@ class Planner:
             }
         try:
             if outcome is not None:
-                await to_thread.run_sync(
-                    lambda: self.repo.finish(
-                        plan_id, result=outcome.get("plan"), error=outcome.get("error")
-                    )
-                )
+                await to_thread.run_sync(self._store_outcome, plan_id, outcome)
                 log.info(
                     "plan %s %s",
                     plan_id,
@@ -461,6 +464,12 @@ class Planner:
             future = self._outcomes.pop(plan_id, None)
             if future is not None and not future.done():
                 future.set_result(outcome)
+
+    def _store_outcome(self, plan_id: str, outcome: dict[str, Any]) -> None:
+        # Workers send plan.json as text; a job returning a dict is serialised here.
+        if outcome.get("status") == "done" and "plan_json" not in outcome:
+            outcome["plan_json"] = json.dumps(outcome.get("plan"))
+        self.repo.finish(plan_id, result_json=outcome.get("plan_json"), error=outcome.get("error"))
 
     async def recover(self) -> dict[str, int]:
         """Re-run or fail (with a reason) every plan a crash or restart left unfinished.
@@ -486,7 +495,7 @@ class Planner:
                 assert stored.payload is not None
                 await to_thread.run_sync(self.repo.requeue, stored.id)
                 try:
-                    self._launch(stored.id, stored.payload)
+                    await self._launch(stored.id, stored.payload)
                 except (QueueFullError, ExecutorClosedError):
                     reason = "the queue was full when the server restarted; submit it again"
                 else:

@@ -38,7 +38,7 @@ async def quote_pickup(planner: Planner, hub: HubRuntime, req: QuoteRequest) -> 
         The pickup is invalid (unknown village, bad coordinates...).
     """
     stored = await planner.get(hub.id, req.plan_id)
-    if stored.status != "done" or stored.result is None:
+    if stored.status != "done" or stored.result_json is None:
         raise Conflict(f"plan {req.plan_id!r} is {stored.status}; quotes need a done plan")
     full = await to_thread.run_sync(planner.repo.get_payload, stored.id)
     problems: list[Any] = []
@@ -48,7 +48,7 @@ async def quote_pickup(planner: Planner, hub: HubRuntime, req: QuoteRequest) -> 
 
         raise InputError(problems)
     quote = _quote_fn()
-    plan = Plan.model_validate(stored.result)
+    plan = Plan.model_validate_json(stored.result_json)
     problem_dict = dict(full["problem"]) if full else None
 
     def run() -> Any:

@@ -118,6 +118,7 @@ def route_stats(instance: Instance, route: Route) -> RouteStats:
     distance += int(dist[prev, vt.end_depot])
     cost = (
         vt.fixed_cost
+        + vt.trip_fixed_cost * (len(trips) - 1)
         + vt.unit_distance_cost * distance
         + vt.unit_duration_cost * (segment.duration)
     )

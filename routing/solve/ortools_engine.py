@@ -210,6 +210,9 @@ def solve_ortools(
         vt = instance.vehicle_types[t]
         if k + 1 < vt.max_trips:
             nxt = vmap.index[(t, v, k + 1)]
+            # No "use runs in order" constraint: the insertion heuristics do not see
+            # such side constraints and then fail to build any first plan. Runs are
+            # renumbered in time order when the solution is read back.
             solver.Add(
                 time_dim.CumulVar(routing.Start(nxt))
                 >= time_dim.CumulVar(routing.End(i))

@@ -34,7 +34,7 @@ from routing.solve import decompose
 from routing.solve.check import check_solution, solution_cost
 from routing.solve.instance import Instance, Solution
 
-ENGINES = ("pyvrp", "ortools")
+ENGINES = ("pyvrp", "ortools", "pyvrp-relaxed")
 """Engine names accepted in ``engines`` (besides ``"auto"``)."""
 
 DECOMPOSE_MIN_CLIENTS = 1_000
@@ -65,6 +65,10 @@ def _engine(name: str) -> EngineFn:
         from routing.solve.ortools_engine import solve_ortools
 
         return solve_ortools
+    if name == "pyvrp-relaxed":
+        from routing.solve.pyvrp_engine import solve_pyvrp_relaxed
+
+        return solve_pyvrp_relaxed
     raise SolveError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)} or 'auto'")
 
 
@@ -159,14 +163,22 @@ class _Runner:
 
 def plan_engines(instance: Instance, engines: Sequence[str], workers: int) -> list[str]:
     """Return the engine of each parallel run for a one-round portfolio."""
-    from routing.solve.pyvrp_engine import unsupported_features
+    from routing.solve.pyvrp_engine import relaxable, unsupported_features
 
     names = [e for e in engines if e != "auto"]
     for name in names:
         if name not in ENGINES:
             raise SolveError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
     if unsupported_features(instance):
-        return ["ortools"]
+        if workers < 2 or names:
+            return names or ["ortools"]
+        # The second core runs PyVRP on the problem without what it cannot model; the
+        # judge re-checks its plan against the full problem, so it only wins when it
+        # happens to respect those constraints and is cheaper. Where it cannot even be
+        # relaxed, OR-Tools runs twice with different first-solution strategies.
+        if relaxable(instance):
+            return ["ortools", "pyvrp-relaxed"]
+        return ["ortools", "ortools"]
     if not names:
         names = ["pyvrp"]
     # With fewer engines than workers, the first engine runs again with other seeds.

@@ -21,10 +21,13 @@ to OR-Tools.
 from __future__ import annotations
 
 import time
+import warnings
+from dataclasses import replace
 
 import numpy as np
 import pyvrp
 from pyvrp.constants import MAX_VALUE
+from pyvrp.exceptions import PenaltyBoundWarning
 
 from routing.errors import SolveError
 from routing.solve.instance import Instance, IntArray, Route, Solution, Trip
@@ -82,6 +85,39 @@ def unsupported_features(instance: Instance) -> list[str]:
     if any(vt.max_trips > 1 and vt.end_depot != vt.start_depot for vt in instance.vehicle_types):
         reasons.append("several runs with a different end depot")
     return reasons
+
+
+#: Features :func:`relax` can drop: the independent check still enforces them on the
+#: relaxed plan (time on board), or they only change the cost (per-run fixed costs).
+_RELAXABLE = {"maximum time on board", "per-run fixed costs"}
+
+
+def relaxable(instance: Instance) -> bool:
+    """True when dropping the relaxable features leaves a problem PyVRP can model."""
+    return set(unsupported_features(instance)) <= _RELAXABLE
+
+
+def relax(instance: Instance) -> Instance:
+    """The instance without time-on-board limits and per-run fixed costs."""
+    return replace(
+        instance,
+        max_on_board=np.zeros_like(instance.max_on_board),
+        vehicle_types=tuple(replace(vt, trip_fixed_cost=0) for vt in instance.vehicle_types),
+    )
+
+
+def solve_pyvrp_relaxed(
+    instance: Instance,
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    initial: Solution | None = None,
+) -> Solution:
+    """Solve :func:`relax` (instance) with PyVRP; the caller must re-check the plan."""
+    if not relaxable(instance):
+        raise SolveError("this instance cannot be relaxed for PyVRP")
+    sol = solve_pyvrp(relax(instance), time_limit_s=time_limit_s, seed=seed, initial=initial)
+    return replace(sol, engine="pyvrp-relaxed")
 
 
 def _reload_time(instance: Instance, depot: int) -> int:
@@ -302,9 +338,13 @@ def solve_pyvrp(
             init = to_pyvrp_solution(data, initial)
         except (RuntimeError, ValueError, IndexError):
             init = None  # an unusable warm start is not an error: start from scratch
-    result = pyvrp.solve(
-        data, stop=stop, seed=seed, collect_stats=False, display=False, initial_solution=init
-    )
+    with warnings.catch_warnings():
+        # A hint that the penalties hit their bound; feasibility is checked by our
+        # own code afterwards, so it is not worth an exception under ``-W error``.
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        result = pyvrp.solve(
+            data, stop=stop, seed=seed, collect_stats=False, display=False, initial_solution=init
+        )
     return from_pyvrp_solution(
         instance, result.best, engine=ENGINE, wall_s=time.perf_counter() - start
     )

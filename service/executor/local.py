@@ -8,6 +8,7 @@ with :class:`WorkerCrashedError` and a fresh pool takes the queue.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import multiprocessing
@@ -52,6 +53,10 @@ def _set_parent_death_signal() -> None:
 
 def _worker_init(initializer: Callable[..., object] | None, initargs: tuple[Any, ...]) -> None:
     _set_parent_death_signal()
+    # Solvers yield the CPU to the web process so health checks and small requests
+    # answer promptly even when every core is solving.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)
     if initializer is not None:
         initializer(*initargs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
@@ -76,8 +77,8 @@ async def create_plan(body: PlanRequest, hub: HubDep, planner: PlannerDep) -> Re
     """Validate, queue and (for small requests) wait for a plan."""
     created = await planner.create(hub, body)
     headers = {"Location": _href(created.plan_id)}
-    if created.plan is not None:
-        return JSONResponse(created.plan, headers=headers)
+    if created.plan_json is not None:
+        return Response(created.plan_json, media_type="application/json", headers=headers)
     if created.error is not None:
         status = 422 if created.error.get("code") in INPUT_ERROR_CODES else 500
         detail = ErrorDetail.model_validate(created.error)
@@ -114,9 +115,10 @@ async def list_plans(
 async def get_plan(plan_id: PlanId, hub: HubDep, planner: PlannerDep) -> Response:
     """Status (queued, running, done, failed) and, once done, the plan."""
     stored = await planner.get(hub.id, plan_id)
-    out = PlanInfo.model_validate(_info(stored)).model_dump(mode="json")
-    out["plan"] = stored.result
-    return JSONResponse(out)
+    info = PlanInfo.model_validate(_info(stored)).model_dump_json()
+    # The plan is served as stored (plan.json text), never parsed and re-serialised.
+    body = info[:-1] + ',"plan":' + (stored.result_json or "null") + "}"
+    return Response(body, media_type="application/json")
 
 
 @router.delete("/{plan_id}", summary="Cancel or remove a plan", status_code=204, responses=ERRORS)
@@ -128,9 +130,9 @@ async def delete_plan(plan_id: PlanId, hub: HubDep, planner: PlannerDep) -> Resp
 
 async def _done_plan(planner: PlannerDep, hub_id: str, plan_id: str) -> Plan:
     stored = await planner.get(hub_id, plan_id)
-    if stored.status != "done" or stored.result is None:
+    if stored.status != "done" or stored.result_json is None:
         raise Conflict(f"plan {plan_id!r} is {stored.status}; exports exist once it is done")
-    return Plan.model_validate(stored.result)
+    return await to_thread.run_sync(Plan.model_validate_json, stored.result_json)
 
 
 def _library(module: str, name: str) -> Any:

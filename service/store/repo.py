@@ -45,7 +45,7 @@ class StoredPlan:
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
-    result: dict[str, Any] | None = None
+    result_json: str | None = None
     error: dict[str, Any] | None = None
     payload: dict[str, Any] | None = None
 
@@ -67,7 +67,7 @@ def _snapshot(
         created_at=created,
         updated_at=updated,
         finished_at=_utc(rec.finished_at),
-        result=rec.result if with_result else None,
+        result_json=rec.result_json if with_result else None,
         error=rec.error,
         payload=payload,
     )
@@ -163,10 +163,10 @@ class PlanRepo:
         self,
         plan_id: str,
         *,
-        result: dict[str, Any] | None = None,
+        result_json: str | None = None,
         error: dict[str, Any] | None = None,
     ) -> bool:
-        """Record the outcome: ``done`` with the plan, or ``failed`` with the error.
+        """Record the outcome: ``done`` with the plan JSON text, or ``failed`` with the error.
 
         Returns
         -------
@@ -174,12 +174,18 @@ class PlanRepo:
             False if the plan no longer exists (deleted while it ran).
         """
         now = now_utc()
-        status = "done" if result is not None else "failed"
+        status = "done" if result_json is not None else "failed"
         with self._sessions.begin() as session:
             res = session.execute(
                 update(PlanRecord)
                 .where(PlanRecord.id == plan_id)
-                .values(status=status, result=result, error=error, updated_at=now, finished_at=now)
+                .values(
+                    status=status,
+                    result_json=result_json,
+                    error=error,
+                    updated_at=now,
+                    finished_at=now,
+                )
             )
             return bool(getattr(res, "rowcount", 0))
 

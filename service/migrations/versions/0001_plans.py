@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False, index=True),
         sa.Column("pickups", sa.Integer, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
-        sa.Column("result", Json, nullable=True),
+        sa.Column("result_json", sa.Text, nullable=True),
         sa.Column("error", Json, nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),

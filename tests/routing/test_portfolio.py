@@ -1,0 +1,69 @@
+"""Portfolio: independent re-evaluation picks the winner; decomposition keeps plans valid."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from routing.solve import solve
+from routing.solve.check import check_solution, solution_cost
+from routing.solve.decompose import merge, split_by_angle, split_by_routes
+from routing.solve.instance import Route, Solution, Trip, VehicleTypeData
+from routing.solve.portfolio import Verdict, best_of, judge
+from tests.routing.test_pyvrp_engine import BIG, make_instance
+
+
+def test_feasible_beats_cheaper_infeasible() -> None:
+    """A cheaper plan with violations loses to a feasible one; ties go to the first."""
+    inst = make_instance([(0, 0), (1, 0)])
+    empty = Solution((), (0,), 0, "a")
+    served = Solution((Route(0, 0, (Trip((0,)),)),), (), 99, "b")
+    assert judge(inst, empty).violations
+    assert best_of([judge(inst, empty), judge(inst, served)]).solution.engine == "b"
+    first = Verdict(served, 2, ())
+    assert best_of([first, Verdict(served, 2, ())]) is first
+
+
+def test_portfolio_falls_back_to_ortools_when_pyvrp_is_infeasible() -> None:
+    """Two clients, capacity 1, release at 100: PyVRP misses the reload, OR-Tools finds it."""
+    vt = VehicleTypeData("v", 1, (1,), 0, 0, max_trips=2)
+    inst = make_instance(
+        [(0, 0), (5, 0), (6, 0)],
+        types=(vt,),
+        tw_late=np.array([50, BIG], dtype=np.int64),
+        release=np.array([0, 100], dtype=np.int64),
+    )
+    sol = solve(inst, time_limit_s=1.0, engines=("pyvrp", "ortools"), workers=2)
+    assert check_solution(inst, sol) == []
+    assert [t.clients for t in sol.routes[0].trips] == [(0,), (1,)]
+    assert sol.cost == solution_cost(inst, sol) == 22
+
+
+def test_default_portfolio_is_optimal_on_a_small_ring() -> None:
+    """Eight clients on a square ring, capacity 4: two runs of cost 8 each."""
+    ring = (
+        [(0, 0)]
+        + [(x, y) for x, y in [(1, 0), (2, 0), (2, 1), (2, 2)]]
+        + [(-1, 0), (-2, 0), (-2, 1), (-2, 2)]
+    )
+    vt = VehicleTypeData("v", 4, (4,), 0, 0)
+    inst = make_instance(ring, types=(vt,))
+    sol = solve(inst, time_limit_s=1.0, seed=0)
+    assert check_solution(inst, sol) == []
+    assert sol.cost == 16
+
+
+def test_split_and_merge_preserve_every_client() -> None:
+    """Route and sector splits cover each client once and merge back to a valid plan."""
+    rng = np.random.default_rng(0)
+    pts = [(0, 0), *[tuple(int(v) for v in p) for p in rng.integers(-50, 50, (40, 2))]]
+    vt = VehicleTypeData("v", 20, (5,), 0, 0)
+    inst = make_instance(pts, types=(vt,))
+    parts = split_by_angle(inst, 3)
+    assert sorted(np.concatenate([p.clients for p in parts]).tolist()) == list(range(40))
+    routes = tuple(Route(0, i, (Trip(tuple(range(5 * i, 5 * i + 5))),)) for i in range(8))
+    sol = Solution(routes, (), 0, "x")
+    parts = split_by_routes(inst, sol, 2, rotation=0.5)
+    assert sum(p.instance.num_clients for p in parts) == 40
+    merged = merge(inst, parts, [p.initial for p in parts if p.initial is not None])
+    assert check_solution(inst, merged) == []
+    assert solution_cost(inst, merged) == solution_cost(inst, sol)
