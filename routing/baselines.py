@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import weakref
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -72,6 +73,19 @@ def _base_id(pickup_id: str) -> str:
     return pickup_id.split("#", 1)[0]
 
 
+def _where(m: TravelMatrix, location_id: str) -> int:
+    """Row of a location in ``m``; a part of a split pickup falls back to its pickup."""
+    rows = _ROWS.get(m)
+    if rows is None:
+        rows = _ROWS[m] = {i: k for k, i in enumerate(m.ids)}
+    if location_id in rows:
+        return rows[location_id]
+    return rows[_base_id(location_id)]
+
+
+_ROWS: weakref.WeakKeyDictionary[TravelMatrix, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
 def _durations(m: TravelMatrix, vt: VehicleType) -> np.ndarray:
     if vt.speed_factor == 1.0:
         return m.duration_s
@@ -96,6 +110,11 @@ class _Factors:
             snapped = snap_points(network, pts, max_snap_m=max_snap_m, kind="location")
             self.node = dict(zip([p[0] for p in pts], snapped.nodes, strict=True))
 
+    def _node(self, location_id: str) -> int:
+        if location_id in self.node:
+            return self.node[location_id]
+        return self.node[_base_id(location_id)]
+
     def factors(
         self, sequences: Sequence[Sequence[str]], vt: VehicleType, hub_id: str
     ) -> list[float]:
@@ -106,7 +125,7 @@ class _Factors:
         owner: list[int] = []
         for i, seq in enumerate(sequences):
             for a, b in itertools.pairwise(seq):
-                pairs.append((self.node[_base_id(a)], self.node[_base_id(b)]))
+                pairs.append((self._node(a), self._node(b)))
                 owner.append(i)
         vals = leg_values(self.network, pairs, avoid_road_classes=vt.avoid_road_classes)
         per = np.zeros((len(sequences), vals.shape[1] - 2))
@@ -183,7 +202,7 @@ def direct_baseline(
                 continue
             hub = problem.hub_of(vt)
             m = matrices[vt.profile]
-            h, j = m.index(hub.id), m.index(_base_id(p.id))
+            h, j = _where(m, hub.id), _where(m, p.id)
             dur = _durations(m, vt)
             out_s, back_s = int(dur[h, j]), int(dur[j, h])
             if out_s >= UNREACHABLE or back_s >= UNREACHABLE:
@@ -326,8 +345,8 @@ def nearest_neighbour_baseline(
     for vt in problem.vehicle_types:
         hub = problem.hub_of(vt)
         m = matrices[vt.profile]
-        hub_node = m.index(hub.id)
-        nodes = [m.index(_base_id(p.id)) for p in pickups]
+        hub_node = _where(m, hub.id)
+        nodes = [_where(m, p.id) for p in pickups]
         node_arr = np.array(nodes, dtype=np.int64)
         dur = _durations(m, vt)
         allowed = np.array([_allowed(vt, p) for p in pickups], dtype=bool)

@@ -66,7 +66,6 @@ from routing.io import make_problem, read_fleet, read_pickups, write_outputs
 from routing.matrix import (
     MatrixProvider,
     RoadMatrixProvider,
-    StraightLineMatrixProvider,
     TravelMatrix,
     travel_matrix,
 )
@@ -153,9 +152,7 @@ def _raw_rows(path: Path) -> tuple[str, list[dict[str, Any]]]:
         raise InputError(InputProblem(path.name, "", f"not valid TOML: {exc}")) from None
     problems = data.get("problem", data.get("problems"))
     if not isinstance(problems, list) or not problems:
-        raise InputError(
-            InputProblem(path.name, "problem", "no problems; add [[problem]] tables")
-        )
+        raise InputError(InputProblem(path.name, "problem", "no problems; add [[problem]] tables"))
     defaults = {k: data[k] for k in PROBLEM_KEYS if k in data and k != "name"}
     rows = []
     for raw in problems:
@@ -203,7 +200,7 @@ def _csv_rows(path: Path) -> list[dict[str, Any]]:
 
 
 def _number(
-    value: object, *, kind: type[int] | type[float], low: float, field_name: str
+    value: str | int | float, *, kind: type[int] | type[float], low: float, field_name: str
 ) -> tuple[int | float | None, str | None]:
     """Parse a number from TOML or CSV text; return it or the reason it is wrong."""
     if isinstance(value, bool):
@@ -268,12 +265,16 @@ def read_manifest(path: str | Path, *, max_snap_m: float = 2000.0) -> Manifest:
             )
         elif name in seen:
             found.append(
-                InputProblem(where, "name", f"also used by problem #{seen[name]}; names must be unique")
+                InputProblem(
+                    where, "name", f"also used by problem #{seen[name]}; names must be unique"
+                )
             )
         else:
             seen[name] = row
         # numbers
-        limit, err = _number(raw.get("time_limit_s", 10.0), kind=float, low=0.01, field_name="time_limit_s")
+        limit, err = _number(
+            raw.get("time_limit_s", 10.0), kind=float, low=0.01, field_name="time_limit_s"
+        )
         if err:
             found.append(InputProblem(where, "time_limit_s", f"{err}; seconds of solver time"))
         seed, err = _number(raw.get("seed", 0), kind=int, low=0, field_name="seed")
@@ -294,8 +295,7 @@ def read_manifest(path: str | Path, *, max_snap_m: float = 2000.0) -> Manifest:
                 InputProblem(
                     where,
                     "hub",
-                    "missing hub position; give [problem.hub] lon and lat "
-                    "(CSV: hub_lon, hub_lat)",
+                    "missing hub position; give [problem.hub] lon and lat (CSV: hub_lon, hub_lat)",
                 )
             )
         else:
@@ -328,13 +328,13 @@ def read_manifest(path: str | Path, *, max_snap_m: float = 2000.0) -> Manifest:
                 files[key] = file
         pickups = fleet = None
         for key, reader in (("pickups", read_pickups), ("fleet", read_fleet)):
-            file = files.get(key)
-            if file is None:
+            source = files.get(key)
+            if source is None:
                 continue
             try:
-                value = reader(file)
+                value = reader(source)
             except InputError as exc:
-                found.extend(InputProblem(where, key, f"{file.name}: {p}") for p in exc.problems)
+                found.extend(InputProblem(where, key, f"{source.name}: {p}") for p in exc.problems)
                 continue
             if key == "pickups":
                 pickups = value
@@ -342,12 +342,21 @@ def read_manifest(path: str | Path, *, max_snap_m: float = 2000.0) -> Manifest:
                 fleet = value
         if len(found) > before or hub is None or pickups is None or fleet is None:
             continue
-        assert isinstance(name, str) and limit is not None and seed is not None
+        assert isinstance(name, str)
+        assert limit is not None
+        assert seed is not None
         try:
             problem = make_problem(hubs=[hub], pickups=pickups, fleet=fleet, name=name)  # type: ignore[arg-type]
             check_fits(problem)
         except InputError as exc:
-            found.extend(InputProblem(where, p.field or "problem", f"{p.record}: {p.message}" if p.record else p.message) for p in exc.problems)
+            found.extend(
+                InputProblem(
+                    where,
+                    p.field or "problem",
+                    f"{p.record}: {p.message}" if p.record else p.message,
+                )
+                for p in exc.problems
+            )
             continue
         options = SolveOptions(
             time_limit_s=float(limit),
@@ -397,7 +406,9 @@ def _networks(
                 (p.id, p.lon, p.lat) for p in pr.pickups
             ]
             try:
-                snapped = snap_points(networks[net_path], points, max_snap_m=max_snap_m, kind="point")
+                snapped = snap_points(
+                    networks[net_path], points, max_snap_m=max_snap_m, kind="point"
+                )
             except NetworkError as exc:
                 found.extend(
                     InputProblem(_record(manifest, bp.row, bp.name), "pickups", str(p))
@@ -622,6 +633,7 @@ SUMMARY_COLUMNS = (
     "status",
     "pickups",
     "parcels",
+    "delivery_parcels",
     "runs",
     "vehicles",
     "distance_km",
@@ -639,6 +651,7 @@ HUB_COLUMNS = (
     "problems",
     "runs",
     "parcels",
+    "delivery_parcels",
     "distance_km",
     "cost_rmb",
     "cost_per_parcel_rmb",
@@ -659,6 +672,7 @@ def summary_rows(problems: Sequence[ProblemResult]) -> list[dict[str, Any]]:
                 "status": r.status,
                 "pickups": s.pickups if s else None,
                 "parcels": s.parcels if s else None,
+                "delivery_parcels": s.delivery_parcels if s else None,
                 "runs": s.runs if s else None,
                 "vehicles": s.vehicles if s else None,
                 "distance_km": round(s.distance_km, 1) if s else None,
@@ -686,21 +700,31 @@ def hub_rows(problems: Sequence[ProblemResult]) -> list[dict[str, Any]]:
         s = r.plan.summary
         row = by_hub.setdefault(
             r.hub_id,
-            {"hub_id": r.hub_id, "hub_name": r.hub_name, "problems": 0, "runs": 0,
-             "parcels": 0, "distance_km": 0.0, "cost_rmb": 0.0, "unassigned": 0},
+            {
+                "hub_id": r.hub_id,
+                "hub_name": r.hub_name,
+                "problems": 0,
+                "runs": 0,
+                "parcels": 0,
+                "delivery_parcels": 0,
+                "distance_km": 0.0,
+                "cost_rmb": 0.0,
+                "unassigned": 0,
+            },
         )
         row["problems"] += 1
         row["runs"] += s.runs
         row["parcels"] += s.parcels
+        row["delivery_parcels"] += s.delivery_parcels
         row["distance_km"] += s.distance_km
         row["cost_rmb"] += s.total_cost_rmb
         row["unassigned"] += s.unassigned
     out = []
     for row in by_hub.values():
         row["distance_km"] = round(row["distance_km"], 1)
-        row["cost_per_parcel_rmb"] = (
-            round(row["cost_rmb"] / row["parcels"], 2) if row["parcels"] else None
-        )
+        # Per parcel handled (collected or dropped), as each plan's own summary.
+        handled = row["parcels"] + row["delivery_parcels"]
+        row["cost_per_parcel_rmb"] = round(row["cost_rmb"] / handled, 2) if handled else None
         row["cost_rmb"] = round(row["cost_rmb"], 2)
         out.append(row)
     return sorted(out, key=lambda r: str(r["hub_id"]))
@@ -721,16 +745,19 @@ def summary_table(result: BatchResult) -> Table:
     from rich.table import Table
 
     rows = summary_rows(result.problems)
-    table = Table(title=f"{result.name}: {len(rows)} problems, {result.wall_s:.1f} s", show_footer=True)
+    table = Table(
+        title=f"{result.name}: {len(rows)} problems, {result.wall_s:.1f} s", show_footer=True
+    )
     done = [r for r in rows if r["status"] == "done"]
     parcels = sum(r["parcels"] or 0 for r in done)
+    handled = parcels + sum(r["delivery_parcels"] or 0 for r in done)
     cost = sum(r["cost_rmb"] or 0.0 for r in done)
     foot = {
         "problem": "total",
         "runs": str(sum(r["runs"] or 0 for r in done)),
         "distance_km": f"{sum(r['distance_km'] or 0.0 for r in done):,.1f}",
         "cost_rmb": f"{cost:,.2f}",
-        "cost_per_parcel_rmb": f"{cost / parcels:.2f}" if parcels else "",
+        "cost_per_parcel_rmb": f"{cost / handled:.2f}" if handled else "",
         "parcels": str(parcels),
     }
     heads = {
@@ -754,7 +781,9 @@ def summary_table(result: BatchResult) -> Table:
             value = r[key]
             if key == "status" and r["status"] != "done":
                 value = f"[red]failed[/red]: {r['error'][:60]}"
-            cells.append("" if value is None else f"{value:,}" if isinstance(value, float) else str(value))
+            cells.append(
+                "" if value is None else f"{value:,}" if isinstance(value, float) else str(value)
+            )
         table.add_row(*cells)
     return table
 
@@ -819,13 +848,25 @@ def _profiles(problems: Sequence[BatchProblem]) -> dict[str, tuple[str, ...]]:
 
 
 def _finish(
-    item: BatchProblem, outcome: ProblemOutcome | None, out_dir: Path, *, error: str = "",
-    code: str = "", attempts: int = 1,
+    item: BatchProblem,
+    outcome: ProblemOutcome | None,
+    out_dir: Path,
+    *,
+    error: str = "",
+    code: str = "",
+    attempts: int = 1,
 ) -> ProblemResult:
     hub = item.problem.hubs[0]
     base = ProblemResult(
-        row=item.row, name=item.name, hub_id=hub.id, hub_name=hub.name, status="failed",
-        plan=None, error_code=code, error=error, attempts=attempts,
+        row=item.row,
+        name=item.name,
+        hub_id=hub.id,
+        hub_name=hub.name,
+        status="failed",
+        plan=None,
+        error_code=code,
+        error=error,
+        attempts=attempts,
     )
     if outcome is None:
         return base
@@ -837,8 +878,14 @@ def _finish(
 
 
 def _result(
-    manifest: Manifest, results: Mapping[str, ProblemResult], out_dir: Path, *, wall_s: float,
-    scheduler: str, workers: int, dashboard: str | None,
+    manifest: Manifest,
+    results: Mapping[str, ProblemResult],
+    out_dir: Path,
+    *,
+    wall_s: float,
+    scheduler: str,
+    workers: int,
+    dashboard: str | None,
 ) -> BatchResult:
     ordered = tuple(results[bp.name] for bp in manifest.problems)
     return BatchResult(
@@ -900,8 +947,13 @@ def plan_batch_sequential(
         results[bp.name] = _finish(bp, outcome, out)
         report(BatchEvent("finished", len(m.problems), len(results), results[bp.name]))
     return _result(
-        m, results, out, wall_s=time.perf_counter() - started, scheduler="in-process",
-        workers=1, dashboard=None,
+        m,
+        results,
+        out,
+        wall_s=time.perf_counter() - started,
+        scheduler="in-process",
+        workers=1,
+        dashboard=None,
     )
 
 
@@ -956,7 +1008,7 @@ def run_batch(
 
     # One copy of each road network on every worker; one shared matrix per network.
     net_futures = {
-        path: client.scatter(net, broadcast=True, hash=False)
+        path: client.scatter(net, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
         for path, net in manifest.networks.items()
     }
     matrix_futures: dict[Path, Any] = {}
@@ -965,8 +1017,12 @@ def run_batch(
         distinct = sorted({n for bp in users for n in manifest.nodes[bp.name]})
         if len(distinct) <= SHARED_MATRIX_MAX_NODES:
             matrix_futures[path] = client.submit(
-                node_matrices, fut, tuple(distinct), _profiles(users),
-                key=f"hubroute-matrices-{path.stem}-{token}", retries=1,
+                node_matrices,
+                fut,
+                tuple(distinct),
+                _profiles(users),
+                key=f"hubroute-matrices-{path.stem}-{token}",
+                retries=1,
             )
 
     by_key: dict[str, BatchProblem] = {}
@@ -995,7 +1051,7 @@ def run_batch(
     report(BatchEvent("started", len(futures), 0, scheduler=scheduler, dashboard_link=dashboard))
     results: dict[str, ProblemResult] = {}
     pending = set(futures)
-    ac = as_completed(futures, timeout=timeout)
+    ac = as_completed(futures, timeout=timeout)  # type: ignore[no-untyped-call]
     try:
         for fut in ac:
             pending.discard(fut)
@@ -1017,11 +1073,11 @@ def run_batch(
                     # Cancelled or lost (e.g. a scattered network lost with its workers):
                     # send the networks again and re-run once.
                     for path, net in manifest.networks.items():
-                        net_futures[path] = client.scatter(net, broadcast=True, hash=False)
+                        net_futures[path] = client.scatter(net, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
                         matrix_futures.pop(path, None)
                     new = submit(bp, tries + 1)
                     pending.add(new)
-                    ac.add(new)
+                    ac.add(new)  # type: ignore[no-untyped-call]
                     continue
                 else:
                     reason, code = f"the task was {fut.status} twice", "worker_crashed"
@@ -1032,17 +1088,26 @@ def run_batch(
             bp = by_key[fut.key]
             if bp.name not in results:
                 results[bp.name] = _finish(
-                    bp, None, out, code="timeout",
-                    error=f"no result within {timeout:.0f} s; are workers connected to {scheduler}?",
+                    bp,
+                    None,
+                    out,
+                    code="timeout",
+                    error=f"no result within {timeout:.0f} s; "
+                    f"are workers connected to {scheduler}?",
                 )
                 report(BatchEvent("finished", len(futures), len(results), results[bp.name]))
-        client.cancel(list(pending))
+        client.cancel(list(pending))  # type: ignore[no-untyped-call]
     finally:
         for fut in (*net_futures.values(), *matrix_futures.values()):
             fut.release()
     return _result(
-        manifest, results, out, wall_s=time.perf_counter() - started, scheduler=scheduler,
-        workers=workers, dashboard=dashboard,
+        manifest,
+        results,
+        out,
+        wall_s=time.perf_counter() - started,
+        scheduler=scheduler,
+        workers=workers,
+        dashboard=dashboard,
     )
 
 
@@ -1066,18 +1131,16 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None) -> 
     from distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler, timeout="30s") as client:
+        with Client(scheduler, timeout="30s") as client:  # type: ignore[no-untyped-call]
             if workers:
                 client.wait_for_workers(workers, timeout=60)
             yield client
         return
     n = workers or os.cpu_count() or 1
-    with (
-        LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
 
 

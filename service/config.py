@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     )
     retry_after_s: int = Field(10, ge=1, description="Retry-After sent with 429.")
     mp_start_method: Literal["fork", "spawn", "forkserver"] = "forkserver"
+    # --- Dask executor (service/executor/dask.py) ---
+    executor: Literal["local", "dask"] = Field(
+        "local", description="Where solves run: local processes, or a Dask cluster."
+    )
+    dask_scheduler: str | None = Field(
+        None,
+        description="tcp://HOST:PORT of a running dask scheduler (executor=dask); "
+        "unset: an in-process LocalCluster of `workers` processes.",
+    )
     default_time_limit_s: float = Field(10.0, gt=0)
     max_time_limit_s: float = Field(
         60.0, gt=0, description="Per-request solver time limit is capped at this."

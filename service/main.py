@@ -60,10 +60,19 @@ def local_executor(settings: Settings, network_paths: list[str]) -> Executor:
     return executor
 
 
+def default_executor(settings: Settings, network_paths: list[str]) -> Executor:
+    """The executor the settings ask for: ``local`` processes or ``dask``."""
+    if settings.executor == "dask":  # Dask executor (service/executor/dask.py)
+        from service.executor.dask import dask_executor
+
+        return dask_executor(settings, network_paths)
+    return local_executor(settings, network_paths)
+
+
 def create_app(
     settings: Settings,
     *,
-    executor_factory: ExecutorFactory = local_executor,
+    executor_factory: ExecutorFactory = default_executor,
     plan_job: JobFn = run_plan_job,
     matrix_job: JobFn = run_matrix_job,
 ) -> FastAPI:

@@ -51,8 +51,33 @@ def _set_parent_death_signal() -> None:
         pass
 
 
-def _worker_init(initializer: Callable[..., object] | None, initargs: tuple[Any, ...]) -> None:
+def _watch_server(server_pid: int) -> None:
+    # A SIGKILLed server runs no clean-up. Under forkserver a worker's parent is the
+    # fork server, which outlives the server; so each worker checks that the server is
+    # alive and, when it is gone, ends the fork server (its siblings follow through
+    # their parent-death signal) and itself.
+    import signal
+    import time
+
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            parent = os.getppid()
+            if parent not in (server_pid, 1):
+                with contextlib.suppress(OSError):
+                    os.kill(parent, signal.SIGKILL)
+            os._exit(0)
+        except PermissionError:
+            continue
+
+
+def _worker_init(
+    initializer: Callable[..., object] | None, initargs: tuple[Any, ...], server_pid: int
+) -> None:
     _set_parent_death_signal()
+    threading.Thread(target=_watch_server, args=(server_pid,), daemon=True).start()
     # Solvers yield the CPU to the web process so health checks and small requests
     # answer promptly even when every core is solving.
     with contextlib.suppress(OSError, AttributeError):
@@ -160,7 +185,7 @@ class LocalExecutor:
             max_workers=self.workers,
             mp_context=self._ctx,
             initializer=_worker_init,
-            initargs=(self._initializer, self._initargs),
+            initargs=(self._initializer, self._initargs, os.getpid()),
         )
 
     def warm_up(self) -> None:

@@ -48,6 +48,7 @@ class Server:
         }
         self.log = data_dir / f"server-{port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.sessions: list[int] = []
 
     def start(self) -> None:
         """Start and wait until /readyz answers 200."""
@@ -60,6 +61,7 @@ class Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.sessions.append(self.proc.pid)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
@@ -79,11 +81,11 @@ class Server:
 
     def stop(self) -> None:
         """Clean up whatever of this server's session is left."""
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
+        for pgid in self.sessions:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(timeout=10)
 
 
 @pytest.fixture

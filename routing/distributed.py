@@ -1,0 +1,384 @@
+"""Large single problems on a Dask cluster: split around the hub, solve parts, repair borders.
+
+A region with thousands of pickups is planned in three phases, every solve a Dask task:
+
+1. **sectors** - the pickups are cut into angular sectors of similar load around the
+   hub (:func:`routing.solve.decompose.split_by_angle`); each sector, with its share
+   of the fleet, is solved from scratch as one task; the parts are merged;
+2. **borders** - the merged routes are cut again with the cuts turned by half a part
+   (:func:`routing.solve.decompose.split_by_routes`, ``rotation=0.5``), so each new
+   part holds the border routes of two neighbouring sectors (plus the pickups left
+   out nearby); each is re-solved warm-started from its routes and the merge is kept
+   if it is better; the rounds alternate the cut positions while time remains;
+3. **polish** - for instances up to :data:`POLISH_MAX_CLIENTS` clients, one short
+   full-instance pass warm-started from the best merge (``initial=``).
+
+Only sub-instances travel to the workers (a few hundred clients each), never the full
+``n x n`` matrices; the full instance stays on the client, which also judges every
+candidate with our own checker (:func:`routing.solve.portfolio.judge`).
+
+Engines: PyVRP when the instance has no feature it cannot model, OR-Tools otherwise.
+OR-Tools parts are kept small (:data:`PART_CLIENTS`): its first-solution heuristics
+grow much faster than linearly with clients x vehicles.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from routing.build import build_instance, check_fits
+from routing.errors import InputError, SolveError
+from routing.matrix import MatrixProvider, RoadMatrixProvider, StraightLineMatrixProvider
+from routing.model import Plan, Problem
+from routing.network import RoadNetwork, snap_points
+from routing.pipeline import SolveOptions, matrices_for
+from routing.plan import assemble_plan
+from routing.solve import decompose
+from routing.solve.instance import Instance, Solution
+from routing.solve.portfolio import Verdict, best_of, judge
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+#: Target clients per part, by engine.
+PART_CLIENTS = {"ortools": 60, "pyvrp": 800}
+
+#: Above this many clients the full-instance polish is skipped (its matrices would
+#: have to travel to a worker, and one process cannot improve much in a short pass).
+POLISH_MAX_CLIENTS = 1500
+
+#: Shares of the wall-clock budget: sectors, borders (the rest polishes or, without a
+#: polish, goes to more border rounds).
+PHASE_SHARES = (0.45, 0.4)
+
+
+@dataclass(frozen=True)
+class DecomposedPlan:
+    """A decomposed plan and how it was made."""
+
+    plan: Plan
+    parts: int
+    engine: str
+    workers: int
+    wall_s: float
+    cpu_budget_s: float
+    """Worker-seconds the phases could use: ``workers x time_limit_s``."""
+    costs_rmb: dict[str, float] = field(default_factory=dict)
+    """Our own cost of the incumbent after each phase/round, RMB."""
+
+
+def engine_for(instance: Instance) -> str:
+    """``"pyvrp"`` unless the instance has a feature only OR-Tools models."""
+    from routing.solve.pyvrp_engine import unsupported_features
+
+    return "ortools" if unsupported_features(instance) else "pyvrp"
+
+
+def solve_part(
+    instance: Instance,
+    engine: str,
+    time_limit_s: float,
+    seed: int,
+    initial: Solution | None = None,
+) -> Solution:
+    """Solve one part with one engine (the Dask task; budgets are relative seconds).
+
+    Parameters
+    ----------
+    instance
+        The sub-instance.
+    engine
+        ``"pyvrp"`` or ``"ortools"``.
+    time_limit_s
+        Seconds for this part, measured on the worker (clocks of different machines
+        are never compared).
+    seed
+        Random seed.
+    initial
+        Warm start, in the sub-instance's client numbering.
+
+    Returns
+    -------
+    Solution
+    """
+    if engine == "pyvrp":
+        from routing.solve.pyvrp_engine import solve_pyvrp
+
+        return solve_pyvrp(instance, time_limit_s=time_limit_s, seed=seed, initial=initial)
+    from routing.solve.ortools_engine import solve_ortools
+
+    return solve_ortools(instance, time_limit_s=time_limit_s, seed=seed, initial=initial)
+
+
+def _with_left_out(
+    instance: Instance, parts: list[decompose.Part], left: Sequence[int]
+) -> list[decompose.Part]:
+    """Give each client no route serves to the part whose clients lie nearest in angle."""
+    if not left or instance.coords is None:
+        return parts
+    depot = instance.coords[0].astype(np.float64)
+
+    def angle(clients: np.ndarray) -> np.ndarray:
+        d = instance.coords[instance.num_depots + clients].astype(np.float64) - depot  # type: ignore[index]
+        angles: np.ndarray = np.arctan2(d[:, 1], d[:, 0])
+        return angles
+
+    centres = [
+        math.atan2(float(np.sin(angle(p.clients)).mean()), float(np.cos(angle(p.clients)).mean()))
+        for p in parts
+    ]
+    extra: list[list[int]] = [[] for _ in parts]
+    for c, a in zip(left, angle(np.asarray(left, dtype=np.int64)), strict=True):
+        gaps = [abs(math.remainder(a - centre, 2 * math.pi)) for centre in centres]
+        extra[int(np.argmin(gaps))].append(int(c))
+    out = []
+    for p, more in zip(parts, extra, strict=True):
+        if not more:
+            out.append(p)
+            continue
+        clients = np.concatenate([p.clients, np.asarray(more, dtype=np.int64)])
+        counts = [vt.num_available for vt in p.instance.vehicle_types]
+        sub = decompose.sub_instance(instance, clients, counts, name=p.instance.name)
+        out.append(decompose.Part(sub, clients, p.type_offsets, p.initial))
+    return out
+
+
+def _run_parts(
+    client: Client,
+    instance: Instance,
+    parts: list[decompose.Part],
+    *,
+    engine: str,
+    budget_s: float,
+    workers: int,
+    seed: int,
+) -> Solution | None:
+    """Solve ``parts`` as Dask tasks within about ``budget_s`` wall seconds; merge them."""
+    waves = math.ceil(len(parts) / max(1, workers))
+    per_part = max(1.0, budget_s / waves)
+    # Scattered, not embedded in the task graph: a part's matrices are megabytes.
+    instances = client.scatter([p.instance for p in parts], hash=False)  # type: ignore[no-untyped-call]
+    futures = [
+        client.submit(solve_part, sub, engine, per_part, seed + i, p.initial, pure=False, retries=1)
+        for i, (sub, p) in enumerate(zip(instances, parts, strict=True))
+    ]
+    try:
+        solutions: list[Solution] = client.gather(futures)  # type: ignore[no-untyped-call]
+    except SolveError:
+        return None
+    return decompose.merge(instance, parts, solutions)
+
+
+def solve_decomposed(
+    client: Client,
+    instance: Instance,
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    parts: int | None = None,
+    engine: str | None = None,
+) -> tuple[Solution, dict[str, Any]]:
+    """Solve a large instance by sectors, border repair and polish on a Dask cluster.
+
+    Parameters
+    ----------
+    client
+        A connected Dask client.
+    instance
+        One depot, clients with planar ``coords`` and no locked runs.
+    time_limit_s
+        Wall-clock budget in seconds; the cluster's workers all work for it.
+    seed
+        Base random seed.
+    parts
+        Number of sectors (default: clients / :data:`PART_CLIENTS` of the engine, at
+        least one per worker).
+    engine
+        ``"pyvrp"`` or ``"ortools"``; default :func:`engine_for`.
+
+    Returns
+    -------
+    tuple of (Solution, dict)
+        The best plan (``cost`` is our own) and stats: parts, engine, workers and the
+        incumbent cost after each phase (cost units).
+
+    Raises
+    ------
+    SolveError
+        If the instance cannot be split (several depots, locked runs, no coordinates)
+        or no phase produced a plan.
+    """
+    if instance.coords is None or instance.num_depots != 1 or instance.locked:
+        raise SolveError("decomposition needs one hub, coordinates and no locked runs")
+    start = time.monotonic()
+    engine = engine or engine_for(instance)
+    workers = max(
+        1, sum(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values())
+    )
+    k = parts or max(workers, math.ceil(instance.num_clients / PART_CLIENTS[engine]))
+    stats: dict[str, Any] = {"parts": k, "engine": engine, "workers": workers}
+    polish = instance.num_clients <= POLISH_MAX_CLIENTS
+
+    sectors = decompose.split_by_angle(instance, k)
+    merged = _run_parts(
+        client,
+        instance,
+        sectors,
+        engine=engine,
+        budget_s=PHASE_SHARES[0] * time_limit_s,
+        workers=workers,
+        seed=seed,
+    )
+    if merged is None:
+        raise SolveError("the sector solves failed")
+    best: Verdict = judge(instance, merged)
+    stats["cost_sectors"] = best.cost
+
+    borders_end = start + (sum(PHASE_SHARES) if polish else 1.0) * time_limit_s
+    rnd = 0
+    while time.monotonic() + 1.0 < borders_end:
+        rnd += 1
+        remaining = borders_end - time.monotonic()
+        # Two rounds when there is time: borders first, then the original cuts again.
+        budget = remaining if rnd > 1 or remaining < 4.0 else remaining / 2
+        split = decompose.split_by_routes(
+            instance, best.solution, k, rotation=0.5 if rnd % 2 else 0.0
+        )
+        split = _with_left_out(instance, split, best.solution.unassigned)
+        if len(split) < 2:
+            break
+        repaired = _run_parts(
+            client,
+            instance,
+            split,
+            engine=engine,
+            budget_s=budget,
+            workers=workers,
+            seed=seed + 100 * rnd,
+        )
+        if repaired is None:
+            break
+        verdict = judge(instance, repaired)
+        stats[f"cost_borders_{rnd}"] = verdict.cost
+        best = best_of([best, verdict])
+
+    left = start + time_limit_s - time.monotonic()
+    if polish and left > 1.0:
+        full = client.scatter(instance, hash=False)  # type: ignore[no-untyped-call]
+        fut = client.submit(solve_part, full, engine, left, seed + 1000, best.solution, pure=False)
+        try:
+            verdict = judge(instance, fut.result())
+            stats["cost_polish"] = verdict.cost
+            best = best_of([best, verdict])
+        except SolveError:
+            pass
+    stats["cost"] = best.cost
+    solution = Solution(
+        routes=best.solution.routes,
+        unassigned=best.solution.unassigned,
+        cost=best.cost,
+        engine=f"dask-decomposed:{engine}",
+        wall_s=time.monotonic() - start,
+        stats={k_: float(v) for k_, v in stats.items() if isinstance(v, int | float)},
+    )
+    return solution, stats
+
+
+def plan_decomposed(
+    problem: Problem,
+    *,
+    client: Client,
+    network: RoadNetwork | None = None,
+    options: SolveOptions | None = None,
+    parts: int | None = None,
+) -> DecomposedPlan:
+    """Plan a large one-hub problem by decomposition on a Dask cluster.
+
+    Travel matrices and the plan's costs and road geometry are computed here (the
+    client); the solves run on the cluster (see the module docstring).
+
+    Parameters
+    ----------
+    problem
+        The validated problem (one hub, no locked runs).
+    client
+        A connected Dask client.
+    network
+        The road network, or None for straight-line estimates.
+    options
+        ``time_limit_s`` is the wall-clock budget of the solve; ``seed``, ``allocation``
+        and ``max_snap_m`` as for :func:`routing.pipeline.plan_day`.
+    parts
+        Number of sectors (default: from the size, see :func:`solve_decomposed`).
+
+    Returns
+    -------
+    DecomposedPlan
+
+    Raises
+    ------
+    InputError
+        For points off the roads or pickups too large for every vehicle.
+    SolveError
+        If the problem cannot be decomposed.
+    """
+    options = options or SolveOptions()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    check_fits(problem)
+    provider: MatrixProvider = StraightLineMatrixProvider()
+    paths = None
+    if network is not None:
+        from routing.batch import road_paths
+
+        points = [(h.id, h.lon, h.lat) for h in problem.hubs] + [
+            (p.id, p.lon, p.lat) for p in problem.pickups
+        ]
+        nodes = snap_points(network, points, max_snap_m=options.max_snap_m, kind="point").nodes
+        provider = RoadMatrixProvider(network, max_snap_m=options.max_snap_m)
+        paths = road_paths(network, problem, nodes)
+    matrices = matrices_for(problem, provider)
+    timings["matrices"] = round(time.perf_counter() - t0, 3)
+    built = build_instance(problem, matrices)
+    timings["build"] = round(time.perf_counter() - t0 - timings["matrices"], 3)
+    if not built.instance.num_clients:
+        raise InputError("no pickup can be served by this fleet; see the screened pickups")
+    t1 = time.perf_counter()
+    solution, stats = solve_decomposed(
+        client, built.instance, time_limit_s=options.time_limit_s, seed=options.seed, parts=parts
+    )
+    timings["solve"] = round(time.perf_counter() - t1, 3)
+    t2 = time.perf_counter()
+    plan = assemble_plan(
+        problem,
+        built,
+        solution,
+        matrices,
+        allocation=options.allocation,
+        paths=paths,
+        timings_s=timings,
+    )
+    timings["assemble"] = round(time.perf_counter() - t2, 3)
+    plan = plan.model_copy(
+        update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
+    )
+    scale = built.instance.cost_scale
+    return DecomposedPlan(
+        plan=plan,
+        parts=int(stats["parts"]),
+        engine=str(stats["engine"]),
+        workers=int(stats["workers"]),
+        wall_s=round(time.perf_counter() - t0, 3),
+        cpu_budget_s=float(stats["workers"]) * options.time_limit_s,
+        costs_rmb={
+            key.removeprefix("cost_") if key != "cost" else "final": value / scale
+            for key, value in stats.items()
+            if key.startswith("cost")
+        },
+    )
