@@ -39,6 +39,7 @@ T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = REPO_ROOT / "fixtures" / "xinping" / "scenario.toml"
+DEFAULT_COST_MODEL = REPO_ROOT / "fixtures" / "costs" / "xinping.toml"
 
 
 def fail(exc: HubrouteError) -> None:
@@ -146,6 +147,8 @@ def _plan_and_write(
     seed: int,
     allocation: str,
     report: bool,
+    cost_model: Path | None = None,
+    scenario: Path | None = None,
 ) -> Plan:
     import time as _time
 
@@ -165,7 +168,10 @@ def _plan_and_write(
             t0 = _time.perf_counter()
             network = network_from_file(network_path)
             timings["network"] = round(_time.perf_counter() - t0, 3)
+        from routing.costs import read_cost_model
+
         options = SolveOptions(
+            cost_model=read_cost_model(cost_model) if cost_model else None,
             time_limit_s=time_limit_s if time_limit_s is not None else default_limit,
             iterations=iterations,
             seed=seed,
@@ -208,6 +214,10 @@ Allocation = Annotated[
 Report = Annotated[
     bool, typer.Option("--report/--no-report", help="Write report.html and map.png.")
 ]
+CostModelOpt = Annotated[
+    Path | None,
+    typer.Option("--cost-model", help="Hub cost model TOML (see fixtures/costs/xinping.toml)."),
+]
 
 
 @app.command()
@@ -219,6 +229,7 @@ def demo(
     allocation: Allocation = "proportional,standalone",
     scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML.")] = DEFAULT_SCENARIO,
     report: Report = True,
+    cost_model: CostModelOpt = DEFAULT_COST_MODEL,
 ) -> None:
     """Plan the Xinping navel-orange day and write plan.json, routes.geojson, runs.csv."""
     from routing.io import read_scenario
@@ -227,7 +238,11 @@ def demo(
         sc = read_scenario(scenario)
         return sc.problem, sc.network_path, sc.time_limit_s
 
-    guarded(lambda: _plan_and_write(load, out, time_limit, iterations, seed, allocation, report))
+    guarded(
+        lambda: _plan_and_write(
+            load, out, time_limit, iterations, seed, allocation, report, cost_model, scenario
+        )
+    )
 
 
 @app.command()
@@ -249,6 +264,7 @@ def plan(
     split_oversize: Annotated[
         bool, typer.Option("--split-oversize", help="Split pickups bigger than any vehicle.")
     ] = False,
+    cost_model: CostModelOpt = None,
 ) -> None:
     """Plan from your own files (pickups, road network, fleet)."""
     from routing.io import make_problem, parse_lonlat, read_fleet, read_pickups
@@ -264,7 +280,11 @@ def plan(
         )
         return problem, network, time_limit or 10.0
 
-    guarded(lambda: _plan_and_write(load, out, time_limit, iterations, seed, allocation, report))
+    guarded(
+        lambda: _plan_and_write(
+            load, out, time_limit, iterations, seed, allocation, report, cost_model
+        )
+    )
 
 
 def main() -> None:
@@ -345,3 +365,150 @@ def bench(ctx: typer.Context) -> None:
         raise typer.Exit(code=2)
     main = runpy.run_path(str(script))["main"]
     raise typer.Exit(code=int(main(list(ctx.args)) or 0))
+
+
+@app.command()
+def quote(
+    plan_file: Annotated[Path, typer.Option("--plan", help="A plan.json written by hubroute.")],
+    parcels: Annotated[int, typer.Option("--parcels", help="Parcels to collect.", min=1)],
+    village: Annotated[
+        str | None, typer.Option("--village", help="A village of the plan or its pickups.")
+    ] = None,
+    at: Annotated[str | None, typer.Option("--at", help="Position as LON,LAT.")] = None,
+    weight_kg: Annotated[
+        float | None, typer.Option("--weight-kg", help="Weight (default from parcels).", min=0)
+    ] = None,
+    network: Annotated[
+        Path | None, typer.Option("--network", help="Road network (default: the plan's).")
+    ] = None,
+    cost_model: CostModelOpt = None,
+) -> None:
+    """Marginal cost of collecting one more pickup, against a saved plan."""
+    from routing.io import parse_lonlat
+    from routing.quote import quote_from_files
+
+    def run() -> object:
+        if (village is None) == (at is None):
+            raise HubrouteInputError("give exactly one of --village NAME or --at LON,LAT")
+        return quote_from_files(
+            plan_file,
+            village=village,
+            at=parse_lonlat(at, what="--at") if at else None,
+            parcels=parcels,
+            weight_kg=weight_kg,
+            network_path=network,
+            cost_model_path=cost_model,
+        )
+
+    q = guarded(run)
+    from routing.quote import Quote
+
+    assert isinstance(q, Quote)
+    if not q.feasible or q.cost_rmb is None:
+        console.print(f"no vehicle can take it: {q.detail}", highlight=False)
+        raise typer.Exit(code=1)
+    where = (
+        "a new vehicle"
+        if q.new_vehicle
+        else (
+            f"a new run of {q.vehicle}"
+            if q.new_run
+            else f"{q.vehicle} run {q.run}, stop {(q.position or 0) + 1}"
+        )
+    )
+    per = "-" if q.cost_per_parcel_rmb is None else f"{q.cost_per_parcel_rmb:.2f}"
+    console.print(
+        f"RMB {q.cost_rmb:.2f} in all, RMB {per} per parcel, on {where} "
+        f"(+{q.detour_km:.1f} km, +{q.extra_minutes:.0f} min)",
+        highlight=False,
+    )
+    for note in q.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+@app.command()
+def season(
+    days_file: Annotated[Path, typer.Argument(help="CSV: date, village, parcels, weight_kg.")],
+    scenario: Annotated[
+        Path, typer.Option("--scenario", help="Scenario TOML (hub, roads, fleet).")
+    ] = DEFAULT_SCENARIO,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds per solved day.")
+    ] = 2.0,
+    every: Annotated[int, typer.Option("--every", help="Solve one day in N.", min=1)] = 7,
+    out: Annotated[Path, typer.Option("--out", help="CSV to write.")] = Path("out/season.csv"),
+) -> None:
+    """Vehicles, runs, km and RMB per parcel for each day of a season, to size the fleet."""
+    from routing.season import season_from_file, write_season_csv
+
+    report_ = guarded(
+        lambda: season_from_file(
+            days_file, scenario, time_limit_s=time_limit, sample_every_days=every
+        )
+    )
+    table = Table(title=f"Season {report_.name}")
+    for col in ("date", "parcels", "t", "vehicles", "runs", "km", "RMB/parcel", "solved"):
+        table.add_column(col, justify="right")
+    for d in report_.days:
+        table.add_row(
+            str(d.date),
+            str(d.parcels),
+            f"{d.weight_kg / 1000:.1f}",
+            str(d.vehicles),
+            str(d.runs),
+            f"{d.distance_km:.0f}",
+            "-" if d.cost_per_parcel_rmb is None else f"{d.cost_per_parcel_rmb:.2f}",
+            "yes" if d.solved else "",
+        )
+    console.print(table)
+    per = "-" if report_.cost_per_parcel_rmb is None else f"{report_.cost_per_parcel_rmb:.2f}"
+    console.print(
+        f"{report_.parcels} parcels, {report_.weight_t:,.0f} t, RMB {per} per parcel; "
+        f"peak {report_.peak_vehicles} vehicles on {report_.peak_date} "
+        f"(fleet {report_.fleet_vehicles}); {report_.days_short} solved days short",
+        highlight=False,
+    )
+    console.print(f"wrote {write_season_csv(report_, out)}", highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Solver processes (default: cores).")
+    ] = None,
+) -> None:
+    """Run the planning service (FastAPI on uvicorn)."""
+    from service.main import serve as serve_app
+
+    serve_app(host, port, workers)
+
+
+@app.command("plan-batch")
+def plan_batch(
+    manifest: Annotated[Path, typer.Argument(help="batch.toml or .csv listing problems.")],
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="tcp://HOST:PORT of a Dask scheduler.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local worker processes (default: cores).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("batch-out"),
+) -> None:
+    """Plan every problem of a manifest on Dask; write plans and summary.csv."""
+    from routing.batch import hub_table, rich_progress, summary_table
+    from routing.batch import plan_batch as run_batch
+
+    def run() -> bool:
+        with rich_progress(console) as progress:
+            result = run_batch(
+                manifest, scheduler=scheduler, workers=workers, out_dir=out, progress=progress
+            )
+        console.print(summary_table(result))
+        console.print(hub_table(result))
+        console.print(f"wrote {result.summary_csv} and {result.hubs_csv}", highlight=False)
+        return bool(result.failed)
+
+    if guarded(run):
+        raise typer.Exit(code=1)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from routing.baselines import add_baselines
 from routing.build import build_instance, check_fits, split_oversize
+from routing.costs import CostModel, apply_cost_model
 from routing.errors import NetworkError
 from routing.errors import Problem as InputProblem
 from routing.matrix import (
@@ -54,6 +56,11 @@ class SolveOptions:
         ``("ortools",)`` or ``("pyvrp",)``.
     workers
         Processes the portfolio may use (the machine's cores by default: 2).
+    cost_model
+        The hub's cost model (road-class factors, handling, overheads); ``None``
+        costs runs with the fleet's own rates.
+    baselines
+        Add the savings against direct runs and a nearest-neighbour plan.
     """
 
     time_limit_s: float = 10.0
@@ -63,7 +70,8 @@ class SolveOptions:
     max_snap_m: float = 2000.0
     engines: tuple[str, ...] = ("auto",)
     workers: int = 2
-    extra: Mapping[str, float] = field(default_factory=dict)
+    cost_model: CostModel | None = None
+    baselines: bool = True
 
 
 def _noop(_: str) -> None:
@@ -251,6 +259,26 @@ def plan_day(
         provider = StraightLineMatrixProvider()
     matrices = matrices_for(problem, provider)
     timings["matrices"] = round(time.perf_counter() - t0, 3)
-    return plan_with_matrices(
+    plan = plan_with_matrices(
         problem, matrices, options=options, paths=paths, timings_s=timings, progress=progress
     )
+    if options.cost_model is not None:
+        plan = apply_cost_model(
+            plan,
+            options.cost_model,
+            network=network,
+            matrices=matrices,
+            allocation=options.allocation,
+            max_snap_m=options.max_snap_m,
+        )
+    if options.baselines and not problem.split_oversize:
+        progress("baselines")
+        plan = add_baselines(
+            plan,
+            problem,
+            matrices,
+            cost_model=options.cost_model,
+            network=network,
+            max_snap_m=options.max_snap_m,
+        )
+    return plan
