@@ -129,9 +129,37 @@ def _reload_time(instance: Instance, depot: int) -> int:
     return max(times, default=0)
 
 
+def banned_duration(instance: Instance) -> int:
+    """Travel time given to arcs to and from a client a vehicle type may not serve.
+
+    The ban itself is carried by the ``MAX_VALUE`` distance of those arcs. A
+    ``MAX_VALUE`` *duration* next to a finite time limit (a time window, a shift
+    length) makes PyVRP's time-warp penalty overflow: its local search then keeps
+    "improving" in a cycle and never returns to check the stopping criterion (seen on
+    the SDVRPTW set, where one call ran for most of an hour). So the duration is only
+    as large as needed: past every finite time limit of the instance, so that a route
+    using such an arc is still late, and otherwise ``MAX_VALUE`` as before (with no
+    time limit there is no time-warp penalty to overflow).
+    """
+    limits = [
+        int(v)
+        for v in (
+            *instance.tw_late.tolist(),
+            *instance.depot_tw[:, 1].tolist(),
+            *(vt.tw_late for vt in instance.vehicle_types),
+            *(vt.max_duration for vt in instance.vehicle_types),
+        )
+        if int(v) < _NO_LIMIT
+    ]
+    if not limits:
+        return int(MAX_VALUE)
+    return int(min(MAX_VALUE, 2 * max(max(limits), 0) + 1))
+
+
 def _profiles(instance: Instance) -> tuple[list[IntArray], list[IntArray], list[int]]:
     """Distance and duration matrices per PyVRP profile, and each type's profile."""
     nd = instance.num_depots
+    ban_time = banned_duration(instance)
     precedence: tuple[IntArray, IntArray] | None = None
     if instance.backhaul_after_linehaul:
         line = np.flatnonzero(instance.delivery.any(axis=1)) + nd
@@ -158,8 +186,8 @@ def _profiles(instance: Instance) -> tuple[list[IntArray], list[IntArray], list[
                     dist[banned, :] = MAX_VALUE
                     dist[:, banned] = MAX_VALUE
                     dur = dur.copy()
-                    dur[banned, :] = MAX_VALUE
-                    dur[:, banned] = MAX_VALUE
+                    dur[banned, :] = np.maximum(dur[banned, :], ban_time)
+                    dur[:, banned] = np.maximum(dur[:, banned], ban_time)
                     np.fill_diagonal(dur, 0)
                 np.fill_diagonal(dist, 0)
             dists.append(np.minimum(dist, MAX_VALUE))

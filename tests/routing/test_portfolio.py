@@ -67,3 +67,50 @@ def test_split_and_merge_preserve_every_client() -> None:
     merged = merge(inst, parts, [p.initial for p in parts if p.initial is not None])
     assert check_solution(inst, merged) == []
     assert solution_cost(inst, merged) == solution_cost(inst, sol)
+
+
+def test_banned_arcs_keep_time_warp_penalties_bounded_and_solve_stays_feasible() -> None:
+    """Site-dependent clients with time windows and a shift limit (as in SDVRPTW).
+
+    A MAX_VALUE travel time on the banned arcs next to finite time limits made PyVRP's
+    time-warp penalty overflow and its local search cycle without ever returning to
+    check the stopping criterion. The banned arcs now take a travel time just past the
+    instance's time limits (still enough to make a route through them late), and the
+    portfolio still returns a feasible plan that respects the allowed vehicle types.
+    """
+    from pyvrp.constants import MAX_VALUE
+
+    from routing.solve.pyvrp_engine import banned_duration, to_problem_data
+
+    rng = np.random.default_rng(3)
+    pts = [(0, 0), *[tuple(int(v) for v in p) for p in rng.integers(-20, 20, (24, 2))]]
+    n = len(pts) - 1
+    types = (
+        VehicleTypeData("a", 3, (40,), 0, 0, max_duration=400),
+        VehicleTypeData("b", 3, (40,), 0, 0, max_duration=400),
+    )
+    allowed = np.ones((n, 2), dtype=bool)
+    allowed[: n // 2, 0] = False  # the first half only for type b
+    allowed[n // 2 + 4 :, 1] = False  # the last clients only for type a
+    inst = make_instance(
+        pts,
+        types=types,
+        allowed=allowed,
+        tw_early=np.zeros(n, dtype=np.int64),
+        tw_late=np.full(n, 300, dtype=np.int64),
+        service=np.full(n, 5, dtype=np.int64),
+    )
+    ban = banned_duration(inst)
+    assert 400 < ban < MAX_VALUE
+    data = to_problem_data(inst)
+    for prof in range(data.num_profiles):
+        dur = np.asarray(data.duration_matrices()[prof])
+        assert int(dur.max()) <= ban
+    # Banning still rests on the distances: MAX_VALUE arcs to clients out of reach.
+    assert any(int(np.asarray(m).max()) == MAX_VALUE for m in data.distance_matrices())
+
+    sol = solve(inst, time_limit_s=1.0, seed=0, workers=1)
+    assert check_solution(inst, sol) == []
+    for route in sol.routes:
+        for trip in route.trips:
+            assert all(bool(inst.allowed[c, route.vehicle_type]) for c in trip.clients)
