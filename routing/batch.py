@@ -71,7 +71,13 @@ from routing.matrix import (
 )
 from routing.model import Hub, Plan, Problem
 from routing.network import Node, RoadNetwork, network_from_file, path_lonlat, snap_points
-from routing.pipeline import SolveOptions, matrices_for, plan_day, plan_with_matrices
+from routing.pipeline import (
+    SolveOptions,
+    matrices_for,
+    plan_day,
+    plan_with_matrices,
+    price_plan,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -556,6 +562,7 @@ def solve_batch_problem(
                 paths=road_paths(network, item.problem, nodes),
                 timings_s={"matrices": round(time.perf_counter() - t0, 3)},
             )
+            plan = price_plan(plan, item.problem, matrices, network=network, options=item.options)
     except HubrouteError as exc:
         return ProblemOutcome(
             item.name, None, exc.code, str(exc), _worker_address(), time.perf_counter() - started

@@ -184,6 +184,38 @@ def plan_with_matrices(
     )
 
 
+def price_plan(
+    plan: Plan,
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    *,
+    network: RoadNetwork | None,
+    options: SolveOptions,
+    progress: Progress = _noop,
+) -> Plan:
+    """Re-cost with the hub's cost model (if any) and add the baselines' savings."""
+    if options.cost_model is not None:
+        plan = apply_cost_model(
+            plan,
+            options.cost_model,
+            network=network,
+            matrices=matrices,
+            allocation=options.allocation,
+            max_snap_m=options.max_snap_m,
+        )
+    if options.baselines and not problem.split_oversize:
+        progress("baselines")
+        plan = add_baselines(
+            plan,
+            problem,
+            matrices,
+            cost_model=options.cost_model,
+            network=network,
+            max_snap_m=options.max_snap_m,
+        )
+    return plan
+
+
 def plan_day(
     problem: Problem,
     *,
@@ -262,23 +294,4 @@ def plan_day(
     plan = plan_with_matrices(
         problem, matrices, options=options, paths=paths, timings_s=timings, progress=progress
     )
-    if options.cost_model is not None:
-        plan = apply_cost_model(
-            plan,
-            options.cost_model,
-            network=network,
-            matrices=matrices,
-            allocation=options.allocation,
-            max_snap_m=options.max_snap_m,
-        )
-    if options.baselines and not problem.split_oversize:
-        progress("baselines")
-        plan = add_baselines(
-            plan,
-            problem,
-            matrices,
-            cost_model=options.cost_model,
-            network=network,
-            max_snap_m=options.max_snap_m,
-        )
-    return plan
+    return price_plan(plan, problem, matrices, network=network, options=options, progress=progress)

@@ -61,7 +61,7 @@ def batch_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         stdout=subprocess.DEVNULL,
     )
     text = (out / "batch.toml").read_text(encoding="utf-8")
-    text = text.replace("time_limit_s = 20", "time_limit_s = 30\niterations = 30")
+    text = text.replace("time_limit_s = 20", "time_limit_s = 120\niterations = 30")
     (out / "batch.toml").write_text(text, encoding="utf-8")
     return out
 
