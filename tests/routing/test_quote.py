@@ -146,7 +146,6 @@ REQUESTS = ("MS09", "MS15", "GS03", "ST04", "PD01", "XH01", "LC01")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not XINPING.exists(), reason="Xinping fixture not generated")
 def test_xinping_quotes_agree_with_replans_within_5_percent() -> None:
     """Quote vs (a) the planner's cost of the same insertion, (b) a held re-plan.
 

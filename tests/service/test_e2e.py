@@ -91,8 +91,7 @@ class Server:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """A server on a free loopback port with its own data directory."""
-    if not (ROOT / "fixtures" / "xinping" / "scenario.toml").exists():
-        pytest.skip("fixtures/xinping not generated")
+    assert (ROOT / "fixtures" / "xinping" / "scenario.toml").exists()
     s = Server(tmp_path, free_port())
     s.start()
     yield s

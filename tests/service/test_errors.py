@@ -130,8 +130,7 @@ def test_pickup_off_the_road_network(app_factory: Any, tmp_path: Any) -> None:
     from pathlib import Path
 
     roads = Path(__file__).resolve().parents[2] / "fixtures" / "xinping" / "roads.geojson"
-    if not roads.exists():
-        pytest.skip("fixtures/xinping/roads.geojson not generated yet")
+    assert roads.exists(), "fixtures/xinping/roads.geojson is committed"
     hubs = tmp_path / "hubs.toml"
     hubs.write_text(
         f'[[hubs]]\nid = "alpha"\nlon = 101.9887\nlat = 24.0729\nroads = "{roads}"\n'

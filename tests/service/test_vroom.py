@@ -17,8 +17,7 @@ EXAMPLES = Path("/work/shared/vroom-examples")
 def load(name: str) -> dict[str, Any]:
     """A file of VROOM's examples (skip when the shared folder is absent)."""
     path = EXAMPLES / name
-    if not path.exists():
-        pytest.skip(f"{path} not available")
+    assert path.exists(), f"{path} missing: ../shared/vroom-examples must sit beside the repo"
     return dict(json.loads(path.read_text()))
 
 
