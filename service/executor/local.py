@@ -79,9 +79,13 @@ def _worker_init(
     _set_parent_death_signal()
     threading.Thread(target=_watch_server, args=(server_pid,), daemon=True).start()
     # Solvers yield the CPU to the web process so health checks and small requests
-    # answer promptly even when every core is solving.
+    # answer promptly even when every core is solving: the lowest nice value plus
+    # SCHED_BATCH (CPU-bound, never preempts on wake-up). Both are inherited by the
+    # solver's own portfolio processes and need no privileges.
     with contextlib.suppress(OSError, AttributeError):
-        os.nice(10)
+        os.nice(19)
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     if initializer is not None:
         initializer(*initargs)
 
