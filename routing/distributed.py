@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 #: Target clients per part, by engine.
-PART_CLIENTS = {"ortools": 60, "pyvrp": 800}
+PART_CLIENTS = {"ortools": 60, "pyvrp": 800, "pyvrp-relaxed": 800}
 
 #: Above this many clients the full-instance polish is skipped (its matrices would
 #: have to travel to a worker, and one process cannot improve much in a short pass).
@@ -74,10 +74,13 @@ class DecomposedPlan:
 
 
 def engine_for(instance: Instance) -> str:
-    """``"pyvrp"`` unless the instance has a feature only OR-Tools models."""
-    from routing.solve.pyvrp_engine import unsupported_features
+    """``"pyvrp"``; ``"pyvrp-relaxed"`` (PyVRP, then repaired against the full problem)
+    when the features PyVRP lacks can be relaxed; else ``"ortools"``."""
+    from routing.solve.pyvrp_engine import relaxable, unsupported_features
 
-    return "ortools" if unsupported_features(instance) else "pyvrp"
+    if not unsupported_features(instance):
+        return "pyvrp"
+    return "pyvrp-relaxed" if relaxable(instance) else "ortools"
 
 
 def solve_part(
@@ -94,7 +97,7 @@ def solve_part(
     instance
         The sub-instance.
     engine
-        ``"pyvrp"`` or ``"ortools"``.
+        ``"pyvrp"``, ``"pyvrp-relaxed"`` or ``"ortools"``.
     time_limit_s
         Seconds for this part, measured on the worker (clocks of different machines
         are never compared).
@@ -111,6 +114,10 @@ def solve_part(
         from routing.solve.pyvrp_engine import solve_pyvrp
 
         return solve_pyvrp(instance, time_limit_s=time_limit_s, seed=seed, initial=initial)
+    if engine == "pyvrp-relaxed":
+        from routing.solve.pyvrp_engine import solve_pyvrp_relaxed
+
+        return solve_pyvrp_relaxed(instance, time_limit_s=time_limit_s, seed=seed, initial=initial)
     from routing.solve.ortools_engine import solve_ortools
 
     return solve_ortools(instance, time_limit_s=time_limit_s, seed=seed, initial=initial)
@@ -200,7 +207,7 @@ def solve_decomposed(
         Number of sectors (default: clients / :data:`PART_CLIENTS` of the engine, at
         least one per worker).
     engine
-        ``"pyvrp"`` or ``"ortools"``; default :func:`engine_for`.
+        ``"pyvrp"``, ``"pyvrp-relaxed"`` or ``"ortools"``; default :func:`engine_for`.
 
     Returns
     -------

@@ -149,64 +149,23 @@ def check_solution(instance: Instance, solution: Solution) -> list[str]:
     problems: list[str] = []
     seen: dict[int, str] = {}
     used_vehicles: set[tuple[int, int]] = set()
-    has_max_on_board = instance.max_on_board.size == instance.num_clients and bool(
-        np.any(instance.max_on_board > 0)
-    )
     for r_idx, route in enumerate(solution.routes):
         where = f"route {r_idx + 1}"
         if not 0 <= route.vehicle_type < len(instance.vehicle_types):
             problems.append(f"{where}: unknown vehicle type {route.vehicle_type}")
             continue
-        vt = instance.vehicle_types[route.vehicle_type]
-        trips = [t.clients for t in route.trips if t.clients]
-        if not trips:
+        if not any(t.clients for t in route.trips):
             continue
+        vt = instance.vehicle_types[route.vehicle_type]
         key = (route.vehicle_type, route.vehicle)
-        if not 0 <= route.vehicle < vt.num_available:
-            problems.append(f"{where}: vehicle {route.vehicle} of type {vt.name!r} not available")
         if key in used_vehicles:
             problems.append(f"{where}: vehicle {route.vehicle} of type {vt.name!r} used twice")
         used_vehicles.add(key)
-        if len(trips) > vt.max_trips:
-            problems.append(f"{where}: {len(trips)} runs, vehicle type allows {vt.max_trips}")
-
-        for k, trip in enumerate(trips):
-            for c in trip:
-                if not 0 <= c < instance.num_clients:
-                    problems.append(f"{where}: unknown client {c}")
-                    continue
-                if c in seen:
-                    problems.append(f"client {c}: visited by {seen[c]} and {where}")
-                seen[c] = where
-                if not instance.allowed[c, route.vehicle_type]:
-                    problems.append(f"client {c}: vehicle type {vt.name!r} not allowed")
-            trip_ok = [c for c in trip if 0 <= c < instance.num_clients]
-            load = instance.delivery[trip_ok].sum(axis=0)
-            peak = load.copy()
-            pickup_seen = False
-            for c in trip_ok:
-                load = load - instance.delivery[c] + instance.pickup[c]
-                peak = np.maximum(peak, load)
-                is_pickup_only = bool(instance.pickup[c].any()) and not instance.delivery[c].any()
-                if instance.backhaul_after_linehaul:
-                    if pickup_seen and instance.delivery[c].any():
-                        problems.append(f"{where}: delivery client {c} after a pickup client")
-                    pickup_seen = pickup_seen or is_pickup_only
-            cap = np.asarray(vt.capacity, dtype=np.int64)
-            if np.any(peak > cap):
-                problems.append(
-                    f"{where} run {k + 1}: load {peak.tolist()} over capacity {cap.tolist()}"
-                )
-
-        stats = route_stats(instance, route)
-        if stats.time_warp > 0:
-            problems.append(f"{where}: {stats.time_warp} late against time windows/releases")
-        if stats.duration > vt.max_duration:
-            problems.append(f"{where}: duration {stats.duration} over {vt.max_duration}")
-        if stats.distance > vt.max_distance:
-            problems.append(f"{where}: distance {stats.distance} over {vt.max_distance}")
-        if has_max_on_board:
-            problems.extend(_on_board(instance, route, stats.start, where))
+        for c in (c for t in route.trips for c in t.clients):
+            if c in seen:
+                problems.append(f"client {c}: visited by {seen[c]} and {where}")
+            seen[c] = where
+        problems.extend(route_problems(instance, route, where))
 
     for lock in instance.locked:
         trips_of = [
@@ -231,14 +190,76 @@ def check_solution(instance: Instance, solution: Solution) -> list[str]:
     return problems
 
 
-def _on_board(instance: Instance, route: Route, start: int, where: str) -> list[str]:
-    """Time from service end at each client to the end of its run, against the limit."""
+def route_problems(instance: Instance, route: Route, where: str = "route") -> list[str]:
+    """Every constraint one vehicle's route violates on its own (empty when feasible).
+
+    Vehicle index, runs per vehicle, known and allowed clients, capacity along each
+    run, backhaul precedence, time windows and releases, shift, maximum duration and
+    distance, and time on board. What involves other routes (a client visited twice,
+    a vehicle used twice, fleet counts) is left to :func:`check_solution`.
+    """
+    problems: list[str] = []
+    vt = instance.vehicle_types[route.vehicle_type]
+    trips = [t.clients for t in route.trips if t.clients]
+    if not trips:
+        return problems
+    if not 0 <= route.vehicle < vt.num_available:
+        problems.append(f"{where}: vehicle {route.vehicle} of type {vt.name!r} not available")
+    if len(trips) > vt.max_trips:
+        problems.append(f"{where}: {len(trips)} runs, vehicle type allows {vt.max_trips}")
+    for k, trip in enumerate(trips):
+        for c in trip:
+            if not 0 <= c < instance.num_clients:
+                problems.append(f"{where}: unknown client {c}")
+            elif not instance.allowed[c, route.vehicle_type]:
+                problems.append(f"client {c}: vehicle type {vt.name!r} not allowed")
+        trip_ok = [c for c in trip if 0 <= c < instance.num_clients]
+        load = instance.delivery[trip_ok].sum(axis=0)
+        peak = load.copy()
+        pickup_seen = False
+        for c in trip_ok:
+            load = load - instance.delivery[c] + instance.pickup[c]
+            peak = np.maximum(peak, load)
+            is_pickup_only = bool(instance.pickup[c].any()) and not instance.delivery[c].any()
+            if instance.backhaul_after_linehaul:
+                if pickup_seen and instance.delivery[c].any():
+                    problems.append(f"{where}: delivery client {c} after a pickup client")
+                pickup_seen = pickup_seen or is_pickup_only
+        cap = np.asarray(vt.capacity, dtype=np.int64)
+        if np.any(peak > cap):
+            problems.append(
+                f"{where} run {k + 1}: load {peak.tolist()} over capacity {cap.tolist()}"
+            )
+    if any(not 0 <= c < instance.num_clients for trip in trips for c in trip):
+        return problems  # timing needs known clients
+    stats = route_stats(instance, route)
+    if stats.time_warp > 0:
+        problems.append(f"{where}: {stats.time_warp} late against time windows/releases")
+    if stats.duration > vt.max_duration:
+        problems.append(f"{where}: duration {stats.duration} over {vt.max_duration}")
+    if stats.distance > vt.max_distance:
+        problems.append(f"{where}: distance {stats.distance} over {vt.max_distance}")
+    problems.extend(
+        f"{where}: client {c} on board {secs} s (limit {limit})"
+        for c, secs, limit in on_board_excess(instance, route, stats.start)
+    )
+    return problems
+
+
+def on_board_excess(instance: Instance, route: Route, start: int) -> list[tuple[int, int, int]]:
+    """Clients on the route over their time-on-board limit: (client, on board, limit).
+
+    On board runs from the end of service at the client to the end of its run (back at
+    the depot), with the route starting at ``start``.
+    """
+    if instance.max_on_board.size != instance.num_clients or not np.any(instance.max_on_board > 0):
+        return []
     vt = instance.vehicle_types[route.vehicle_type]
     dur = instance.duration[vt.profile]
     nd = instance.num_depots
     t = start
     prev = vt.start_depot
-    out: list[str] = []
+    out: list[tuple[int, int, int]] = []
     for k, trip in enumerate(tr.clients for tr in route.trips if tr.clients):
         if k:
             t += int(dur[prev, vt.start_depot]) + vt.reload_duration
@@ -255,5 +276,5 @@ def _on_board(instance: Instance, route: Route, start: int, where: str) -> list[
         for c, left in done:
             limit = int(instance.max_on_board[c])
             if limit and back - left > limit:
-                out.append(f"{where}: client {c} on board {back - left} s (limit {limit})")
+                out.append((c, back - left, limit))
     return out
