@@ -74,19 +74,25 @@ def check_fits(problem: Problem) -> None:
         ]
         if not any(vehicle_fits(vt, p) for vt in types):
             biggest = max(types or problem.vehicle_types, key=lambda v: v.capacity_kg)
-            field = (
-                "parcels"
-                if p.parcels > biggest.capacity_parcels
-                else "weight_kg"
-                if p.weight_kg > biggest.capacity_kg
-                else "delivery_parcels"
+            # Name the load that does not fit: collected produce or parcels to drop.
+            checks = [
+                ("parcels", p.parcels > biggest.capacity_parcels),
+                ("weight_kg", p.weight_kg > biggest.capacity_kg + 1e-9),
+                ("delivery_parcels", p.delivery_parcels > biggest.capacity_parcels),
+                ("delivery_weight_kg", p.delivery_weight_kg > biggest.capacity_kg + 1e-9),
+            ]
+            field = next((f for f, over in checks if over), "parcels")
+            load = (
+                f"{p.delivery_parcels} parcels / {p.delivery_weight_kg:g} kg to drop"
+                if field.startswith("delivery")
+                else f"{p.parcels} parcels / {p.weight_kg:g} kg to collect"
             )
             found.append(
                 InputProblem(
                     f"pickup {p.id!r}",
                     field,
-                    f"{p.parcels} parcels / {p.weight_kg:g} kg is more than any vehicle "
-                    f"takes (largest: {biggest.name}, {biggest.capacity_parcels} parcels / "
+                    f"{load} is more than any vehicle it may use takes (largest: "
+                    f"{biggest.name}, {biggest.capacity_parcels} parcels / "
                     f"{biggest.capacity_kg:g} kg); split it into several pickups or "
                     "plan with split_oversize",
                 )

@@ -75,6 +75,8 @@ _METRES_PER_DEGREE = 111_320.0
 _SIMPLIFY_M = 20.0
 _MAP_PX = 1100.0
 """Nominal on-screen width of the map, used to size markers in map units."""
+_ROAD_CELL_PX = 128.0
+"""Side of the grid cells background roads are grouped by, in nominal map pixels."""
 
 #: Road class to drawing tier (1: widest). Unknown classes are drawn as tier 3.
 _ROAD_TIERS: dict[str, int] = {
@@ -171,6 +173,25 @@ def _lonlat_simplified(frame: _Frame, line: Sequence[LonLat], tolerance_m: float
     return np.column_stack(
         (frame.west + pts[:, 0] / frame.kx, frame.north - pts[:, 1] / _METRES_PER_DEGREE)
     )
+
+
+def _cell_pieces(pts: IntArray, cell_m: float) -> list[tuple[tuple[int, int], IntArray]]:
+    """Cut a line where it enters another square grid cell of ``cell_m``.
+
+    Each piece is tagged with the cell of its first vertex and ends on the first vertex
+    of the next piece, so the pieces drawn together still join up.
+    """
+    if len(pts) < 2:
+        return []
+    cells = np.floor_divide(pts, max(cell_m, 1.0)).astype(np.int64)
+    change = np.flatnonzero(np.any(cells[1:] != cells[:-1], axis=1)) + 1
+    starts = [0, *change.tolist()]
+    ends = [*change.tolist(), len(pts) - 1]
+    return [
+        ((int(cells[a, 0]), int(cells[a, 1])), pts[a : b + 1])
+        for a, b in zip(starts, ends, strict=True)
+        if b > a
+    ]
 
 
 def _path_d(pts: IntArray) -> str:
@@ -399,8 +420,12 @@ def _map(
         'role="img" aria-label="map of runs and pickups">'
     ]
 
-    # Roads: one path per drawing tier, only those near the map's extent.
-    by_tier: dict[int, list[str]] = defaultdict(list)
+    # Roads: one path per drawing tier and grid cell, only those near the map's extent.
+    # Chromium rasterises the map in tiles of 256 px and skips a path only when its
+    # bounding box misses the tile: one path per tier spanning the whole map was
+    # stroked (and dashed) again for every tile, most of the time to open a big plan.
+    by_cell: dict[tuple[int, int, int], list[str]] = defaultdict(list)
+    cell_m = _ROAD_CELL_PX * upp
     margin = 0.5 * max(frame.width_m, frame.height_m)
     for i, road in enumerate(roads):
         if len(road) < 2:
@@ -415,13 +440,13 @@ def _map(
         ):
             continue
         cls = road_classes[i] if road_classes is not None and i < len(road_classes) else ""
-        d = _path_d(_simplified(xy, _SIMPLIFY_M))
-        if d:
-            by_tier[_ROAD_TIERS.get(cls.lower(), 3)].append(d)
+        tier = _ROAD_TIERS.get(cls.lower(), 3)
+        for cell, piece in _cell_pieces(_simplified(xy, _SIMPLIFY_M), cell_m):
+            d = _path_d(piece)
+            if d:
+                by_cell[(-tier, *cell)].append(d)
     parts.append('<g class="roads">')
-    parts += [
-        f'<path class="rd{t}" d="{"".join(by_tier[t])}"/>' for t in sorted(by_tier, reverse=True)
-    ]
+    parts += [f'<path class="rd{-key[0]}" d="{"".join(by_cell[key])}"/>' for key in sorted(by_cell)]
     parts.append("</g>")
 
     # Runs along their road paths; straight dashed lines when the path is unknown.

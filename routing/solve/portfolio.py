@@ -7,8 +7,12 @@ own objectives are never compared.
 
 Default plan (``engines=("auto",)``):
 
-- features only OR-Tools models (time on board, breaks, locked runs, per-run costs)
-  -> OR-Tools alone;
+- features only OR-Tools models (time on board, breaks, locked runs, per-run costs):
+  where the problem without time on board and per-run costs is one PyVRP models,
+  PyVRP solves that relaxation and its plan is repaired against the full problem
+  (:mod:`routing.solve.repair`), beside OR-Tools on the second core (a second PyVRP
+  seed above :data:`ORTOOLS_MAX_CLIENTS`, and PyVRP alone there on one core); else
+  OR-Tools alone or twice;
 - otherwise PyVRP with ``workers`` different seeds in parallel (``seed``,
   ``seed + 1``, ...);
 - from :data:`DECOMPOSE_MIN_CLIENTS` clients on: the same seeds for part of the
@@ -51,6 +55,9 @@ DECOMPOSE_ROUNDS = 3
 """Route-split rounds in the decomposition phase (each turns the borders)."""
 
 ROUND_MIN_S = 1.0
+
+ORTOOLS_MAX_CLIENTS = 200
+"""Above this many clients, a relaxable instance runs PyVRP on both cores."""
 
 EngineFn = Callable[..., Solution]
 
@@ -170,14 +177,19 @@ def plan_engines(instance: Instance, engines: Sequence[str], workers: int) -> li
         if name not in ENGINES:
             raise SolveError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
     if unsupported_features(instance):
+        big = relaxable(instance) and instance.num_clients > ORTOOLS_MAX_CLIENTS
         if workers < 2 or names:
-            return names or ["ortools"]
-        # The second core runs PyVRP on the problem without what it cannot model; the
-        # judge re-checks its plan against the full problem, so it only wins when it
-        # happens to respect those constraints and is cheaper. Where it cannot even be
+            return names or (["pyvrp-relaxed"] if big else ["ortools"])
+        # PyVRP solves the problem without what it cannot model and its plan is
+        # repaired against the full problem; the judge re-checks it like any other.
+        # OR-Tools keeps the second core on small days, where it sometimes wins; from
+        # a few hundred pickups on its first solutions leave most of them unserved
+        # within minutes, so both cores run PyVRP. Where the problem cannot even be
         # relaxed, OR-Tools runs twice with different first-solution strategies.
         if relaxable(instance):
-            return ["ortools", "pyvrp-relaxed"]
+            if big:
+                return ["pyvrp-relaxed", "pyvrp-relaxed"]
+            return ["pyvrp-relaxed", "ortools"]
         return ["ortools", "ortools"]
     if not names:
         names = ["pyvrp"]

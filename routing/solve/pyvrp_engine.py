@@ -26,6 +26,7 @@ from dataclasses import replace
 
 import numpy as np
 import pyvrp
+from pyvrp import PenaltyParams
 from pyvrp.constants import MAX_VALUE
 from pyvrp.exceptions import PenaltyBoundWarning
 
@@ -331,6 +332,25 @@ def from_pyvrp_solution(
     )
 
 
+def _params(instance: Instance) -> pyvrp.SolveParams:
+    """PyVRP's defaults, with the penalty bounds scaled to the instance's cost unit.
+
+    PyVRP's bounds (0.1 to 100,000 per unit of violation) suit VRPLIB costs, where
+    an arc costs tens to thousands. Domain plans count costs in 1e-5 RMB, so an arc
+    costs millions: with the default cap, one parcel over capacity cost less than
+    RMB 1 and PyVRP preferred overloaded vans to starting another vehicle.
+    """
+    factor = instance.cost_scale / 1_000 if instance.cost_scale > 1_000 else 1.0
+    if factor == 1.0:
+        return pyvrp.SolveParams()
+    defaults = PenaltyParams()
+    return pyvrp.SolveParams(
+        penalty=PenaltyParams(
+            min_penalty=defaults.min_penalty * factor, max_penalty=defaults.max_penalty * factor
+        )
+    )
+
+
 def solve_pyvrp(
     instance: Instance,
     *,
@@ -378,7 +398,13 @@ def solve_pyvrp(
         # own code afterwards, so it is not worth an exception under ``-W error``.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         result = pyvrp.solve(
-            data, stop=stop, seed=seed, collect_stats=False, display=False, initial_solution=init
+            data,
+            stop=stop,
+            seed=seed,
+            collect_stats=False,
+            display=False,
+            params=_params(instance),
+            initial_solution=init,
         )
     return from_pyvrp_solution(
         instance, result.best, engine=ENGINE, wall_s=time.perf_counter() - start

@@ -102,7 +102,7 @@ BAD_CASES = [
     ("pickups_negative_parcels.csv", "fleet", ["parcels", "greater than or equal to 0"]),
     ("pickups_lon_out_of_range.csv", "fleet", ["lon"]),
     ("pickups_off_network.csv", "fleet", ["from the nearest road"]),
-    ("pickups_too_big.csv", "fleet", ["more than any vehicle takes"]),
+    ("pickups_too_big.csv", "fleet", ["more than any vehicle it may use takes"]),
     ("pickups_malformed.csv", "fleet", ["pickups_malformed.csv"]),
     ("fleet_malformed.toml", "pickups", ["fleet_malformed.toml", "TOML"]),
     ("fleet_missing_field.toml", "pickups", ["fleet_missing_field.toml", "capacity"]),
