@@ -77,6 +77,17 @@ _MAP_PX = 1100.0
 """Nominal on-screen width of the map, used to size markers in map units."""
 _ROAD_CELL_PX = 128.0
 """Side of the grid cells background roads are grouped by, in nominal map pixels."""
+#: Heights in CSS pixels of the parts the page lays out only once they are scrolled to
+#: (``content-visibility: auto``); until then the page is that tall, so that its
+#: scrollbar does not jump. A table row, a closed run detail, and a run sheet and the
+#: run details without their rows (measured in Chromium at 1400 px wide).
+_ROW_PX = 35
+_SHEET_PX = 145
+_DETAILS_PX = 64
+_OVERVIEW_PX = 0.5
+"""Simplification of run paths on the whole map, in nominal map pixels."""
+_OVERVIEW_KEEP = 0.8
+"""A run gets an overview geometry only when it has under this share of the vertices."""
 
 #: Road class to drawing tier (1: widest). Unknown classes are drawn as tier 3.
 _ROAD_TIERS: dict[str, int] = {
@@ -459,16 +470,24 @@ def _map(
                 line = [hubs[run.hub_id], *line, hubs[run.hub_id]]
         else:
             line = list(run.path)
-        d = _path_d(_simplified(frame.xy(line), _SIMPLIFY_M)) if len(line) >= 2 else ""
+        xy = frame.xy(line) if len(line) >= 2 else np.empty((0, 2))
+        fine = _simplified(xy, _SIMPLIFY_M)
+        d = _path_d(fine)
         if not d and run.stops:  # a single stop and no hub: a dot-length line
             x, y = frame.point(run.stops[0].location)
             d = f"M{x} {y}l0 0"
+        # The whole map shows a run with fewer vertices (they cost most of the time to
+        # draw it); report.js swaps the full detail in from data-d on the first zoom.
+        coarse = _simplified(xy, _OVERVIEW_PX * upp)
+        detail = ""
+        if len(coarse) >= 2 and len(coarse) < _OVERVIEW_KEEP * len(fine):
+            detail, d = f' data-d="{d}"', _path_d(coarse)
         parts.append(
             f'<path class="run r{k % len(RUN_COLOURS)}{" straight" if straight else ""}" '
             f'{_run_key(run)} data-time="{run.start_time}–{run.end_time}" '
             f'data-stops="{len(run.stops)}" data-parcels="{run.parcels}" '
             f'data-km="{run.distance_km:.1f}" data-rmb="{run.cost_rmb:.2f}" '
-            f'data-rpp="{_rmb(_per_parcel(run.cost_rmb, run.parcels))}" d="{d}"/>'
+            f'data-rpp="{_rmb(_per_parcel(run.cost_rmb, run.parcels))}" d="{d}"{detail}/>'
         )
     parts.append("</g>")
 
@@ -724,6 +743,11 @@ def _stop_rows(run: Run) -> str:
     return "".join(rows)
 
 
+def _run_details_px(plan: Plan) -> int:
+    """Estimated height of the closed run details, kept until they are first drawn."""
+    return _DETAILS_PX + _ROW_PX * len(plan.runs)
+
+
 def _run_details(plan: Plan) -> str:
     out: list[str] = []
     for k, run in enumerate(plan.runs):
@@ -762,7 +786,9 @@ def _sheets(plan: Plan) -> str:
             for i, s in enumerate(run.stops, 1)
         )
         out.append(
-            f'<section class="sheet" {_run_key(run)}><h3>Run sheet · {_e(run.vehicle)} · run '
+            f'<section class="sheet" {_run_key(run)} '
+            f'style="contain-intrinsic-size:auto {_SHEET_PX + _ROW_PX * len(run.stops)}px">'
+            f"<h3>Run sheet · {_e(run.vehicle)} · run "
             f"{run.run}</h3>"
             f'<div class="meta">{_e(run.vehicle_type)} · hub {_e(run.hub_id)} · leave '
             f"{run.start_time} · "
@@ -862,6 +888,7 @@ def render_report(
         villages=_villages_table(plan, villages),
         unassigned=_unassigned_section(plan.unassigned),
         run_details=_run_details(plan),
+        run_details_px=_run_details_px(plan),
         sheets=_sheets(plan),
         footer=footer,
     )

@@ -14,7 +14,8 @@ Default plan (``engines=("auto",)``):
   seed above :data:`ORTOOLS_MAX_CLIENTS`, and PyVRP alone there on one core); else
   OR-Tools alone or twice;
 - otherwise PyVRP with ``workers`` different seeds in parallel (``seed``,
-  ``seed + 1``, ...);
+  ``seed + 1``, ...), in :data:`COOPERATIVE_ROUNDS` rounds that each restart every
+  core from the best plan so far (also for the relaxed PyVRP runs above);
 - from :data:`DECOMPOSE_MIN_CLIENTS` clients on: the same seeds for part of the
   budget, then the best plan is split by route angle into ``workers`` parts solved in
   parallel and merged (:mod:`routing.solve.decompose`), then a short full-instance
@@ -55,6 +56,13 @@ DECOMPOSE_ROUNDS = 3
 """Route-split rounds in the decomposition phase (each turns the borders)."""
 
 ROUND_MIN_S = 1.0
+
+COOPERATIVE_ROUNDS = 8
+"""Rounds of the cooperative search (fewer when the budget is under 8 rounds of
+:data:`ROUND_MIN_S`)."""
+
+_RESTARTABLE = {"pyvrp", "pyvrp-relaxed"}
+"""Engines whose runs restart from a warm start in the cooperative rounds."""
 
 ORTOOLS_MAX_CLIENTS = 200
 """Above this many clients, a relaxable instance runs PyVRP on both cores."""
@@ -251,6 +259,8 @@ def solve(
     with _Runner(workers if big else min(workers, len(names))) as runner:
         if big:
             verdicts = _decompose_and_polish(instance, runner, start, time_limit_s, seed, stats)
+        elif auto and len(names) > 1 and set(names) <= _RESTARTABLE:
+            verdicts = _cooperative(instance, runner, names, start, time_limit_s, seed, stats)
         else:
             tasks = [Task(name, instance, deadline, seed + i) for i, name in enumerate(names)]
             for i, sol in enumerate(runner.run(tasks)):
@@ -266,6 +276,38 @@ def solve(
         wall_s=time.monotonic() - start,
         stats=stats,
     )
+
+
+def _cooperative(
+    instance: Instance,
+    runner: _Runner,
+    names: Sequence[str],
+    begin: float,
+    time_limit_s: float,
+    seed: int,
+    stats: dict[str, float],
+) -> list[Verdict]:
+    """Rounds of parallel runs, each round's runs all starting from the best plan so far.
+
+    Independent seeds only keep the best of two searches; restarting both cores from
+    the incumbent every round lets each profit from the other's progress. Measured on
+    CVRPLIB X and MDVRPTW instances at 10 s on two cores, eight rounds cut the mean
+    gap to the best-known solutions by about half against one round
+    (``benchmarks/runs``).
+    """
+    rounds = max(1, min(COOPERATIVE_ROUNDS, int(time_limit_s / ROUND_MIN_S)))
+    verdicts: list[Verdict] = []
+    for k in range(rounds):
+        end = begin + time_limit_s * (k + 1) / rounds
+        initial = best_of(verdicts).solution if verdicts else None
+        tasks = [
+            Task(name, instance, end, seed + k * len(names) + i, initial)
+            for i, name in enumerate(names)
+        ]
+        verdicts += [judge(instance, sol) for sol in runner.run(tasks) if sol is not None]
+        if verdicts:
+            stats[f"cost_round_{k + 1}"] = float(best_of(verdicts).cost)
+    return verdicts
 
 
 def _solve_parts(

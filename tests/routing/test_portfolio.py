@@ -114,3 +114,15 @@ def test_banned_arcs_keep_time_warp_penalties_bounded_and_solve_stays_feasible()
     for route in sol.routes:
         for trip in route.trips:
             assert all(bool(inst.allowed[c, route.vehicle_type]) for c in trip.clients)
+
+
+def test_cooperative_rounds_never_lose_the_incumbent() -> None:
+    """Each round restarts from the best plan so far, so round costs never go up."""
+    rng = np.random.default_rng(11)
+    inst = make_instance([(0, 0), *map(tuple, rng.integers(-50, 50, (40, 2)).tolist())])
+    sol = solve(inst, time_limit_s=4.0, workers=2)
+    rounds = [sol.stats[f"cost_round_{k}"] for k in range(1, 5)]
+    assert len(rounds) == 4  # 4 s at one round per second at least
+    assert rounds == sorted(rounds, reverse=True)
+    assert sol.cost == rounds[-1] == solution_cost(inst, sol)
+    assert check_solution(inst, sol) == []
