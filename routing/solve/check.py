@@ -190,13 +190,16 @@ def check_solution(instance: Instance, solution: Solution) -> list[str]:
     return problems
 
 
-def route_problems(instance: Instance, route: Route, where: str = "route") -> list[str]:
+def route_problems(
+    instance: Instance, route: Route, where: str = "route", *, on_board: bool = True
+) -> list[str]:
     """Every constraint one vehicle's route violates on its own (empty when feasible).
 
     Vehicle index, runs per vehicle, known and allowed clients, capacity along each
     run, backhaul precedence, time windows and releases, shift, maximum duration and
-    distance, and time on board. What involves other routes (a client visited twice,
-    a vehicle used twice, fleet counts) is left to :func:`check_solution`.
+    distance, and time on board (unless ``on_board`` is False). What involves other
+    routes (a client visited twice, a vehicle used twice, fleet counts) is left to
+    :func:`check_solution`.
     """
     problems: list[str] = []
     vt = instance.vehicle_types[route.vehicle_type]
@@ -239,10 +242,11 @@ def route_problems(instance: Instance, route: Route, where: str = "route") -> li
         problems.append(f"{where}: duration {stats.duration} over {vt.max_duration}")
     if stats.distance > vt.max_distance:
         problems.append(f"{where}: distance {stats.distance} over {vt.max_distance}")
-    problems.extend(
-        f"{where}: client {c} on board {secs} s (limit {limit})"
-        for c, secs, limit in on_board_excess(instance, route, stats.start)
-    )
+    if on_board:
+        problems.extend(
+            f"{where}: client {c} on board {secs} s (limit {limit})"
+            for c, secs, limit in on_board_excess(instance, route, stats.start)
+        )
     return problems
 
 

@@ -1,8 +1,10 @@
 """Repair a plan made for a relaxed problem: remove what breaks the full one, re-insert.
 
 PyVRP solves Xinping-style days without the limits it cannot model (time on board of
-perishables). Its plan is usually good but a few perishable pickups ride too long.
-Rather than throwing the whole plan away, :func:`repair` removes those pickups, then
+perishables). Its plan is usually good but a few perishable pickups ride too long, and
+a run cut short by its time limit may still break other constraints. Rather than
+throwing the whole plan away, :func:`repair` trims every infeasible route, removes the
+pickups that ride too long, then
 re-inserts every unserved client where it is cheapest and the route stays feasible
 (:func:`routing.solve.check.route_problems`): into an existing run, as a new run of a
 vehicle with runs to spare, or on a vehicle not used yet. What cannot be placed stays
@@ -45,6 +47,27 @@ def _insertions(route: Route, client: int, max_trips: int) -> list[Route]:
     return out
 
 
+def _trimmed(instance: Instance, route: Route) -> Route:
+    """The route with clients taken off its end until it breaks no constraint.
+
+    An engine that ran out of time may return a plan that is still infeasible (a
+    vehicle type on a client it may not serve, a van over capacity, late arrivals).
+    Clients of types the vehicle may not serve go first; then the last stops, which
+    carry the most load and arrive latest. The clients taken off are re-inserted
+    where they fit by :func:`repair`.
+    """
+    # Rides over their time on board are handled separately, pickup by pickup.
+    if not route_problems(instance, route, on_board=False):
+        return route
+    allowed = instance.allowed[:, route.vehicle_type]
+    route = _without(route, {c for t in route.trips for c in t.clients if not allowed[c]})
+    while any(t.clients for t in route.trips) and route_problems(instance, route, on_board=False):
+        trips = list(route.trips)
+        trips[-1] = Trip(trips[-1].clients[:-1])
+        route = replace(route, trips=tuple(t for t in trips if t.clients))
+    return route
+
+
 def repair(instance: Instance, solution: Solution) -> Solution:
     """Make ``solution`` feasible for ``instance`` where moving single clients can.
 
@@ -62,7 +85,7 @@ def repair(instance: Instance, solution: Solution) -> Solution:
         that were removed (and those unserved before) re-inserted by cheapest feasible
         insertion where possible. ``cost`` is left to the caller's judge.
     """
-    routes = list(solution.routes)
+    routes = [_trimmed(instance, r) for r in solution.routes]
     removed: set[int] = set()
     for _ in range(10):  # removing a stop can, through waiting, lengthen another's ride
         drop: set[int] = set()

@@ -71,3 +71,29 @@ def test_relaxed_pyvrp_plans_respect_time_on_board_after_repair() -> None:
     sol = solve_pyvrp_relaxed(inst, time_limit_s=1)
     assert check_solution(inst, sol) == []
     assert sol.unassigned == ()
+
+
+def test_an_overloaded_run_is_trimmed_and_the_rest_goes_on_a_free_vehicle() -> None:
+    """An engine stopped early left three loads of 1 on a capacity-2 van: one moves."""
+    inst = line_instance([10, 20, 30], capacity=2, vehicles=2)
+    bad = plan((0, 1, 2))
+    assert any("over capacity" in p for p in check_solution(inst, bad))
+    fixed = repair(inst, bad)
+    assert check_solution(inst, fixed) == []
+    assert sorted(t.clients for r in fixed.routes for t in r.trips) == [(0, 1), (2,)]
+
+
+def test_a_client_on_a_vehicle_type_it_may_not_use_is_moved() -> None:
+    two = (VehicleTypeData("van", 1, (10,), 0, 0), VehicleTypeData("truck", 1, (10,), 0, 0))
+    inst = replace(
+        line_instance([10, 20]),
+        vehicle_types=two,
+        allowed=np.array([[True, True], [True, False]]),
+    )
+    bad = Solution((Route(1, 0, (Trip((0, 1)),)),), (), 0, "test")
+    fixed = repair(inst, bad)
+    assert check_solution(inst, fixed) == []
+    assert {(r.vehicle_type, t.clients) for r in fixed.routes for t in r.trips} == {
+        (1, (0,)),
+        (0, (1,)),
+    }
