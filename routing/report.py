@@ -77,14 +77,15 @@ _MAP_PX = 1100.0
 """Nominal on-screen width of the map, used to size markers in map units."""
 _ROAD_CELL_PX = 128.0
 """Side of the grid cells background roads are grouped by, in nominal map pixels."""
-#: Heights in CSS pixels of the parts the page lays out only once they are scrolled to
-#: (``content-visibility: auto``); until then the page is that tall, so that its
-#: scrollbar does not jump. A table row, a closed run detail, and a run sheet and the
-#: run details without their rows (measured in Chromium at 1400 px wide).
+#: Estimated heights in CSS pixels of the run details and run sheets, which the page
+#: lays out only once they are scrolled to (``content-visibility: auto``); the page
+#: reserves them so that its scrollbar does not jump. One table row or closed run
+#: detail, a run sheet without its rows, and the run details card without its runs
+#: (measured in Chromium 1400 px wide).
 _ROW_PX = 35
 _SHEET_PX = 145
 _DETAILS_PX = 64
-_OVERVIEW_PX = 0.5
+_OVERVIEW_PX = 0.75
 """Simplification of run paths on the whole map, in nominal map pixels."""
 _OVERVIEW_KEEP = 0.8
 """A run gets an overview geometry only when it has under this share of the vertices."""
@@ -432,9 +433,9 @@ def _map(
     ]
 
     # Roads: one path per drawing tier and grid cell, only those near the map's extent.
-    # Chromium rasterises the map in tiles of 256 px and skips a path only when its
-    # bounding box misses the tile: one path per tier spanning the whole map was
-    # stroked (and dashed) again for every tile, most of the time to open a big plan.
+    # Chromium draws the map in tiles of 256 px and skips only the paths whose bounding
+    # box misses a tile: one path per tier across the whole map was stroked and dashed
+    # again for every tile, a third of the time to draw the map of a big plan.
     by_cell: dict[tuple[int, int, int], list[str]] = defaultdict(list)
     cell_m = _ROAD_CELL_PX * upp
     margin = 0.5 * max(frame.width_m, frame.height_m)
@@ -476,12 +477,13 @@ def _map(
         if not d and run.stops:  # a single stop and no hub: a dot-length line
             x, y = frame.point(run.stops[0].location)
             d = f"M{x} {y}l0 0"
-        # The whole map shows a run with fewer vertices (they cost most of the time to
-        # draw it); report.js swaps the full detail in from data-d on the first zoom.
-        coarse = _simplified(xy, _OVERVIEW_PX * upp)
+        # The whole map shows road paths with fewer vertices, which halves the time to
+        # draw it; report.js swaps the full detail in from data-d on the first zoom.
         detail = ""
-        if len(coarse) >= 2 and len(coarse) < _OVERVIEW_KEEP * len(fine):
-            detail, d = f' data-d="{d}"', _path_d(coarse)
+        if not straight:
+            coarse = _simplified(xy, _OVERVIEW_PX * upp)
+            if len(coarse) >= 2 and len(coarse) < _OVERVIEW_KEEP * len(fine):
+                detail, d = f' data-d="{d}"', _path_d(coarse)
         parts.append(
             f'<path class="run r{k % len(RUN_COLOURS)}{" straight" if straight else ""}" '
             f'{_run_key(run)} data-time="{run.start_time}–{run.end_time}" '

@@ -92,7 +92,8 @@ class Task:
     """One engine run: picklable, so it can cross to a worker process."""
 
     engine: str
-    instance: Instance
+    instance: Instance | None
+    """None in a worker process: the instance its pool was started with."""
     deadline: float
     """``time.monotonic()`` at which the run must be over (system-wide on Linux)."""
     seed: int = 0
@@ -103,7 +104,16 @@ def run_task(task: Task) -> Solution:
     """Run one task until its deadline (module-level so worker processes can call it)."""
     budget = max(0.05, task.deadline - time.monotonic())
     fn = _engine(task.engine)
-    return fn(task.instance, time_limit_s=budget, seed=task.seed, initial=task.initial)
+    instance = task.instance if task.instance is not None else _SHARED[0]
+    return fn(instance, time_limit_s=budget, seed=task.seed, initial=task.initial)
+
+
+_SHARED: list[Instance] = []
+"""In a worker process: the instance its pool was started with (see :class:`_Runner`)."""
+
+
+def _share(instance: Instance | None) -> None:
+    _SHARED[:] = [] if instance is None else [instance]
 
 
 @dataclass(frozen=True)
@@ -132,8 +142,9 @@ def best_of(verdicts: Sequence[Verdict]) -> Verdict:
 class _Runner:
     """Runs rounds of tasks: the first in this process, the rest in worker processes."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, shared: Instance | None = None) -> None:
         self.workers = max(1, workers)
+        self.shared = shared
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> _Runner:
@@ -146,8 +157,13 @@ class _Runner:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn: safe when the caller has threads (the web service, OR-Tools).
+            # The shared instance crosses to each worker once, not with every task:
+            # on 1,000 clients its matrices are 15 MB, pickled in every round.
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers - 1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.workers - 1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_share,
+                initargs=(self.shared,),
             )
         return self._pool
 
@@ -155,7 +171,15 @@ class _Runner:
         """Run tasks in parallel; a failed task gives ``None`` (the others still count)."""
         futures: list[Future[Solution]] = []
         if self.workers > 1:
-            futures = [self._executor().submit(run_task, t) for t in tasks[1:]]
+            futures = [
+                self._executor().submit(
+                    run_task,
+                    replace(t, instance=None)
+                    if self.shared is not None and t.instance is self.shared
+                    else t,
+                )
+                for t in tasks[1:]
+            ]
         results: list[Solution | None] = []
         try:
             results.append(run_task(tasks[0]))
@@ -256,7 +280,7 @@ def solve(
     )
     stats: dict[str, float] = {}
     verdicts: list[Verdict] = []
-    with _Runner(workers if big else min(workers, len(names))) as runner:
+    with _Runner(workers if big else min(workers, len(names)), shared=instance) as runner:
         if big:
             verdicts = _decompose_and_polish(instance, runner, start, time_limit_s, seed, stats)
         elif auto and len(names) > 1 and set(names) <= _RESTARTABLE:

@@ -26,9 +26,10 @@ from dataclasses import replace
 
 import numpy as np
 import pyvrp
-from pyvrp import PenaltyParams
+from pyvrp import IteratedLocalSearch, PenaltyManager, PenaltyParams
 from pyvrp.constants import MAX_VALUE
 from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.search import LocalSearch, PerturbationManager, compute_neighbours
 
 from routing.errors import SolveError
 from routing.solve.instance import Instance, IntArray, Route, Solution, Trip
@@ -98,13 +99,24 @@ def relaxable(instance: Instance) -> bool:
     return set(unsupported_features(instance)) <= _RELAXABLE
 
 
+_RELAXED: list[tuple[Instance, Instance]] = []
+
+
 def relax(instance: Instance) -> Instance:
-    """The instance without time-on-board limits and per-run fixed costs."""
-    return replace(
+    """The instance without time-on-board limits and per-run fixed costs.
+
+    The same object for the same instance (the last one is kept), so that repeated
+    solves in one process reuse its prepared PyVRP data.
+    """
+    if _RELAXED and _RELAXED[0][0] is instance:
+        return _RELAXED[0][1]
+    relaxed = replace(
         instance,
         max_on_board=np.zeros_like(instance.max_on_board),
         vehicle_types=tuple(replace(vt, trip_fixed_cost=0) for vt in instance.vehicle_types),
     )
+    _RELAXED[:] = [(instance, relaxed)]
+    return relaxed
 
 
 def solve_pyvrp_relaxed(
@@ -351,6 +363,54 @@ def _params(instance: Instance) -> pyvrp.SolveParams:
     )
 
 
+Neighbours = dict[pyvrp.Activity, list[pyvrp.Activity]]
+"""PyVRP's granular neighbourhood (``pyvrp.search.compute_neighbours``)."""
+
+_PREPARED: list[tuple[Instance, pyvrp.ProblemData, Neighbours]] = []
+"""The last instance this process solved, its ProblemData and neighbourhood."""
+
+
+def _prepared(
+    instance: Instance, params: pyvrp.SolveParams
+) -> tuple[pyvrp.ProblemData, Neighbours]:
+    """``ProblemData`` and granular neighbourhood of ``instance``, built once per process.
+
+    The portfolio's cooperative rounds solve the same instance eight times in each
+    process; on 1,000 clients building both took about 0.5 s a round.
+    """
+    if not _PREPARED or _PREPARED[0][0] is not instance:
+        data = to_problem_data(instance)
+        _PREPARED[:] = [(instance, data, compute_neighbours(data, params.neighbourhood))]
+    return _PREPARED[0][1], _PREPARED[0][2]
+
+
+def _search(
+    data: pyvrp.ProblemData,
+    neighbours: Neighbours,
+    params: pyvrp.SolveParams,
+    stop: Deadline,
+    seed: int,
+    initial: pyvrp.Solution | None,
+) -> pyvrp.Solution:
+    """``pyvrp.solve`` with a neighbourhood computed beforehand; returns the best solution.
+
+    The same steps as PyVRP's own ``solve`` (``pyvrp/solve.py``), which recomputes the
+    neighbourhood on every call.
+    """
+    rng = pyvrp.RandomNumberGenerator(seed=seed)
+    ls = LocalSearch(data, rng, neighbours, PerturbationManager(params.perturbation))
+    for op in params.operators:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    pm = PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
+    if initial is None:
+        initial = ls(
+            pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True
+        )
+    algo = IteratedLocalSearch(data, pm, ls, initial, params.ils)
+    return algo.run(stop, False, False, params.display_interval).best
+
+
 def solve_pyvrp(
     instance: Instance,
     *,
@@ -386,7 +446,8 @@ def solve_pyvrp(
     """
     start = time.perf_counter()
     stop = Deadline(time_limit_s)
-    data = to_problem_data(instance)
+    params = _params(instance)
+    data, neighbours = _prepared(instance, params)
     init: pyvrp.Solution | None = None
     if initial is not None:
         try:
@@ -397,15 +458,5 @@ def solve_pyvrp(
         # A hint that the penalties hit their bound; feasibility is checked by our
         # own code afterwards, so it is not worth an exception under ``-W error``.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        result = pyvrp.solve(
-            data,
-            stop=stop,
-            seed=seed,
-            collect_stats=False,
-            display=False,
-            params=_params(instance),
-            initial_solution=init,
-        )
-    return from_pyvrp_solution(
-        instance, result.best, engine=ENGINE, wall_s=time.perf_counter() - start
-    )
+        best = _search(data, neighbours, params, stop, seed, init)
+    return from_pyvrp_solution(instance, best, engine=ENGINE, wall_s=time.perf_counter() - start)

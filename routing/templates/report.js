@@ -14,10 +14,10 @@
     vb.x = a[0]; vb.y = a[1]; vb.width = a[2]; vb.height = a[3];
     // Markers shrink in map units as you zoom in, so on screen they grow only by sqrt(zoom).
     svg.style.setProperty("--s", Math.sqrt(vb.width / home[2]).toFixed(4));
-    if (!detailed && vb.width < home[2] / 1.5) showDetail();
+    if (!detailed && vb.width < home[2] / 1.25) showDetail();
   }
   function showDetail() {
-    // Run paths open simplified to half a pixel of the whole map, which draws in half
+    // Run paths open simplified to under a pixel of the whole map, which draws in half
     // the time; zoomed in, that would show, so the full geometry replaces it once.
     detailed = true;
     Array.prototype.forEach.call(svg.querySelectorAll("path[data-d]"), function (p) {
