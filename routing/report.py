@@ -9,7 +9,10 @@ can be mailed or copied to a phone in a village without signal.
 The map is drawn from the plan's own data in an equirectangular projection scaled by
 ``cos(lat)``, in whole metres from the top-left corner of the map's extent (which keeps
 a precision of about 1 m, as five decimals of a degree would). Run paths and background
-roads are simplified to about 20 m, so a 2,000-pickup plan stays well under 5 MB.
+roads are simplified to about 20 m, so a 2,000-pickup plan stays well under 5 MB; until
+the map is first zoomed, runs are drawn simplified to under a pixel, and the run
+details and run sheets are laid out only when scrolled to or printed, so that big
+reports open quickly.
 
 :func:`write_map_png` draws the same picture with matplotlib for slides and chat.
 :func:`demo_plan` builds a random but valid plan for demonstrations, tests and

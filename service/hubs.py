@@ -14,6 +14,7 @@ import tomllib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +97,25 @@ class HubRuntime:
     def village(self, name: str) -> Village | None:
         """Look a village up by name (case and width insensitive)."""
         return self.villages.get(normalise_village(name))
+
+    @cached_property
+    def report_roads(self) -> tuple[list[list[tuple[float, float]]], list[str]]:
+        """The road network as the report map's background: lines and their road classes.
+
+        Drawn on first use from the network loaded at start-up (else from this process's
+        network cache) and kept with the hub: simplifying every road of a county takes
+        seconds, too long to repeat for each report. No lines without a road network.
+        """
+        network = self.network
+        if network is None and self.network_path:
+            from service.jobs import network_for
+
+            network = network_for(self.network_path)
+        if network is None:
+            return [], []
+        from routing.report import roads_from_network
+
+        return roads_from_network(network)
 
 
 _NAME_COLS = ("village", "name", "village_name", "name_zh", "village_zh")

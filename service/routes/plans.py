@@ -188,7 +188,17 @@ async def plan_csv(plan_id: PlanId, hub: HubDep, planner: PlannerDep) -> Respons
     },
 )
 async def plan_report(plan_id: PlanId, hub: HubDep, planner: PlannerDep) -> Response:
-    """The report the CLI writes, for the plan."""
+    """The report the CLI writes, for the plan: on the hub's roads, with the unassigned."""
     plan = await _done_plan(planner, hub.id, plan_id)
     render = _library("routing.report", "render_report")
-    return HTMLResponse(render(plan))
+    unassigned = {u.pickup_id: u.location for u in plan.unassigned if u.location is not None}
+
+    def draw() -> str:
+        roads, classes = hub.report_roads
+        html: str = render(
+            plan, roads=roads, road_classes=classes, pickups_unassigned_lonlat=unassigned
+        )
+        return html
+
+    # Megabytes of HTML for a big plan (and the roads, the first time): off the loop.
+    return HTMLResponse(await to_thread.run_sync(draw))

@@ -8,7 +8,9 @@ also save the screenshot as ``docs/report.png``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,6 +139,8 @@ def test_report_opens_offline_and_shows_runs_pickups_and_tooltips(
         return [float(v) for v in box.split()]
 
     home = view()
+    simplified = page.locator("#map path.run[data-d]").count()
+    assert simplified > 0
     box = page.locator("#map").bounding_box()
     assert box is not None
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -144,6 +148,8 @@ def test_report_opens_offline_and_shows_runs_pickups_and_tooltips(
     page.mouse.wheel(0, -400)
     page.wait_for_function(f"document.getElementById('map').viewBox.baseVal.width < {home[2]}")
     zoomed = view()
+    # Zoomed in, every run is drawn with its full geometry.
+    assert page.locator("#map path.run[data-d]").count() == 0
     page.mouse.move(cx + 3, cy + 3)
     page.mouse.down()
     page.mouse.move(cx + 120, cy + 60, steps=5)
@@ -158,3 +164,40 @@ def test_report_opens_offline_and_shows_runs_pickups_and_tooltips(
     assert blocked == []
     assert requests == [url], f"the report made network requests: {requests[1:]}"
     context.close()
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type /Page\b(?!s)", pdf))
+
+
+def _pdf_text_runs(pdf: bytes) -> int:
+    """Text-showing operators (``Tj``, ``TJ``) in the PDF's compressed streams."""
+    found = 0
+    for m in re.finditer(rb"/Length (\d+)>>\s*stream\r?\n", pdf):
+        try:
+            data = zlib.decompress(pdf[m.end() : m.end() + int(m.group(1))])
+        except zlib.error:
+            continue
+        found += len(re.findall(rb"\bT[Jj]\b", data))
+    return found
+
+
+def test_printed_run_sheets_hold_every_run(
+    browser: object, demo: DemoPlan, report_file: Path
+) -> None:
+    """Run sheets laid out only when scrolled to are all printed, one page per run."""
+    from playwright.sync_api import Browser
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(report_file.as_uri(), wait_until="load")
+    # What the "Print run sheets" button prints (window.print() cannot be driven here);
+    # the page drops the class after each print.
+    page.evaluate("document.body.classList.add('sheets-only')")
+    sheets = page.pdf(format="A4")
+    assert _pdf_pages(sheets) == len(demo.plan.runs)
+    page.add_style_tag(content=".sheet{content-visibility:visible!important}")
+    page.evaluate("document.body.classList.add('sheets-only')")
+    everything = page.pdf(format="A4")
+    assert _pdf_text_runs(sheets) == _pdf_text_runs(everything) > 0
+    page.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
+import pytest
 from asgi_client import AppClient
 from conftest import ALPHA, BETA, pickups
 
@@ -150,6 +153,41 @@ def test_exports_of_a_done_plan(client: AppClient) -> None:
     html = client.get(loc + "/report.html", headers=ALPHA)
     assert html.status_code == 200, html.text
     assert html.text.lstrip().lower().startswith("<!doctype html")
+
+
+def test_report_of_a_hub_with_a_road_network_draws_its_roads(
+    app_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The served report has the hub's roads behind the map, drawn once per hub."""
+    import routing.report
+
+    roads = Path(__file__).resolve().parents[2] / "fixtures" / "xinping" / "roads.geojson"
+    assert roads.exists(), "fixtures/xinping/roads.geojson is committed"
+    hubs = tmp_path / "hubs.toml"
+    hubs.write_text(
+        f'[[hubs]]\nid = "alpha"\nlon = 101.9887\nlat = 24.0729\nroads = "{roads}"\n'
+        f'fleets = {{ vans = "{Path(__file__).parent / "data" / "fleet.toml"}" }}\n'
+        'default_fleet = "vans"\n'
+    )
+    calls: list[object] = []
+    drawn = routing.report.roads_from_network
+
+    def counted(network: Any, **kwargs: Any) -> Any:
+        calls.append(network)
+        return drawn(network, **kwargs)
+
+    monkeypatch.setattr(routing.report, "roads_from_network", counted)
+    client = app_factory(hubs_file=hubs)
+    r = client.post("/v1/plans", json={"pickups": pickups(2)}, headers=ALPHA)
+    assert r.status_code == 200, r.text
+    for _ in range(2):
+        html = client.get(r.headers["location"] + "/report.html", headers=ALPHA)
+        assert html.status_code == 200, html.text
+        layer = re.search(r'<g class="roads">(.*?)</g>', html.text, flags=re.S)
+        assert layer is not None
+        paths = re.findall(r'<path class="rd[1-4]" d="(M[^"]+)"', layer.group(1))
+        assert paths, "the roads layer has no path data"
+    assert len(calls) == 1
 
 
 def test_export_of_unfinished_plan_is_409(app_factory: Any) -> None:
