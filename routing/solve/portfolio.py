@@ -11,8 +11,8 @@ Default plan (``engines=("auto",)``):
   where the problem without time on board and per-run costs is one PyVRP models,
   PyVRP solves that relaxation and its plan is repaired against the full problem
   (:mod:`routing.solve.repair`), beside OR-Tools on the second core (a second PyVRP
-  seed above :data:`ORTOOLS_MAX_CLIENTS`, and PyVRP alone there on one core); else
-  OR-Tools alone or twice;
+  seed above :data:`ORTOOLS_MAX_CLIENTS`; PyVRP alone on one core); else OR-Tools
+  alone or twice;
 - otherwise PyVRP with ``workers`` different seeds in parallel (``seed``,
   ``seed + 1``, ...), in :data:`COOPERATIVE_ROUNDS` rounds that each restart every
   core from the best plan so far (also for the relaxed PyVRP runs above);
@@ -27,6 +27,7 @@ worker processes, so the parallel part costs one process start-up, not two.
 
 from __future__ import annotations
 
+import logging
 import math
 import multiprocessing
 import time
@@ -38,6 +39,8 @@ from routing.errors import SolveError
 from routing.solve import decompose
 from routing.solve.check import check_solution, solution_cost
 from routing.solve.instance import Instance, Solution
+
+log = logging.getLogger(__name__)
 
 ENGINES = ("pyvrp", "ortools", "pyvrp-relaxed")
 """Engine names accepted in ``engines`` (besides ``"auto"``)."""
@@ -183,19 +186,22 @@ class _Runner:
         results: list[Solution | None] = []
         try:
             results.append(run_task(tasks[0]))
-        except SolveError:
+        except SolveError as exc:
+            log.warning("engine %s returned no plan: %s", tasks[0].engine, exc)
             results.append(None)
         if self.workers == 1:
             for t in tasks[1:]:
                 try:
                     results.append(run_task(t))
-                except SolveError:
+                except SolveError as exc:
+                    log.warning("engine %s returned no plan: %s", t.engine, exc)
                     results.append(None)
             return results
         for fut in futures:
             try:
                 results.append(fut.result())
-            except (SolveError, OSError, RuntimeError, ValueError, MemoryError):
+            except (SolveError, OSError, RuntimeError, ValueError, MemoryError) as exc:
+                log.warning("an engine in a worker process returned no plan: %r", exc)
                 results.append(None)
         return results
 
@@ -211,7 +217,9 @@ def plan_engines(instance: Instance, engines: Sequence[str], workers: int) -> li
     if unsupported_features(instance):
         big = relaxable(instance) and instance.num_clients > ORTOOLS_MAX_CLIENTS
         if workers < 2 or names:
-            return names or (["pyvrp-relaxed"] if big else ["ortools"])
+            # On one core the relaxed PyVRP run: it always returns a plan, where
+            # OR-Tools under a short budget on a busy machine may find none at all.
+            return names or (["pyvrp-relaxed"] if relaxable(instance) else ["ortools"])
         # PyVRP solves the problem without what it cannot model and its plan is
         # repaired against the full problem; the judge re-checks it like any other.
         # OR-Tools keeps the second core on small days, where it sometimes wins; from
