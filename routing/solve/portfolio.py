@@ -331,6 +331,10 @@ def _cooperative(
     verdicts: list[Verdict] = []
     for k in range(rounds):
         end = begin + time_limit_s * (k + 1) / rounds
+        if verdicts and best_of(verdicts).violations:
+            # No feasible plan yet: PyVRP's penalties, which restart with every run,
+            # need a long run to grow (tight fleets), so the rest is one round.
+            end = begin + time_limit_s
         initial = best_of(verdicts).solution if verdicts else None
         tasks = [
             Task(name, instance, end, seed + k * len(names) + i, initial)
@@ -339,6 +343,8 @@ def _cooperative(
         verdicts += [judge(instance, sol) for sol in runner.run(tasks) if sol is not None]
         if verdicts:
             stats[f"cost_round_{k + 1}"] = float(best_of(verdicts).cost)
+        if end >= begin + time_limit_s:
+            break
     return verdicts
 
 

@@ -126,3 +126,22 @@ def test_cooperative_rounds_never_lose_the_incumbent() -> None:
     assert rounds == sorted(rounds, reverse=True)
     assert sol.cost == rounds[-1] == solution_cost(inst, sol)
     assert check_solution(inst, sol) == []
+
+
+def test_without_a_feasible_plan_the_rest_of_the_budget_is_one_round(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Engines that find no feasible plan in round one get the whole rest at once."""
+    import routing.solve.portfolio as portfolio
+
+    inst = make_instance([(0, 0), (1, 0), (2, 0)], types=(VehicleTypeData("v", 2, (1,), 0, 0),))
+    rounds: list[float] = []
+
+    def run(self, tasks):  # type: ignore[no-untyped-def]
+        rounds.append(tasks[0].deadline)
+        return [Solution((Route(0, 0, (Trip((0, 1)),)),), (), 0, "stub") for _ in tasks]
+
+    monkeypatch.setattr(portfolio._Runner, "run", run)
+    monkeypatch.setattr(portfolio, "plan_engines", lambda *a: ["pyvrp", "pyvrp"])
+    sol = solve(inst, time_limit_s=8.0, workers=2)
+    assert check_solution(inst, sol)  # the stub's plan is over capacity
+    assert len(rounds) == 2  # round one, then everything left
+    assert rounds[1] - rounds[0] > 6.0
