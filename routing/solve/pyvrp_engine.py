@@ -351,9 +351,11 @@ def _params(instance: Instance) -> pyvrp.SolveParams:
     PyVRP's bounds (0.1 to 100,000 per unit of violation) suit VRPLIB costs, where
     an arc costs tens to thousands. Domain plans count costs in 1e-5 RMB, so an arc
     costs millions: with the default cap, one parcel over capacity cost less than
-    RMB 1 and PyVRP preferred overloaded vans to starting another vehicle.
+    RMB 1 and PyVRP preferred overloaded vans to starting another vehicle. Ten times
+    the bounds fix that; a hundred times made PyVRP's local search loop forever on
+    a 50-pickup Xinping day (its docs warn that large penalties overflow).
     """
-    factor = instance.cost_scale / 1_000 if instance.cost_scale > 1_000 else 1.0
+    factor = instance.cost_scale / 10_000 if instance.cost_scale > 10_000 else 1.0
     if factor == 1.0:
         return pyvrp.SolveParams()
     defaults = PenaltyParams()
