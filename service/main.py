@@ -167,8 +167,13 @@ def serve(
     settings
         Default: read from the environment and ``.env``.
     """
+    import sys
+
     import uvicorn
 
+    # The event loop shares the GIL with request threads; a 1 ms switch interval (not
+    # 5 ms) lets it answer health checks promptly while requests are being validated.
+    sys.setswitchinterval(0.001)
     settings = settings or Settings()
     if workers is not None:
         settings = settings.model_copy(update={"workers": workers})

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 
 from routing.errors import InputError, NetworkError
 from routing.errors import Problem as InputProblem
@@ -229,8 +229,17 @@ class Planner:
         self._outcomes: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+        # Python-heavy request work (validation, snapping, JSON) runs one request at a
+        # time: twenty threads contending for the GIL starve the event loop, and
+        # /healthz must answer while planners POST at once.
+        self._cpu: CapacityLimiter | None = None
 
     # -- requests --
+    async def _cpu_bound(self, fn: Any, *args: Any) -> Any:
+        if self._cpu is None:
+            self._cpu = CapacityLimiter(1)
+        return await to_thread.run_sync(fn, *args, limiter=self._cpu)
+
     def time_limit(self, requested: float | None) -> float:
         """The solver time limit for a request: its own or the default, capped."""
         value = requested if requested is not None else self.settings.default_time_limit_s
@@ -273,9 +282,9 @@ class Planner:
         """
         if req.hub is not None and req.hub != hub.id:
             raise NotFound(f"unknown hub {req.hub!r}")
-        payload = await to_thread.run_sync(self._payload, hub, req)
+        payload = await self._cpu_bound(self._payload, hub, req)
         plan_id = uuid.uuid4().hex
-        await to_thread.run_sync(
+        await self._cpu_bound(
             lambda: self.repo.create(
                 plan_id=plan_id,
                 hub_id=hub.id,
@@ -396,7 +405,7 @@ class Planner:
                 raise InputError(problems or str(error.get("message", "invalid input")))
             raise SolveFailed(str(error.get("message", "the solver failed")))
         if "plan_json" in outcome:
-            loaded: dict[str, Any] = await to_thread.run_sync(json.loads, outcome["plan_json"])
+            loaded: dict[str, Any] = await self._cpu_bound(json.loads, outcome["plan_json"])
             return loaded
         plan: dict[str, Any] = outcome["plan"]
         return plan

@@ -112,3 +112,8 @@ def slow_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
 def crashing_job(payload: dict[str, Any]) -> dict[str, Any]:
     """Kill the worker process (like the OOM killer would)."""
     os._exit(1)
+
+
+def scheduling_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """Report the worker's CPU scheduling: policy and nice value."""
+    return {"policy": os.sched_getscheduler(0), "nice": os.getpriority(os.PRIO_PROCESS, 0)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
@@ -116,3 +117,14 @@ def test_local_executor_protocol() -> None:
     finally:
         ex.shutdown()
     assert not ex.alive()
+
+
+def test_solver_workers_yield_the_cpu_to_the_web_process() -> None:
+    """Workers run at nice 19 under SCHED_IDLE, so the web process preempts them at once."""
+    ex = LocalExecutor(workers=1, queue_size=1, retry_after_s=3, start_method="forkserver")
+    try:
+        got = ex.submit(Job("s", svc_jobs.scheduling_job, {})).result(timeout=60)
+    finally:
+        ex.shutdown()
+    assert got == {"policy": os.SCHED_IDLE, "nice": 19}
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the web process keeps its own
