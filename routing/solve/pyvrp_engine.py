@@ -377,8 +377,10 @@ def _params(instance: Instance) -> pyvrp.SolveParams:
     (within 30-300) and 30 neighbours from 300 clients on. With the cooperative
     rounds on two cores the three instances near 1,000 went from 3.45 % to 3.20 %.
     Domain days (costs in 1e-5 RMB) keep PyVRP's defaults: on the Xinping day scaled
-    to 2,000 pickups the same sizing made plans 5-10 % dearer (RMB 196,001 vs 172,860
-    to 185,254 in one process, 183,629 vs 175,152 decomposed, 60 s).
+    (scenario benchmark, same commit) the sizing saved 3 % at 500 and 6 % at 1,000
+    pickups but cost 6 % more at 2,000, and 3 % / 1 % more decomposed at 2,000 /
+    5,000 (RMB 183,629 vs 178,116; 471,070 vs 466,678): large days, where
+    decomposition matters, do better with the defaults.
 
     Penalties: PyVRP's bounds (0.1 to 100,000 per unit of violation) suit VRPLIB
     costs, where an arc costs tens to thousands. Domain plans count costs in 1e-5
