@@ -44,6 +44,19 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def hubs_file_with_roads(tmp_path: Path) -> Path:
+    """A hubs file whose hub ``alpha`` plans on the committed Xinping road network."""
+    roads = HERE.parents[1] / "fixtures" / "xinping" / "roads.geojson"
+    assert roads.exists(), "fixtures/xinping/roads.geojson is committed"
+    hubs = tmp_path / "hubs.toml"
+    hubs.write_text(
+        f'[[hubs]]\nid = "alpha"\nlon = 101.9887\nlat = 24.0729\nroads = "{roads}"\n'
+        f'fleets = {{ vans = "{DATA / "fleet.toml"}" }}\n'
+        'default_fleet = "vans"\n'
+    )
+    return hubs
+
+
 def pickups(n: int = 3) -> list[dict[str, Any]]:
     """``n`` pickups near the alpha hub, by coordinates."""
     return [

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from asgi_client import AppClient
-from conftest import ALPHA, pickups
+from conftest import ALPHA, hubs_file_with_roads, pickups
 
 
 def problems(r: Any) -> list[dict[str, str]]:
@@ -127,16 +127,7 @@ def test_body_too_large_is_413(app_factory: Any) -> None:
 
 def test_pickup_off_the_road_network(app_factory: Any, tmp_path: Any) -> None:
     """With a road network, a pickup far from every road is a 422 naming it."""
-    from pathlib import Path
-
-    roads = Path(__file__).resolve().parents[2] / "fixtures" / "xinping" / "roads.geojson"
-    assert roads.exists(), "fixtures/xinping/roads.geojson is committed"
-    hubs = tmp_path / "hubs.toml"
-    hubs.write_text(
-        f'[[hubs]]\nid = "alpha"\nlon = 101.9887\nlat = 24.0729\nroads = "{roads}"\n'
-        f'fleets = {{ vans = "{Path(__file__).parent / "data" / "fleet.toml"}" }}\n'
-        'default_fleet = "vans"\n'
-    )
+    hubs = hubs_file_with_roads(tmp_path)
     client = app_factory(hubs_file=hubs)
     body = {"pickups": [{"id": "FAR", "lon": 100.0, "lat": 20.0, "parcels": 1}]}
     found = problems(client.post("/v1/plans", json=body, headers=ALPHA))

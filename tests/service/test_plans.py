@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from asgi_client import AppClient
-from conftest import ALPHA, BETA, pickups
+from conftest import ALPHA, BETA, hubs_file_with_roads, pickups
 
 
 def wait_done(client: AppClient, plan_id: str, timeout_s: float = 30) -> dict[str, Any]:
@@ -161,14 +161,7 @@ def test_report_of_a_hub_with_a_road_network_draws_its_roads(
     """The served report has the hub's roads behind the map, drawn once per hub."""
     import routing.report
 
-    roads = Path(__file__).resolve().parents[2] / "fixtures" / "xinping" / "roads.geojson"
-    assert roads.exists(), "fixtures/xinping/roads.geojson is committed"
-    hubs = tmp_path / "hubs.toml"
-    hubs.write_text(
-        f'[[hubs]]\nid = "alpha"\nlon = 101.9887\nlat = 24.0729\nroads = "{roads}"\n'
-        f'fleets = {{ vans = "{Path(__file__).parent / "data" / "fleet.toml"}" }}\n'
-        'default_fleet = "vans"\n'
-    )
+    hubs = hubs_file_with_roads(tmp_path)
     calls: list[object] = []
     drawn = routing.report.roads_from_network
 
