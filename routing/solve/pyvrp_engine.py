@@ -20,6 +20,7 @@ to OR-Tools.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import replace
@@ -406,6 +407,76 @@ def _params(instance: Instance) -> pyvrp.SolveParams:
     return pyvrp.SolveParams(ils=ils, penalty=penalty, neighbourhood=neighbourhood)
 
 
+FLEET_SLACK = 0.10
+"""The search fleet is this much larger than a first-fit-decreasing packing needs."""
+
+
+def first_fit_decreasing(loads: IntArray, capacity: IntArray) -> int:
+    """Number of vehicles a first-fit-decreasing packing of ``loads`` needs.
+
+    ``loads`` has one row per client and one column per capacity dimension; a
+    vehicle holds a set of clients when every column sums to at most ``capacity``.
+    Any such packing is a feasible set of runs when capacity is the only
+    constraint, so the count is an upper bound on the fleet a plan needs.
+    """
+    if len(loads) == 0:
+        return 0
+    if bool(np.any(loads > capacity)):
+        raise SolveError("a client's load exceeds the vehicle capacity")
+    scale = np.where(capacity > 0, capacity, 1).astype(float)
+    order = np.argsort(-(loads / scale).max(axis=1), kind="stable")
+    bins = np.zeros((len(loads), loads.shape[1]), dtype=np.int64)
+    used = 0
+    for i in order:
+        fits = np.flatnonzero(np.all(bins[:used] + loads[i] <= capacity, axis=1))
+        j = int(fits[0]) if fits.size else used
+        used = max(used, j + 1)
+        bins[j] += loads[i]
+    return used
+
+
+def search_fleet(instance: Instance) -> int | None:
+    """Vehicles PyVRP's search may use on a capacity-only instance, or None (all).
+
+    PyVRP's local search opens a vehicle whenever that relieves an overloaded one,
+    and then seldom empties one again, so on instances of many short runs it settles
+    on far more runs than needed: on X-n936-k151 (10 s) 172 runs at 5.3 % above the
+    best-known plan, which uses 157. Capping the fleet lets its penalties push the
+    loads into fewer vehicles: 164 runs at 2.3 %. The cap is a first-fit-decreasing
+    packing plus :data:`FLEET_SLACK`, so a feasible plan within it always exists
+    (capacity being the only constraint): the best-known CVRPLIB X plans use at
+    most 6 % more vehicles than that packing. Applied only where capacity is the
+    only constraint (one vehicle type, one run each, no time limits, every client
+    required), so the instance's feasible plans are the same.
+    """
+    if len(instance.vehicle_types) != 1:
+        return None
+    vt = instance.vehicle_types[0]
+    limits = (
+        *instance.tw_late.tolist(),
+        *instance.depot_tw[:, 1].tolist(),
+        vt.tw_late,
+        vt.max_duration,
+        vt.max_distance,
+    )
+    if (
+        vt.max_trips > 1
+        or any(int(v) < _NO_LIMIT for v in limits)
+        or bool(np.any(instance.release > 0))
+        or not bool(np.all(instance.required))
+        or instance.locked
+    ):
+        return None
+    loads = np.hstack([instance.delivery, instance.pickup])
+    capacity = np.asarray(vt.capacity * 2, dtype=np.int64)
+    try:
+        packed = first_fit_decreasing(loads, capacity)
+    except SolveError:
+        return None  # an overloaded client: leave the instance as it is
+    cap = math.ceil(packed * (1 + FLEET_SLACK))
+    return cap if cap < vt.num_available else None
+
+
 Neighbours = dict[pyvrp.Activity, list[pyvrp.Activity]]
 """PyVRP's granular neighbourhood (``pyvrp.search.compute_neighbours``)."""
 
@@ -426,6 +497,9 @@ def _prepared(
     entry = _PREPARED[0] if _PREPARED else None
     if entry is None or entry[0] is not instance:
         data = to_problem_data(instance)
+        fleet = search_fleet(instance)
+        if fleet is not None:
+            data = data.replace(vehicle_types=[data.vehicle_type(0).replace(num_available=fleet)])
         entry = (instance, data, compute_neighbours(data, params.neighbourhood))
         _PREPARED[:] = [entry]
     return entry[1], entry[2]
@@ -496,6 +570,15 @@ def solve_pyvrp(
     params = _params(instance)
     data, neighbours = _prepared(instance, params)
     init: pyvrp.Solution | None = None
+    if initial is not None and len(initial.routes) > data.num_vehicles:
+        # A warm start with more runs than the search fleet (from another engine):
+        # search with the instance's whole fleet instead.
+        data = data.replace(
+            vehicle_types=[
+                data.vehicle_type(t).replace(num_available=vt.num_available)
+                for t, vt in enumerate(instance.vehicle_types)
+            ]
+        )
     if initial is not None:
         try:
             init = to_pyvrp_solution(data, initial)

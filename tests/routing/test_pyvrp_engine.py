@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,13 @@ import pytest
 from routing.errors import SolveError
 from routing.solve.check import check_solution, solution_cost
 from routing.solve.instance import Instance, VehicleTypeData
-from routing.solve.pyvrp_engine import solve_pyvrp, unsupported_features
+from routing.solve.pyvrp_engine import (
+    FLEET_SLACK,
+    first_fit_decreasing,
+    search_fleet,
+    solve_pyvrp,
+    unsupported_features,
+)
 
 BIG = 2**40
 
@@ -178,3 +185,91 @@ def test_breaks_are_refused() -> None:
     assert unsupported_features(inst) == ["driver breaks"]
     with pytest.raises(SolveError):
         solve_pyvrp(inst, time_limit_s=0.1)
+
+
+def test_first_fit_decreasing_packs_the_large_loads_first() -> None:
+    """In the given order first fit needs 4 vehicles; largest first needs 3."""
+    loads = np.array([[3], [3], [3], [7], [7], [7]], dtype=np.int64)
+    assert first_fit_decreasing(loads, np.array([10])) == 3
+
+
+def test_first_fit_decreasing_checks_every_dimension() -> None:
+    """Deliveries and pickups both have to fit the vehicle."""
+    loads = np.array([[5, 0], [0, 5], [6, 6]], dtype=np.int64)
+    assert first_fit_decreasing(loads, np.array([10, 10])) == 2
+    with pytest.raises(SolveError):
+        first_fit_decreasing(np.array([[11, 0]], dtype=np.int64), np.array([10, 10]))
+
+
+def _star(n: int, load: int, fleet: int) -> Instance:
+    """``n`` clients of one load around a depot, vehicles of capacity 10."""
+    angles = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    points = [(0, 0)] + [(int(50 * np.cos(a)), int(50 * np.sin(a))) for a in angles]
+    return make_instance(
+        points, delivery=[load] * n, types=(VehicleTypeData("v", fleet, (10,), 0, 0),)
+    )
+
+
+def test_search_fleet_is_a_packing_plus_slack_and_never_too_small() -> None:
+    """Loads over half the capacity need a vehicle each: 20 of them, not 12."""
+    inst = _star(20, 6, fleet=40)
+    assert search_fleet(inst) == math.ceil(20 * (1 + FLEET_SLACK))
+    sol = solve_pyvrp(inst, time_limit_s=0.5, seed=0)
+    assert check_solution(inst, sol) == []
+    assert len(sol.routes) == 20
+
+
+def test_search_fleet_leaves_other_instances_alone() -> None:
+    """Only capacity-only instances with a larger fleet than needed are capped."""
+    base = _star(20, 3, fleet=40)
+    assert search_fleet(base) == math.ceil(7 * (1 + FLEET_SLACK))
+    assert search_fleet(_star(20, 3, fleet=8)) is None  # fleet already small
+    windows = replace(base, tw_late=np.full(20, 1_000, dtype=np.int64))
+    optional = replace(base, required=np.array([False] + [True] * 19))
+    two_types = replace(
+        base,
+        vehicle_types=base.vehicle_types * 2,
+        allowed=np.ones((20, 2), dtype=bool),
+    )
+    shift = replace(base, vehicle_types=(replace(base.vehicle_types[0], max_duration=900),))
+    for other in (windows, optional, two_types, shift):
+        assert search_fleet(other) is None
+
+
+def test_capped_search_uses_no_more_vehicles_than_the_cap() -> None:
+    """The search runs on the capped fleet, and still returns a feasible plan."""
+    inst = _star(40, 3, fleet=40)
+    cap = search_fleet(inst)
+    assert cap is not None
+    sol = solve_pyvrp(inst, time_limit_s=0.5, seed=1)
+    assert check_solution(inst, sol) == []
+    assert len(sol.routes) <= cap
+
+
+def test_warm_start_with_more_runs_than_the_cap_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A warm start of more runs than the cap (a merged decomposition, another
+    engine's plan) is not thrown away: the search takes the whole fleet instead."""
+    from routing.solve import pyvrp_engine
+    from routing.solve.instance import Route, Solution, Trip
+
+    inst = _star(30, 3, fleet=30)
+    singles = Solution(tuple(Route(0, i, (Trip((i,)),)) for i in range(30)), (), 0, "test")
+    cap = search_fleet(inst)
+    assert cap is not None
+    assert len(singles.routes) > cap
+    seen: list[tuple[int, bool]] = []
+    real_search = pyvrp_engine._search
+
+    def spy(data, neighbours, params, stop, seed, initial):  # type: ignore[no-untyped-def]
+        seen.append((data.num_vehicles, initial is not None))
+        return real_search(data, neighbours, params, stop, seed, initial)
+
+    monkeypatch.setattr(pyvrp_engine, "_search", spy)
+    sol = solve_pyvrp(inst, time_limit_s=0.5, seed=0, initial=singles)
+    assert seen == [(30, True)]
+    assert check_solution(inst, sol) == []
+    assert solution_cost(inst, sol) < solution_cost(inst, singles)
+    solve_pyvrp(inst, time_limit_s=0.2, seed=0)
+    assert seen[-1] == (cap, False)
