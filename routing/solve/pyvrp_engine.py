@@ -440,12 +440,13 @@ def search_fleet(instance: Instance) -> int | None:
 
     PyVRP's local search opens a vehicle whenever that relieves an overloaded one,
     and then seldom empties one again, so on instances of many short runs it settles
-    on far more runs than needed: on X-n936-k151 (10 s) 172 runs at 5.3 % above the
-    best-known plan, which uses 157. Capping the fleet lets its penalties push the
-    loads into fewer vehicles: 164 runs at 2.3 %. The cap is a first-fit-decreasing
-    packing plus :data:`FLEET_SLACK`, so a feasible plan within it always exists
-    (capacity being the only constraint): the best-known CVRPLIB X plans use at
-    most 6 % more vehicles than that packing. Applied only where capacity is the
+    on far more runs than needed: on X-n936-k151 (one process, 10 s) 172 runs at
+    5.3 % above the best-known plan, which uses 157. Capping the fleet lets its
+    penalties push the loads into fewer vehicles: 164 runs at 2.3 %. The cap is a
+    first-fit-decreasing packing plus :data:`FLEET_SLACK`, so a feasible plan within
+    it always exists (capacity being the only constraint), and the best-known
+    CVRPLIB X plans fit it: they use at most 6.25 % more vehicles than that packing
+    (X-n233-k16: 17 for 16). Applied only where capacity is the
     only constraint (one vehicle type, one run each, no time limits, every client
     required), so the instance's feasible plans are the same.
     """
