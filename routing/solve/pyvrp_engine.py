@@ -156,6 +156,20 @@ def _reload_time(instance: Instance, depot: int) -> int:
     return max(times, default=0)
 
 
+def _finite_time_limits(instance: Instance) -> list[int]:
+    """Every finite time limit: client and depot windows, vehicle shifts."""
+    return [
+        int(v)
+        for v in (
+            *instance.tw_late.tolist(),
+            *instance.depot_tw[:, 1].tolist(),
+            *(vt.tw_late for vt in instance.vehicle_types),
+            *(vt.max_duration for vt in instance.vehicle_types),
+        )
+        if int(v) < _NO_LIMIT
+    ]
+
+
 def banned_duration(instance: Instance) -> int:
     """Travel time given to arcs to and from a client a vehicle type may not serve.
 
@@ -168,16 +182,7 @@ def banned_duration(instance: Instance) -> int:
     using such an arc is still late, and otherwise ``MAX_VALUE`` as before (with no
     time limit there is no time-warp penalty to overflow).
     """
-    limits = [
-        int(v)
-        for v in (
-            *instance.tw_late.tolist(),
-            *instance.depot_tw[:, 1].tolist(),
-            *(vt.tw_late for vt in instance.vehicle_types),
-            *(vt.max_duration for vt in instance.vehicle_types),
-        )
-        if int(v) < _NO_LIMIT
-    ]
+    limits = _finite_time_limits(instance)
     if not limits:
         return int(MAX_VALUE)
     return int(min(MAX_VALUE, 2 * max(max(limits), 0) + 1))
@@ -453,16 +458,10 @@ def search_fleet(instance: Instance) -> int | None:
     if len(instance.vehicle_types) != 1:
         return None
     vt = instance.vehicle_types[0]
-    limits = (
-        *instance.tw_late.tolist(),
-        *instance.depot_tw[:, 1].tolist(),
-        vt.tw_late,
-        vt.max_duration,
-        vt.max_distance,
-    )
     if (
         vt.max_trips > 1
-        or any(int(v) < _NO_LIMIT for v in limits)
+        or _finite_time_limits(instance)
+        or vt.max_distance < _NO_LIMIT
         or bool(np.any(instance.release > 0))
         or not bool(np.all(instance.required))
         or instance.locked
