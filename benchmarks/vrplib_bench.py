@@ -1,7 +1,7 @@
 """Benchmark hubroute's solver against PyVRP, VROOM and OR-Tools on VRPLIB sets.
 
 Every solution, ours or a peer's, is scored by the one independent evaluator
-(:func:`routing.evaluate.evaluate_routes`, PyVRP's reader as referee) against the
+(:func:`routing.bench.evaluate.evaluate_routes`, PyVRP's reader as referee) against the
 best-known solution re-evaluated the same way, so gaps are comparable.
 
 Peers (``--peers``):
@@ -45,10 +45,16 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from routing.evaluate import bks_cost_units, evaluate_routes, gap_percent, round_func_for  # noqa: E402
+from routing.bench.evaluate import (  # noqa: E402
+    bks_cost_units,
+    evaluate_routes,
+    gap_percent,
+    round_func_for,
+)
+from routing.bench.solutions import solution_routes  # noqa: E402
+from routing.bench.vrplib import read_instance  # noqa: E402
 from routing.solve import solve  # noqa: E402
 from routing.solve.instance import Instance  # noqa: E402
-from routing.vrplib_io import read_instance, solution_routes  # noqa: E402
 
 INSTANCES_ROOT = REPO.parent / "shared" / "instances"
 OURS = "hubroute"

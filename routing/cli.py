@@ -328,7 +328,7 @@ def vrplib(
     workers: Annotated[int, typer.Option("--workers", help="Processes to use.", min=1)] = 2,
 ) -> None:
     """Solve a VRPLIB benchmark instance with the same solver the plans use."""
-    from routing.vrplib_io import solve_vrplib_file
+    from routing.bench.solve import solve_vrplib_file
 
     def run() -> tuple[int, bool]:
         if not instance.is_file():

@@ -1,7 +1,7 @@
 """The integer instance every engine solves, and the solution every engine returns.
 
 Both the planner's :class:`~routing.model.Problem` (through :func:`build_instance`) and
-VRPLIB benchmark files (through :mod:`routing.vrplib_io`) become one
+VRPLIB benchmark files (through :mod:`routing.bench.vrplib`) become one
 :class:`Instance`; OR-Tools and PyVRP read only that. Its fields mirror PyVRP's
 ``ProblemData`` so that the PyVRP adapter is a plain translation.
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.vrplib_bench import main, select_instances
-from tests.routing.test_vrplib_io import ROOT, smallest
+from tests.routing.bench.instances import ROOT, smallest
 
 
 def test_bench_writes_rows_history_and_tables(

@@ -3,7 +3,7 @@
 Nothing here trusts a solver: the instance file is read again by ``pyvrp.read`` with
 the set's rounding convention, the routes are rebuilt as a ``pyvrp.Solution`` and its
 feasibility and full objective (fixed + distance + duration costs + uncollected prizes)
-are taken from PyVRP. Our own reader (:mod:`routing.vrplib_io`) and our own checker
+are taken from PyVRP. Our own reader (:mod:`routing.bench.vrplib`) and our own checker
 (:mod:`routing.solve.check`) are thereby tested against a second implementation.
 """
 
@@ -20,7 +20,8 @@ import numpy as np
 import pyvrp
 import vrplib
 
-from routing.vrplib_io import FORBIDDEN_ARC, read_routes, rounding_for
+from routing.bench.solutions import read_routes
+from routing.bench.vrplib import FORBIDDEN_ARC, rounding_for
 
 _TYPE_LINE = re.compile(r"^\s*TYPE\s*:\s*(\S+)", re.MULTILINE)
 
@@ -48,7 +49,7 @@ def instance_type(instance_path: str | Path) -> str:
 
 
 def round_func_for(instance_path: str | Path) -> str:
-    """Return the rounding convention of an instance file (see :mod:`routing.vrplib_io`)."""
+    """Return the rounding convention of an instance file (see :mod:`routing.bench.vrplib`)."""
     with open(instance_path) as fh:
         head = fh.read()
     return rounding_for(instance_type(instance_path), has_time_windows="TIME_WINDOW" in head)
@@ -96,7 +97,20 @@ def evaluate_routes(
     if round_func == "auto":
         round_func = round_func_for(path)
     data = _referee_data(path, round_func)
+    pyvrp_routes, violations = _pyvrp_routes(data, routes)
+    if violations:
+        return Evaluation(cost=0, feasible=False, violations=tuple(violations))
+    try:
+        sol = pyvrp.Solution(data, pyvrp_routes)
+    except (RuntimeError, ValueError, IndexError) as exc:
+        return Evaluation(cost=0, feasible=False, violations=(f"rejected by PyVRP: {exc}",))
+    return _verdict(sol)
 
+
+def _pyvrp_routes(
+    data: pyvrp.ProblemData, routes: Sequence[Sequence[int]]
+) -> tuple[list[pyvrp.Route], list[str]]:
+    """Route lines as PyVRP routes, and every reason they cannot be built."""
     violations: list[str] = []
     loc2act: list[pyvrp.Activity | None] = [None] * data.num_locations
     for idx, depot in enumerate(data.depots()):
@@ -133,14 +147,12 @@ def evaluate_routes(
         pyvrp_routes.append(pyvrp.Route(data, acts, vtype))
     if single_type and used > data.vehicle_type(0).num_available:
         violations.append(f"{used} routes for {data.vehicle_type(0).num_available} vehicles")
-    if violations:
-        return Evaluation(cost=0, feasible=False, violations=tuple(violations))
+    return pyvrp_routes, violations
 
-    try:
-        sol = pyvrp.Solution(data, pyvrp_routes)
-    except (RuntimeError, ValueError, IndexError) as exc:
-        return Evaluation(cost=0, feasible=False, violations=(f"rejected by PyVRP: {exc}",))
 
+def _verdict(sol: pyvrp.Solution) -> Evaluation:
+    """PyVRP's cost and feasibility of a built solution, with each violation named."""
+    violations: list[str] = []
     if sol.has_excess_load():
         violations.append(f"excess load {list(sol.excess_load())}")
     if sol.has_time_warp():

@@ -1,35 +1,22 @@
-"""VRPLIB reading and writing, checked against the referee on one instance per set."""
+"""Tests for routing.bench.solutions: VRPLIB route lines and solution files."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from routing.evaluate import bks_cost_units, evaluate, evaluate_routes
-from routing.solve.check import check_solution, solution_cost
-from routing.vrplib_io import (
-    read_instance,
+from routing.bench.evaluate import bks_cost_units, evaluate
+from routing.bench.solutions import (
     read_routes,
     routes_to_solution,
     solution_routes,
-    solve_vrplib_file,
     write_solution,
 )
-
-ROOT = Path(__file__).resolve().parents[3] / "shared" / "instances"
-SETS = ["CVRP", "CVRP-XXL", "HFVRP", "MDVRPTW", "MTVRPTWR", "PCVRPTW", "SDVRPTW", "VRPB", "VRPTW"]
-
-
-def smallest(set_name: str) -> Path:
-    """The set's smallest instance with a best-known solution."""
-    if not ROOT.is_dir():
-        if os.environ.get("HUBROUTE_ALLOW_MISSING_INSTANCES"):
-            pytest.skip(f"{ROOT} missing (HUBROUTE_ALLOW_MISSING_INSTANCES set)")
-        pytest.fail(f"benchmark instances not found at {ROOT}; check out ../shared")
-    files = [p for p in (ROOT / set_name).glob("*.vrp") if p.with_suffix(".sol").exists()]
-    return min(files, key=lambda p: (p.stat().st_size, p.name))
+from routing.bench.vrplib import read_instance
+from routing.errors import InputError
+from routing.solve.check import check_solution, solution_cost
+from tests.routing.bench.instances import SETS, smallest
 
 
 @pytest.mark.parametrize("set_name", SETS)
@@ -66,12 +53,13 @@ def test_multi_type_routes_align_with_vehicles() -> None:
     assert solution_routes(routes_to_solution(lines, inst), inst) == lines
 
 
-@pytest.mark.parametrize("set_name", [s for s in SETS if s != "CVRP-XXL"])
-def test_short_solve_is_feasible(set_name: str, tmp_path: Path) -> None:
-    """A few seconds on the set's smallest instance give a plan the referee accepts."""
-    path = smallest(set_name)
-    out = tmp_path / "ours.sol"
-    _, cost, feasible = solve_vrplib_file(path, time_limit_s=3.0, seed=0, out=out)
-    assert feasible
-    assert evaluate(path, out).cost == cost
-    assert evaluate_routes(path, read_routes(out)).feasible
+def test_unknown_locations_are_all_reported_with_their_route() -> None:
+    """Route lines naming locations past the instance are refused, each one named."""
+    inst = read_instance(smallest("CVRP"))
+    with pytest.raises(InputError) as err:
+        routes_to_solution([[1, inst.num_nodes], [2, inst.num_nodes + 5]], inst)
+    text = str(err.value)
+    assert "route 1" in text
+    assert f"unknown location {inst.num_nodes}" in text
+    assert "route 2" in text
+    assert f"unknown location {inst.num_nodes + 5}" in text
