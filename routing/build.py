@@ -10,7 +10,7 @@ could ever serve, so that they are reported with a precise reason (``unreachable
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,7 @@ import numpy as np
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
 from routing.matrix import TravelMatrix
-from routing.model import PickupPoint, Problem, Unassigned, UnassignedReason, VehicleType
+from routing.model import Hub, PickupPoint, Problem, Unassigned, UnassignedReason, VehicleType
 from routing.solve.instance import Instance, LockedTrip, VehicleTypeData
 from routing.units import COST_UNITS_PER_RMB, UNREACHABLE, kg_to_grams, rmb_to_units
 
@@ -169,103 +169,15 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
         The instance, the pickups it contains, and the pickups screened out.
     """
     hubs = problem.hubs
-    ids = [h.id for h in hubs] + [p.id for p in problem.pickups]
-    for key in {vt.profile for vt in problem.vehicle_types}:
-        if key not in matrices:
-            raise InputError(f"no travel matrix for road profile {key!r}")
-        if list(matrices[key].ids) != ids:
-            raise InputError(f"travel matrix {key!r} ids do not match hubs + pickups")
+    _check_matrices(problem, matrices)
     hub_index = {h.id: i for i, h in enumerate(hubs)}
     profiles = instance_profiles(problem)
     nh = len(hubs)
-
-    scaled: dict[tuple[str, float], np.ndarray] = {}
-
-    def dur(vt: VehicleType) -> np.ndarray:
-        # Scaled once per (profile, speed factor): rescaling per pickup made a
-        # 2,000-pickup build take minutes.
-        key = _profile_key(vt)
-        if key not in scaled:
-            m = matrices[vt.profile].duration_s
-            scaled[key] = (
-                m
-                if vt.speed_factor == 1.0
-                else np.where(m >= UNREACHABLE, UNREACHABLE, np.rint(m / vt.speed_factor)).astype(
-                    np.int64
-                )
-            )
-        return scaled[key]
-
-    # --- screen: which pickup can which vehicle type serve at all?
-    keep: list[int] = []
-    screened: list[Unassigned] = []
-    allowed_rows: list[list[bool]] = []
-    for j, p in enumerate(problem.pickups):
-        node = nh + j
-        reasons: list[UnassignedReason] = []
-        row: list[bool] = []
-        for vt in problem.vehicle_types:
-            h = hub_index[problem.hub_of(vt).id]
-            ok_type = p.allowed_vehicle_types is None or vt.name in p.allowed_vehicle_types
-            d = dur(vt)
-            out_s, back_s = int(d[h, node]), int(d[node, h])
-            if not ok_type or vt.count == 0:
-                row.append(False)
-                continue
-            if out_s >= UNREACHABLE or back_s >= UNREACHABLE:
-                reasons.append(UnassignedReason.UNREACHABLE)
-                row.append(False)
-                continue
-            if not vehicle_fits(vt, p):
-                reasons.append(UnassignedReason.NO_VEHICLE_FITS)
-                row.append(False)
-                continue
-            shift_s = vt.shift_end_s - vt.shift_start_s
-            if out_s + p.service_s + back_s > shift_s:
-                reasons.append(UnassignedReason.SHIFT_TOO_SHORT)
-                row.append(False)
-                continue
-            arrive = max(vt.shift_start_s + out_s, p.ready_s)
-            if arrive > p.close_s or arrive + p.service_s + back_s > vt.shift_end_s:
-                reasons.append(UnassignedReason.TIME_WINDOW)
-                row.append(False)
-                continue
-            row.append(True)
-        if any(row):
-            keep.append(j)
-            allowed_rows.append(row)
-        else:
-            order = [
-                UnassignedReason.TIME_WINDOW,
-                UnassignedReason.SHIFT_TOO_SHORT,
-                UnassignedReason.NO_VEHICLE_FITS,
-                UnassignedReason.UNREACHABLE,
-            ]
-            reason = next((r for r in order if r in reasons), UnassignedReason.NO_VEHICLE_FITS)
-            detail = {
-                UnassignedReason.UNREACHABLE: "no road connects it with the hub",
-                UnassignedReason.NO_VEHICLE_FITS: "larger than every vehicle allowed there",
-                UnassignedReason.SHIFT_TOO_SHORT: "the round trip is longer than any shift",
-                UnassignedReason.TIME_WINDOW: "no vehicle can arrive inside its window",
-            }[reason]
-            if p.allowed_vehicle_types is not None and not reasons:
-                detail = "none of its allowed vehicle types is in the fleet"
-            screened.append(
-                Unassigned(pickup_id=p.id, village=p.village, reason=reason, detail=detail)
-            )
-
+    keep, screened, allowed_rows = _screen(problem, _Durations(matrices), hub_index)
     kept = [problem.pickups[j] for j in keep]
-    nodes = list(range(nh)) + [nh + j for j in keep]
-    sel = np.ix_(nodes, nodes)
-    distance = np.stack([matrices[name].distance_m[sel] for name, _ in profiles]).astype(np.int64)
-    duration_list = []
-    for name, factor in profiles:
-        m = matrices[name].duration_s[sel]
-        if factor != 1.0:
-            m = np.where(m >= UNREACHABLE, UNREACHABLE, np.rint(m / factor))
-        duration_list.append(m.astype(np.int64))
-    duration = np.stack(duration_list)
-
+    distance, duration = _stacked_matrices(
+        matrices, profiles, list(range(nh)) + [nh + j for j in keep]
+    )
     n = len(kept)
     pickup = np.array([[p.parcels, kg_to_grams(p.weight_kg)] for p in kept], dtype=np.int64)
     delivery = np.array(
@@ -280,71 +192,7 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
         ],
         dtype=np.int64,
     )
-    vts: list[VehicleTypeData] = []
-    for vt in problem.vehicle_types:
-        h = hub_index[problem.hub_of(vt).id]
-        count = vt.count if vt.count is not None else min(UNLIMITED_CAP, max(1, n))
-        brk = vt.driver_break
-        vts.append(
-            VehicleTypeData(
-                name=vt.name,
-                num_available=count,
-                capacity=(vt.capacity_parcels, kg_to_grams(vt.capacity_kg)),
-                start_depot=h,
-                end_depot=h,
-                fixed_cost=rmb_to_units(vt.fixed_rmb_per_run + vt.fixed_rmb_per_day),
-                trip_fixed_cost=rmb_to_units(vt.fixed_rmb_per_run)
-                if vt.max_runs_per_day > 1
-                else 0,
-                unit_distance_cost=round(vt.rmb_per_km * COST_UNITS_PER_RMB / 1000),
-                unit_duration_cost=round(vt.rmb_per_hour * COST_UNITS_PER_RMB / 3600),
-                tw_early=vt.shift_start_s,
-                tw_late=vt.shift_end_s,
-                max_duration=vt.shift_end_s - vt.shift_start_s,
-                max_distance=(round(vt.max_distance_km * 1000) if vt.max_distance_km else 2**40),
-                profile=profiles.index(_profile_key(vt)),
-                max_trips=vt.max_runs_per_day,
-                reload_duration=round(vt.reload_min * 60),
-                break_window=(brk.earliest_s, brk.latest_s) if brk else None,
-                break_duration=round(brk.duration_min * 60) if brk else 0,
-            )
-        )
-    client_of = {p.id: i for i, p in enumerate(kept)}
-    locked = []
-    type_index = {vt.name: i for i, vt in enumerate(problem.vehicle_types)}
-    for lr in problem.locked_runs:
-        name, _, num = lr.vehicle.rpartition("-")
-        if name not in type_index or not num.isdigit():
-            raise InputError(
-                [
-                    InputProblem(
-                        f"locked run {lr.vehicle!r}",
-                        "vehicle",
-                        "expected '<vehicle type>-<n>' as in the plan",
-                    )
-                ]
-            )
-        locked.append(
-            LockedTrip(
-                vehicle_type=type_index[name],
-                vehicle=int(num) - 1,
-                trip=lr.run - 1,
-                clients=tuple(client_of[pid] for pid in lr.pickup_ids if pid in client_of),
-            )
-        )
-    lon0 = float(np.mean([h.lon for h in hubs]))
-    lat0 = float(np.mean([h.lat for h in hubs]))
-    pts = [(h.lon, h.lat) for h in hubs] + [(p.lon, p.lat) for p in kept]
-    coords = np.array(
-        [
-            (
-                round((lon - lon0) * 111_320 * math.cos(math.radians(lat0))),
-                round((lat - lat0) * 110_540),
-            )
-            for lon, lat in pts
-        ],
-        dtype=np.int64,
-    )
+    vts = [_vehicle_type_data(problem, vt, hub_index, profiles, n) for vt in problem.vehicle_types]
     instance = Instance(
         name=problem.name,
         num_depots=nh,
@@ -370,12 +218,210 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
         depot_ids=tuple(h.id for h in hubs),
         profile_names=tuple(f"{name}@{factor:g}" for name, factor in profiles),
         cost_scale=COST_UNITS_PER_RMB,
-        coords=coords,
-        locked=tuple(locked),
+        coords=_local_coords(hubs, kept),
+        locked=_locked_trips(problem, kept),
     )
     return BuiltInstance(
         instance=instance,
         pickups=tuple(kept),
         screened=tuple(screened),
         profile_of_type=tuple(vt.profile for vt in problem.vehicle_types),
+    )
+
+
+def _check_matrices(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> None:
+    ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
+    for key in {vt.profile for vt in problem.vehicle_types}:
+        if key not in matrices:
+            raise InputError(f"no travel matrix for road profile {key!r}")
+        if list(matrices[key].ids) != ids:
+            raise InputError(f"travel matrix {key!r} ids do not match hubs + pickups")
+
+
+class _Durations:
+    """Travel times of a vehicle type: its profile's matrix divided by its speed factor.
+
+    Scaled once per (profile, speed factor): rescaling per pickup made a 2,000-pickup
+    build take minutes.
+    """
+
+    def __init__(self, matrices: Mapping[str, TravelMatrix]) -> None:
+        self._matrices = matrices
+        self._scaled: dict[tuple[str, float], np.ndarray] = {}
+
+    def __call__(self, vt: VehicleType) -> np.ndarray:
+        key = _profile_key(vt)
+        if key not in self._scaled:
+            m = self._matrices[vt.profile].duration_s
+            self._scaled[key] = (
+                m
+                if vt.speed_factor == 1.0
+                else np.where(m >= UNREACHABLE, UNREACHABLE, np.rint(m / vt.speed_factor)).astype(
+                    np.int64
+                )
+            )
+        return self._scaled[key]
+
+
+def _screen(
+    problem: Problem, dur: _Durations, hub_index: Mapping[str, int]
+) -> tuple[list[int], list[Unassigned], list[list[bool]]]:
+    """Which pickup can which vehicle type serve at all? Kept pickups' positions, the
+    pickups no vehicle can serve (with a reason), and the kept ones' allowed types."""
+    nh = len(problem.hubs)
+    keep: list[int] = []
+    screened: list[Unassigned] = []
+    allowed_rows: list[list[bool]] = []
+    for j, p in enumerate(problem.pickups):
+        reasons: list[UnassignedReason] = []
+        row: list[bool] = []
+        for vt in problem.vehicle_types:
+            h = hub_index[problem.hub_of(vt).id]
+            ok_type = p.allowed_vehicle_types is None or vt.name in p.allowed_vehicle_types
+            if not ok_type or vt.count == 0:
+                row.append(False)
+                continue
+            reason = _why_not(vt, p, dur(vt), h, nh + j)
+            if reason is not None:
+                reasons.append(reason)
+            row.append(reason is None)
+        if any(row):
+            keep.append(j)
+            allowed_rows.append(row)
+        else:
+            screened.append(_screened(p, reasons))
+    return keep, screened, allowed_rows
+
+
+def _why_not(
+    vt: VehicleType, p: PickupPoint, duration_s: np.ndarray, hub: int, node: int
+) -> UnassignedReason | None:
+    """Why a vehicle of type ``vt`` cannot serve ``p`` on its own, or None if it can."""
+    out_s, back_s = int(duration_s[hub, node]), int(duration_s[node, hub])
+    if out_s >= UNREACHABLE or back_s >= UNREACHABLE:
+        return UnassignedReason.UNREACHABLE
+    if not vehicle_fits(vt, p):
+        return UnassignedReason.NO_VEHICLE_FITS
+    shift_s = vt.shift_end_s - vt.shift_start_s
+    if out_s + p.service_s + back_s > shift_s:
+        return UnassignedReason.SHIFT_TOO_SHORT
+    arrive = max(vt.shift_start_s + out_s, p.ready_s)
+    if arrive > p.close_s or arrive + p.service_s + back_s > vt.shift_end_s:
+        return UnassignedReason.TIME_WINDOW
+    return None
+
+
+_REASON_ORDER = (
+    UnassignedReason.TIME_WINDOW,
+    UnassignedReason.SHIFT_TOO_SHORT,
+    UnassignedReason.NO_VEHICLE_FITS,
+    UnassignedReason.UNREACHABLE,
+)
+_REASON_DETAIL = {
+    UnassignedReason.UNREACHABLE: "no road connects it with the hub",
+    UnassignedReason.NO_VEHICLE_FITS: "larger than every vehicle allowed there",
+    UnassignedReason.SHIFT_TOO_SHORT: "the round trip is longer than any shift",
+    UnassignedReason.TIME_WINDOW: "no vehicle can arrive inside its window",
+}
+
+
+def _screened(p: PickupPoint, reasons: list[UnassignedReason]) -> Unassigned:
+    """The pickup left out, with the reason closest to being servable."""
+    reason = next((r for r in _REASON_ORDER if r in reasons), UnassignedReason.NO_VEHICLE_FITS)
+    detail = _REASON_DETAIL[reason]
+    if p.allowed_vehicle_types is not None and not reasons:
+        detail = "none of its allowed vehicle types is in the fleet"
+    return Unassigned(pickup_id=p.id, village=p.village, reason=reason, detail=detail)
+
+
+def _stacked_matrices(
+    matrices: Mapping[str, TravelMatrix], profiles: list[tuple[str, float]], nodes: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance and duration per (profile, speed factor), over the kept nodes."""
+    sel = np.ix_(nodes, nodes)
+    distance = np.stack([matrices[name].distance_m[sel] for name, _ in profiles]).astype(np.int64)
+    duration_list = []
+    for name, factor in profiles:
+        m = matrices[name].duration_s[sel]
+        if factor != 1.0:
+            m = np.where(m >= UNREACHABLE, UNREACHABLE, np.rint(m / factor))
+        duration_list.append(m.astype(np.int64))
+    return distance, np.stack(duration_list)
+
+
+def _vehicle_type_data(
+    problem: Problem,
+    vt: VehicleType,
+    hub_index: Mapping[str, int],
+    profiles: list[tuple[str, float]],
+    n: int,
+) -> VehicleTypeData:
+    """A vehicle type in integers: fen, metres, seconds, grams."""
+    h = hub_index[problem.hub_of(vt).id]
+    count = vt.count if vt.count is not None else min(UNLIMITED_CAP, max(1, n))
+    brk = vt.driver_break
+    return VehicleTypeData(
+        name=vt.name,
+        num_available=count,
+        capacity=(vt.capacity_parcels, kg_to_grams(vt.capacity_kg)),
+        start_depot=h,
+        end_depot=h,
+        fixed_cost=rmb_to_units(vt.fixed_rmb_per_run + vt.fixed_rmb_per_day),
+        trip_fixed_cost=rmb_to_units(vt.fixed_rmb_per_run) if vt.max_runs_per_day > 1 else 0,
+        unit_distance_cost=round(vt.rmb_per_km * COST_UNITS_PER_RMB / 1000),
+        unit_duration_cost=round(vt.rmb_per_hour * COST_UNITS_PER_RMB / 3600),
+        tw_early=vt.shift_start_s,
+        tw_late=vt.shift_end_s,
+        max_duration=vt.shift_end_s - vt.shift_start_s,
+        max_distance=(round(vt.max_distance_km * 1000) if vt.max_distance_km else 2**40),
+        profile=profiles.index(_profile_key(vt)),
+        max_trips=vt.max_runs_per_day,
+        reload_duration=round(vt.reload_min * 60),
+        break_window=(brk.earliest_s, brk.latest_s) if brk else None,
+        break_duration=round(brk.duration_min * 60) if brk else 0,
+    )
+
+
+def _locked_trips(problem: Problem, kept: list[PickupPoint]) -> tuple[LockedTrip, ...]:
+    """Runs already on the road, by vehicle type, vehicle and run index."""
+    client_of = {p.id: i for i, p in enumerate(kept)}
+    locked = []
+    type_index = {vt.name: i for i, vt in enumerate(problem.vehicle_types)}
+    for lr in problem.locked_runs:
+        name, _, num = lr.vehicle.rpartition("-")
+        if name not in type_index or not num.isdigit():
+            raise InputError(
+                [
+                    InputProblem(
+                        f"locked run {lr.vehicle!r}",
+                        "vehicle",
+                        "expected '<vehicle type>-<n>' as in the plan",
+                    )
+                ]
+            )
+        locked.append(
+            LockedTrip(
+                vehicle_type=type_index[name],
+                vehicle=int(num) - 1,
+                trip=lr.run - 1,
+                clients=tuple(client_of[pid] for pid in lr.pickup_ids if pid in client_of),
+            )
+        )
+    return tuple(locked)
+
+
+def _local_coords(hubs: Sequence[Hub], kept: list[PickupPoint]) -> np.ndarray:
+    """Whole metres east and north of the hubs' centre (for engines that want coordinates)."""
+    lon0 = float(np.mean([h.lon for h in hubs]))
+    lat0 = float(np.mean([h.lat for h in hubs]))
+    pts = [(h.lon, h.lat) for h in hubs] + [(p.lon, p.lat) for p in kept]
+    return np.array(
+        [
+            (
+                round((lon - lon0) * 111_320 * math.cos(math.radians(lat0))),
+                round((lat - lat0) * 110_540),
+            )
+            for lon, lat in pts
+        ],
+        dtype=np.int64,
     )

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -124,80 +126,151 @@ def solve_ortools(
     """
     del seed
     started = time.perf_counter()
-    vmap = _VehicleMap(instance)
-    n_vehicles = len(vmap)
-    if n_vehicles == 0:
-        raise SolveError("no vehicles: every vehicle type has count 0")
-    nd = instance.num_depots
-    starts = [instance.vehicle_types[t].start_depot for t, _, _ in vmap.keys]
-    ends = [instance.vehicle_types[t].end_depot for t, _, _ in vmap.keys]
-    manager = pywrapcp.RoutingIndexManager(instance.num_nodes, n_vehicles, starts, ends)
-    routing = pywrapcp.RoutingModel(manager)
-    solver = routing.solver()
+    m = _Model.create(instance)
+    _add_arc_costs(m)
+    _add_distance(m)
+    _add_time(m)
+    _chain_runs(m)
+    _add_capacity(m)
+    _add_backhaul_phase(m)
+    _add_release_times(m)
+    _add_time_on_board(m)
+    _add_breaks(m)
+    _add_client_rules(m)
+    _add_locked_runs(m)
+    for i in range(len(m.vmap)):
+        m.routing.AddVariableMinimizedByFinalizer(m.time_dim.CumulVar(m.routing.End(i)))
+        m.routing.AddVariableMaximizedByFinalizer(m.time_dim.CumulVar(m.routing.Start(i)))
 
-    def node_vector(values: Sequence[int] | np.ndarray, depot_value: int = 0) -> list[int]:
-        return [int(depot_value)] * nd + [int(x) for x in values]
+    params = _search_parameters(instance, time_limit_s, iterations, initial is not None)
+    m.routing.CloseModelWithParameters(params)
+    assignment = None
+    if initial is not None:
+        start_routes = _initial_routes(initial, m.vmap, m.manager, m.nd)
+        seeded = m.routing.ReadAssignmentFromRoutes(start_routes, True)
+        if seeded is not None:
+            assignment = m.routing.SolveFromAssignmentWithParameters(seeded, params)
+    if assignment is None:
+        assignment = m.routing.SolveWithParameters(params)
+    if assignment is None:
+        raise SolveError(
+            f"OR-Tools found no solution for {instance.name!r} "
+            f"(status {m.routing.status()}); some required clients cannot be served"
+        )
+    routes, unassigned = _read_routes(m, assignment)
+    return Solution(
+        routes=routes,
+        unassigned=unassigned,
+        cost=int(assignment.ObjectiveValue()),
+        engine="ortools",
+        wall_s=time.perf_counter() - started,
+    )
 
-    # --- arc costs: one matrix per vehicle type (distance and travel-time costs).
+
+@dataclass
+class _Model:
+    """An OR-Tools routing model under construction, and what its parts share."""
+
+    instance: Instance
+    vmap: _VehicleMap
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+    horizon: int = 0
+    time_dim: Any = None
+
+    @classmethod
+    def create(cls, instance: Instance) -> _Model:
+        vmap = _VehicleMap(instance)
+        if len(vmap) == 0:
+            raise SolveError("no vehicles: every vehicle type has count 0")
+        starts = [instance.vehicle_types[t].start_depot for t, _, _ in vmap.keys]
+        ends = [instance.vehicle_types[t].end_depot for t, _, _ in vmap.keys]
+        manager = pywrapcp.RoutingIndexManager(instance.num_nodes, len(vmap), starts, ends)
+        return cls(instance, vmap, manager, pywrapcp.RoutingModel(manager))
+
+    @property
+    def nd(self) -> int:
+        return self.instance.num_depots
+
+    @property
+    def solver(self) -> Any:
+        return self.routing.solver()
+
+    def node_vector(self, values: Sequence[int] | np.ndarray, depot_value: int = 0) -> list[int]:
+        """One value per node: ``depot_value`` at the depots, then the clients' values."""
+        return [int(depot_value)] * self.nd + [int(x) for x in values]
+
+    def client_index(self, c: int) -> int:
+        return int(self.manager.NodeToIndex(self.nd + c))
+
+
+def _add_arc_costs(m: _Model) -> None:
+    """Arc costs, one matrix per vehicle type, and fixed costs per run."""
+    inst, routing = m.instance, m.routing
     cost_cb: dict[int, int] = {}
-    for t, vt in enumerate(instance.vehicle_types):
-        dist = instance.distance[vt.profile]
+    for t, vt in enumerate(inst.vehicle_types):
+        dist = inst.distance[vt.profile]
         # Time is charged through the route span below (it includes waiting and
         # service, which the driver is paid for); the arc cost carries distance only.
         cost = dist * vt.unit_distance_cost
         cost_cb[t] = routing.RegisterTransitMatrix(cost.astype(np.int64).tolist())
-    for i, (t, _, k) in enumerate(vmap.keys):
+    for i, (t, _, k) in enumerate(m.vmap.keys):
         routing.SetArcCostEvaluatorOfVehicle(cost_cb[t], i)
-        vt = instance.vehicle_types[t]
+        vt = inst.vehicle_types[t]
         routing.SetFixedCostOfVehicle(int(vt.fixed_cost if k == 0 else vt.trip_fixed_cost), i)
 
-    # --- distance dimension (max distance per run, and metres along the route).
+
+def _add_distance(m: _Model) -> None:
+    """Distance dimension: max distance per run, and metres along the route."""
+    inst, keys = m.instance, m.vmap.keys
     dist_cb = {
-        p: routing.RegisterTransitMatrix(instance.distance[p].astype(np.int64).tolist())
-        for p in range(instance.distance.shape[0])
+        p: m.routing.RegisterTransitMatrix(inst.distance[p].astype(np.int64).tolist())
+        for p in range(inst.distance.shape[0])
     }
-    routing.AddDimensionWithVehicleTransitAndCapacity(
-        [dist_cb[instance.vehicle_types[t].profile] for t, _, _ in vmap.keys],
+    m.routing.AddDimensionWithVehicleTransitAndCapacity(
+        [dist_cb[inst.vehicle_types[t].profile] for t, _, _ in keys],
         0,
-        [min(instance.vehicle_types[t].max_distance, _HORIZON_CAP) for t, _, _ in vmap.keys],
+        [min(inst.vehicle_types[t].max_distance, _HORIZON_CAP) for t, _, _ in keys],
         True,
         "distance",
     )
 
-    # --- time dimension: travel + service at the node left.
-    service = instance.service.astype(np.int64)
+
+def _add_time(m: _Model) -> None:
+    """Time dimension (travel + service at the node left), windows, spans and costs."""
+    inst, routing, nd = m.instance, m.routing, m.nd
+    service = inst.service.astype(np.int64)
     time_cb: dict[int, int] = {}
-    for p in range(instance.duration.shape[0]):
-        m = instance.duration[p].astype(np.int64).copy()
-        m[nd:, :] += service[:, None]
-        time_cb[p] = routing.RegisterTransitMatrix(m.tolist())
-    horizon = int(
+    for p in range(inst.duration.shape[0]):
+        mat = inst.duration[p].astype(np.int64).copy()
+        mat[nd:, :] += service[:, None]
+        time_cb[p] = routing.RegisterTransitMatrix(mat.tolist())
+    m.horizon = horizon = int(
         min(
             _HORIZON_CAP,
             max(
-                [int(instance.depot_tw[:, 1].max())]
-                + [min(vt.tw_late, _HORIZON_CAP) for vt in instance.vehicle_types]
+                [int(inst.depot_tw[:, 1].max())]
+                + [min(vt.tw_late, _HORIZON_CAP) for vt in inst.vehicle_types]
             ),
         )
     )
     routing.AddDimensionWithVehicleTransits(
-        [time_cb[instance.vehicle_types[t].profile] for t, _, _ in vmap.keys],
+        [time_cb[inst.vehicle_types[t].profile] for t, _, _ in m.vmap.keys],
         horizon,
         horizon,
         False,
         "time",
     )
-    time_dim = routing.GetDimensionOrDie("time")
-    for c in range(instance.num_clients):
-        idx = manager.NodeToIndex(nd + c)
-        lo = int(instance.tw_early[c])
-        hi = int(min(instance.tw_late[c], horizon))
-        time_dim.CumulVar(idx).SetRange(lo, max(lo, hi))
-    for i, (t, _, _) in enumerate(vmap.keys):
-        vt = instance.vehicle_types[t]
-        dep_s, dep_e = (int(x) for x in instance.depot_tw[vt.start_depot])
+    m.time_dim = time_dim = routing.GetDimensionOrDie("time")
+    for c in range(inst.num_clients):
+        lo = int(inst.tw_early[c])
+        hi = int(min(inst.tw_late[c], horizon))
+        time_dim.CumulVar(m.client_index(c)).SetRange(lo, max(lo, hi))
+    for i, (t, _, _) in enumerate(m.vmap.keys):
+        vt = inst.vehicle_types[t]
+        dep_s, dep_e = (int(x) for x in inst.depot_tw[vt.start_depot])
         lo = max(int(vt.tw_early), dep_s)
-        hi = min(int(vt.tw_late), int(instance.depot_tw[vt.end_depot][1]), horizon)
+        hi = min(int(vt.tw_late), int(inst.depot_tw[vt.end_depot][1]), horizon)
         time_dim.CumulVar(routing.Start(i)).SetRange(lo, max(lo, min(hi, dep_e)))
         time_dim.CumulVar(routing.End(i)).SetRange(lo, max(lo, hi))
         if vt.unit_duration_cost:
@@ -205,136 +278,146 @@ def solve_ortools(
         if vt.max_duration < _HORIZON_CAP:
             time_dim.SetSpanUpperBoundForVehicle(int(vt.max_duration), i)
 
-    # --- several runs a day: run k+1 starts after run k ends plus the reload time.
-    for i, (t, v, k) in enumerate(vmap.keys):
-        vt = instance.vehicle_types[t]
+
+def _chain_runs(m: _Model) -> None:
+    """Several runs a day: run k+1 starts after run k ends plus the reload time."""
+    routing, time_dim = m.routing, m.time_dim
+    for i, (t, v, k) in enumerate(m.vmap.keys):
+        vt = m.instance.vehicle_types[t]
         if k + 1 < vt.max_trips:
-            nxt = vmap.index[(t, v, k + 1)]
+            nxt = m.vmap.index[(t, v, k + 1)]
             # No "use runs in order" constraint: the insertion heuristics do not see
             # such side constraints and then fail to build any first plan. Runs are
             # renumbered in time order when the solution is read back.
-            solver.Add(
+            m.solver.Add(
                 time_dim.CumulVar(routing.Start(nxt))
                 >= time_dim.CumulVar(routing.End(i))
                 + int(vt.reload_duration) * routing.ActiveVehicleVar(nxt)
             )
 
-    # --- capacity dimensions.
-    has_delivery = bool(instance.delivery.any())
-    for d in range(instance.num_dims):
-        caps = [int(instance.vehicle_types[t].capacity[d]) for t, _, _ in vmap.keys]
-        name = instance.dimension_names[d] if d < len(instance.dimension_names) else f"dim{d}"
-        pick = instance.pickup[:, d]
+
+def _add_capacity(m: _Model) -> None:
+    """One load dimension per capacity, or delivered + on-board ones with drop-offs."""
+    inst, routing = m.instance, m.routing
+    has_delivery = bool(inst.delivery.any())
+    for d in range(inst.num_dims):
+        caps = [int(inst.vehicle_types[t].capacity[d]) for t, _, _ in m.vmap.keys]
+        name = inst.dimension_names[d] if d < len(inst.dimension_names) else f"dim{d}"
+        pick = inst.pickup[:, d]
         if not has_delivery:
-            cb = routing.RegisterUnaryTransitVector(node_vector(pick))
+            cb = routing.RegisterUnaryTransitVector(m.node_vector(pick))
             routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"load_{name}")
             continue
-        deliv = instance.delivery[:, d]
-        cb_del = routing.RegisterUnaryTransitVector(node_vector(deliv))
+        deliv = inst.delivery[:, d]
+        cb_del = routing.RegisterUnaryTransitVector(m.node_vector(deliv))
         routing.AddDimensionWithVehicleCapacity(cb_del, 0, caps, True, f"delivered_{name}")
-        cb_net = routing.RegisterUnaryTransitVector(node_vector(pick - deliv))
+        cb_net = routing.RegisterUnaryTransitVector(m.node_vector(pick - deliv))
         routing.AddDimensionWithVehicleCapacity(cb_net, 0, caps, False, f"onboard_{name}")
         delivered = routing.GetDimensionOrDie(f"delivered_{name}")
         onboard = routing.GetDimensionOrDie(f"onboard_{name}")
-        for i in range(n_vehicles):
+        for i in range(len(m.vmap)):
             # Load when leaving the hub = everything this run drops off.
-            solver.Add(onboard.CumulVar(routing.Start(i)) == delivered.CumulVar(routing.End(i)))
+            m.solver.Add(onboard.CumulVar(routing.Start(i)) == delivered.CumulVar(routing.End(i)))
 
-    # --- linehaul before backhaul (VRPB).
-    if instance.backhaul_after_linehaul:
-        is_back = (instance.pickup.sum(axis=1) > 0) & (instance.delivery.sum(axis=1) == 0)
-        cb = routing.RegisterUnaryTransitVector(node_vector(is_back.astype(np.int64)))
-        routing.AddDimension(cb, 0, instance.num_clients + 1, True, "backhauls_done")
-        phase = routing.GetDimensionOrDie("backhauls_done")
-        for c in range(instance.num_clients):
-            if instance.delivery[c].sum() > 0:
-                phase.CumulVar(manager.NodeToIndex(nd + c)).SetMax(0)
 
-    # --- release times: a constant along each run, at least every release on it,
-    # and the run may not leave the hub before it.
-    if instance.release.size and bool(instance.release.any()):
-        zero = routing.RegisterUnaryTransitVector([0] * instance.num_nodes)
-        routing.AddDimension(zero, 0, horizon, False, "release")
-        rel = routing.GetDimensionOrDie("release")
-        for c in range(instance.num_clients):
-            if instance.release[c] > 0:
-                rel.CumulVar(manager.NodeToIndex(nd + c)).SetMin(int(instance.release[c]))
-        for i in range(n_vehicles):
-            solver.Add(time_dim.CumulVar(routing.Start(i)) >= rel.CumulVar(routing.Start(i)))
+def _add_backhaul_phase(m: _Model) -> None:
+    """Linehaul before backhaul (VRPB): no delivery once a backhaul is collected."""
+    inst = m.instance
+    if not inst.backhaul_after_linehaul:
+        return
+    is_back = (inst.pickup.sum(axis=1) > 0) & (inst.delivery.sum(axis=1) == 0)
+    cb = m.routing.RegisterUnaryTransitVector(m.node_vector(is_back.astype(np.int64)))
+    m.routing.AddDimension(cb, 0, inst.num_clients + 1, True, "backhauls_done")
+    phase = m.routing.GetDimensionOrDie("backhauls_done")
+    for c in range(inst.num_clients):
+        if inst.delivery[c].sum() > 0:
+            phase.CumulVar(m.client_index(c)).SetMax(0)
 
-    # --- time on board for perishables: a constant along each run (its latest
-    # allowed return), at most every limit on it; the run must be back by then.
-    if instance.max_on_board.size and bool(instance.max_on_board.any()):
-        zero_cb = routing.RegisterUnaryTransitVector([0] * instance.num_nodes)
-        routing.AddDimension(zero_cb, 0, horizon, False, "return_by")
-        ret = routing.GetDimensionOrDie("return_by")
-        for i in range(n_vehicles):
-            ret.CumulVar(routing.Start(i)).SetMax(horizon)
-            solver.Add(time_dim.CumulVar(routing.End(i)) <= ret.CumulVar(routing.End(i)))
-        for c in range(instance.num_clients):
-            limit = int(instance.max_on_board[c])
-            if limit > 0:
-                idx = manager.NodeToIndex(nd + c)
-                solver.Add(ret.CumulVar(idx) <= time_dim.CumulVar(idx) + int(service[c]) + limit)
 
-    # --- driver breaks.
-    visit_transits = node_vector(service)
-    for i, (t, _, _) in enumerate(vmap.keys):
-        vt = instance.vehicle_types[t]
+def _add_release_times(m: _Model) -> None:
+    """Release times: a constant along each run, at least every release on it, and the
+    run may not leave the hub before it."""
+    inst, routing = m.instance, m.routing
+    if not (inst.release.size and bool(inst.release.any())):
+        return
+    zero = routing.RegisterUnaryTransitVector([0] * inst.num_nodes)
+    routing.AddDimension(zero, 0, m.horizon, False, "release")
+    rel = routing.GetDimensionOrDie("release")
+    for c in range(inst.num_clients):
+        if inst.release[c] > 0:
+            rel.CumulVar(m.client_index(c)).SetMin(int(inst.release[c]))
+    for i in range(len(m.vmap)):
+        m.solver.Add(m.time_dim.CumulVar(routing.Start(i)) >= rel.CumulVar(routing.Start(i)))
+
+
+def _add_time_on_board(m: _Model) -> None:
+    """Time on board for perishables: a constant along each run (its latest allowed
+    return), at most every limit on it; the run must be back by then."""
+    inst, routing, time_dim = m.instance, m.routing, m.time_dim
+    if not (inst.max_on_board.size and bool(inst.max_on_board.any())):
+        return
+    zero_cb = routing.RegisterUnaryTransitVector([0] * inst.num_nodes)
+    routing.AddDimension(zero_cb, 0, m.horizon, False, "return_by")
+    ret = routing.GetDimensionOrDie("return_by")
+    for i in range(len(m.vmap)):
+        ret.CumulVar(routing.Start(i)).SetMax(m.horizon)
+        m.solver.Add(time_dim.CumulVar(routing.End(i)) <= ret.CumulVar(routing.End(i)))
+    service = inst.service.astype(np.int64)
+    for c in range(inst.num_clients):
+        limit = int(inst.max_on_board[c])
+        if limit > 0:
+            idx = m.client_index(c)
+            m.solver.Add(ret.CumulVar(idx) <= time_dim.CumulVar(idx) + int(service[c]) + limit)
+
+
+def _add_breaks(m: _Model) -> None:
+    """Driver breaks of fixed length inside each vehicle type's break window."""
+    visit_transits = m.node_vector(m.instance.service.astype(np.int64))
+    for i, (t, _, _) in enumerate(m.vmap.keys):
+        vt = m.instance.vehicle_types[t]
         if vt.break_duration > 0 and vt.break_window is not None:
             lo, hi = vt.break_window
-            brk = solver.FixedDurationIntervalVar(
+            brk = m.solver.FixedDurationIntervalVar(
                 int(lo), int(hi), int(vt.break_duration), False, f"break_{i}"
             )
-            time_dim.SetBreakIntervalsOfVehicle([brk], i, visit_transits)
+            m.time_dim.SetBreakIntervalsOfVehicle([brk], i, visit_transits)
 
-    # --- who may serve whom, and what leaving a client out costs.
-    for c in range(instance.num_clients):
-        idx = manager.NodeToIndex(nd + c)
-        allowed = instance.allowed[c]
+
+def _add_client_rules(m: _Model) -> None:
+    """Who may serve whom, and what leaving a client out costs."""
+    inst = m.instance
+    for c in range(inst.num_clients):
+        idx = m.client_index(c)
+        allowed = inst.allowed[c]
         if not bool(allowed.all()):
-            banned = [i for i, (t, _, _) in enumerate(vmap.keys) if not bool(allowed[t])]
-            routing.VehicleVar(idx).RemoveValues(banned)
-        if not bool(instance.required[c]):
-            routing.AddDisjunction([idx], int(instance.prize[c]))
+            banned = [i for i, (t, _, _) in enumerate(m.vmap.keys) if not bool(allowed[t])]
+            m.routing.VehicleVar(idx).RemoveValues(banned)
+        if not bool(inst.required[c]):
+            m.routing.AddDisjunction([idx], int(inst.prize[c]))
 
-    # --- runs already on the road: their stops start the run, in order.
-    for lock in instance.locked:
-        vi = vmap.index[(lock.vehicle_type, lock.vehicle, lock.trip)]
-        prev = routing.Start(vi)
+
+def _add_locked_runs(m: _Model) -> None:
+    """Runs already on the road: their stops start the run, in order."""
+    for lock in m.instance.locked:
+        vi = m.vmap.index[(lock.vehicle_type, lock.vehicle, lock.trip)]
+        prev = m.routing.Start(vi)
         for c in lock.clients:
-            idx = manager.NodeToIndex(nd + c)
-            solver.Add(routing.NextVar(prev) == idx)
+            idx = m.client_index(c)
+            m.solver.Add(m.routing.NextVar(prev) == idx)
             prev = idx
 
-    for i in range(n_vehicles):
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(i)))
-        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(i)))
 
-    params = _search_parameters(instance, time_limit_s, iterations, initial is not None)
-    routing.CloseModelWithParameters(params)
-    assignment = None
-    if initial is not None:
-        start_routes = _initial_routes(initial, vmap, manager, nd)
-        seeded = routing.ReadAssignmentFromRoutes(start_routes, True)
-        if seeded is not None:
-            assignment = routing.SolveFromAssignmentWithParameters(seeded, params)
-    if assignment is None:
-        assignment = routing.SolveWithParameters(params)
-    if assignment is None:
-        raise SolveError(
-            f"OR-Tools found no solution for {instance.name!r} "
-            f"(status {routing.status()}); some required clients cannot be served"
-        )
-
+def _read_routes(m: _Model, assignment: Any) -> tuple[tuple[Route, ...], tuple[int, ...]]:
+    """Routes per vehicle with runs in run order, and the clients left out."""
+    routing = m.routing
     trips: dict[tuple[int, int], list[tuple[int, Trip]]] = {}
     served: set[int] = set()
-    for i, (t, v, k) in enumerate(vmap.keys):
+    for i, (t, v, k) in enumerate(m.vmap.keys):
         idx = routing.Start(i)
         clients: list[int] = []
         idx = assignment.Value(routing.NextVar(idx))
         while not routing.IsEnd(idx):
-            clients.append(manager.IndexToNode(idx) - nd)
+            clients.append(m.manager.IndexToNode(idx) - m.nd)
             idx = assignment.Value(routing.NextVar(idx))
         if clients:
             trips.setdefault((t, v), []).append((k, Trip(tuple(clients))))
@@ -343,14 +426,8 @@ def solve_ortools(
         Route(vehicle_type=t, vehicle=v, trips=tuple(trip for _, trip in sorted(ts)))
         for (t, v), ts in sorted(trips.items())
     )
-    unassigned = tuple(c for c in range(instance.num_clients) if c not in served)
-    return Solution(
-        routes=routes,
-        unassigned=unassigned,
-        cost=int(assignment.ObjectiveValue()),
-        engine="ortools",
-        wall_s=time.perf_counter() - started,
-    )
+    unassigned = tuple(c for c in range(m.instance.num_clients) if c not in served)
+    return routes, unassigned
 
 
 def _initial_routes(
