@@ -244,13 +244,6 @@ def bench_size(
         seed=seed,
     )
 
-    # Parts of a split pickup ("V17#2") count as their pickup, which is served only if
-    # every part is; partly served ones are counted as unassigned and apart.
-    visited = {s.pickup_id.rsplit("#", 1)[0] for r in plan.runs for s in r.stops}
-    unassigned = {u.pickup_id.rsplit("#", 1)[0] for u in plan.unassigned}
-    served = visited - unassigned
-    reasons = Counter(u.reason.value for u in plan.unassigned)
-    summary = plan.summary
     return {
         "pickups": len(problem.pickups),
         "time_limit_s": limit_s,
@@ -265,6 +258,23 @@ def bench_size(
         "plan_s": round(plan_s, 3),
         "peak_mb": peak_mb,
         "workers_peak_mb": workers_peak_mb,
+        **plan_figures(plan),
+        "error": "",
+    }
+
+
+def plan_figures(plan: Any) -> dict[str, Any]:
+    """Runs, pickups served and left out (with reasons), parcels, km and RMB of a plan.
+
+    Parts of a split pickup ("V17#2") count as their pickup, which is served only if
+    every part is; partly served ones are counted as unassigned and apart.
+    """
+    visited = {s.pickup_id.rsplit("#", 1)[0] for r in plan.runs for s in r.stops}
+    unassigned = {u.pickup_id.rsplit("#", 1)[0] for u in plan.unassigned}
+    served = visited - unassigned
+    reasons = Counter(u.reason.value for u in plan.unassigned)
+    summary = plan.summary
+    return {
         "runs": summary.runs,
         "served": len(served),
         "unassigned": len(unassigned),
@@ -275,7 +285,6 @@ def bench_size(
         "cost_rmb": summary.total_cost_rmb,
         "rmb_per_parcel": summary.cost_per_parcel_rmb,
         "solver": summary.solver,
-        "error": "",
     }
 
 
