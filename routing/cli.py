@@ -149,6 +149,8 @@ def _plan_and_write(
     report: bool,
     cost_model: Path | None = None,
     scenario: Path | None = None,
+    elevation: Path | None = None,
+    road_profile: str = "rural_china",
 ) -> Plan:
     import time as _time
 
@@ -166,7 +168,9 @@ def _plan_and_write(
         if network_path is not None:
             step("road network")
             t0 = _time.perf_counter()
-            network = network_from_file(network_path)
+            network = network_from_file(
+                network_path, elevation=elevation, road_profile=road_profile
+            )
             timings["network"] = round(_time.perf_counter() - t0, 3)
         from routing.costs import read_cost_model
 
@@ -238,11 +242,25 @@ def demo(
         sc = read_scenario(scenario)
         return sc.problem, sc.network_path, sc.time_limit_s
 
-    guarded(
-        lambda: _plan_and_write(
-            load, out, time_limit, iterations, seed, allocation, report, cost_model, scenario
+    def run() -> Plan:
+        from routing.io import scenario_road_options
+
+        elevation, road_profile = scenario_road_options(scenario)
+        return _plan_and_write(
+            load,
+            out,
+            time_limit,
+            iterations,
+            seed,
+            allocation,
+            report,
+            cost_model,
+            scenario,
+            elevation=elevation,
+            road_profile=road_profile,
         )
-    )
+
+    guarded(run)
 
 
 @app.command()
@@ -253,8 +271,20 @@ def plan(
     fleet: Annotated[Path, typer.Option("--fleet", help="Fleet TOML.")],
     hub: Annotated[str, typer.Option("--hub", help="Hub position as LON,LAT.")],
     network: Annotated[
-        Path | None, typer.Option("--network", help="Road lines: GeoPackage, GeoJSON or Shapefile.")
+        Path | None,
+        typer.Option(
+            "--network",
+            help="Roads: GeoPackage, GeoJSON, Shapefile, .osm.pbf, .osm(.bz2/.gz) or .graphml.",
+        ),
     ] = None,
+    elevation: Annotated[
+        Path | None,
+        typer.Option("--elevation", help="SRTM .hgt tiles (file, zip or folder) for OSM roads."),
+    ] = None,
+    road_profile: Annotated[
+        str,
+        typer.Option("--road-profile", help="OSM road profile: rural_china, europe or a TOML."),
+    ] = "rural_china",
     out: Out = Path("out"),
     time_limit: TimeLimit = 10.0,
     iterations: Iterations = None,
@@ -282,7 +312,16 @@ def plan(
 
     guarded(
         lambda: _plan_and_write(
-            load, out, time_limit, iterations, seed, allocation, report, cost_model
+            load,
+            out,
+            time_limit,
+            iterations,
+            seed,
+            allocation,
+            report,
+            cost_model,
+            elevation=elevation,
+            road_profile=road_profile,
         )
     )
 
