@@ -64,10 +64,15 @@ class ElevationModel:
     def elevation_m(self, lon: FloatArray, lat: FloatArray) -> FloatArray:
         """Bilinear elevation in metres; ``nan`` off the tiles (voids are filled on load)."""
         out = np.full(len(lon), np.nan)
-        lat0 = np.floor(lat).astype(np.int64)
-        lon0 = np.floor(lon).astype(np.int64)
+        eps = 1e-7  # a point on a tile's edge (45.0 read back as 44.99999999999999)
         for (tlat, tlon), grid in self.tiles.items():
-            sel = np.flatnonzero((lat0 == tlat) & (lon0 == tlon))
+            sel = np.flatnonzero(
+                np.isnan(out)
+                & (lat >= tlat - eps)
+                & (lat <= tlat + 1 + eps)
+                & (lon >= tlon - eps)
+                & (lon <= tlon + 1 + eps)
+            )
             if sel.size == 0:
                 continue
             size = grid.shape[0] - 1
@@ -75,7 +80,7 @@ class ElevationModel:
             col = (lon[sel] - tlon) * size
             r0 = np.clip(np.floor(row).astype(np.int64), 0, size - 1)
             c0 = np.clip(np.floor(col).astype(np.int64), 0, size - 1)
-            fr, fc = row - r0, col - c0
+            fr, fc = np.clip(row - r0, 0.0, 1.0), np.clip(col - c0, 0.0, 1.0)
             out[sel] = (
                 grid[r0, c0] * (1 - fr) * (1 - fc)
                 + grid[r0, c0 + 1] * (1 - fr) * fc

@@ -39,10 +39,12 @@ def one_pickup_day(*types: VehicleType, at: tuple[float, float] = VILLAGE) -> Pr
     )
 
 
-def day_on(name: str, *types: VehicleType, **read: Any) -> DayRoads:
-    """Read ``tests/data/osm/<name>`` and join the one-pickup day to it."""
+def day_on(
+    name: str, *types: VehicleType, at: tuple[float, float] = VILLAGE, **read: Any
+) -> DayRoads:
+    """Read ``tests/data/osm/<name>`` and join the one-pickup day (``V1`` at ``at``) to it."""
     network = read_roads(DATA / name, **read)
-    return prepare_day(one_pickup_day(*types), network, max_snap_m=500)
+    return prepare_day(one_pickup_day(*types, at=at), network, max_snap_m=500)
 
 
 def matrix_on(name: str, vt: VehicleType, **read: Any) -> TravelMatrix:
