@@ -20,6 +20,7 @@ from rich.table import Table
 from routing.errors import HubrouteError
 from routing.errors import InputError as HubrouteInputError
 from routing.model import Hub, Plan
+from routing.roads.commands import network_app
 
 if TYPE_CHECKING:
     from routing.network import RoadNetwork
@@ -551,3 +552,6 @@ def plan_batch(
 
     if guarded(run):
         raise typer.Exit(code=1)
+
+
+app.add_typer(network_app, name="network")
