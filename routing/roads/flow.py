@@ -18,24 +18,20 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from routing.costs import apply_cost_model, fleet_cost_model, tree_sums
+from routing.costs import apply_cost_model, fleet_cost_model
 from routing.errors import NetworkError
-from routing.matrix import TravelMatrix, travel_matrix
+from routing.matrix import TravelMatrix
 from routing.model import Plan, Problem, VehicleType
 from routing.network import (
     FloatArray,
     Node,
-    ProfileGraph,
     RoadNetwork,
     path_lonlat,
-    profile_graph,
-    shortest_path_trees,
+    profile_name,
     without_roads,
 )
-from routing.roads.graph import edges_of
-from routing.roads.snap import with_points
+from routing.roads.matrix import join_points, point_matrices
+from routing.roads.snap import locate, with_points
 from routing.roads.vehicle import network_for_vehicle
 from routing.units import UNREACHABLE
 
@@ -85,49 +81,6 @@ def _node(node_of: Mapping[str, Node], location_id: str) -> Node:
     return node_of[location_id] if location_id in node_of else node_of[_base(location_id)]
 
 
-def _csr_values(network: RoadNetwork, graph: ProfileGraph, avoid: Sequence[str]) -> FloatArray:
-    """Ascent and descent of each edge of the profile graph (parallel to its CSR data).
-
-    Repeats the profile graph's choice among parallel edges (fastest, then shortest)
-    on the same edge order, and checks that the two agree.
-    """
-    edges = edges_of(network)
-    n = len(graph.nodes)
-    src = np.array([graph.index[int(u)] for u in edges.src], dtype=np.int64)
-    dst = np.array([graph.index[int(v)] for v in edges.dst], dtype=np.int64)
-    keep = ~np.isin(edges.road_class.astype(str), list(avoid)) & (src != dst)
-    order = np.lexsort((edges.length_m[keep], edges.travel_time_s[keep], dst[keep], src[keep]))
-    code = src[keep][order] * n + dst[keep][order]
-    first = np.ones(len(code), dtype=bool)
-    first[1:] = code[1:] != code[:-1]
-    if not np.array_equal(code[first], graph.edge_code):
-        raise RuntimeError("climbs do not line up with the profile graph's edges")
-    chosen = order[first]
-    values: FloatArray = np.column_stack(
-        [edges.ascent_m[keep][chosen], edges.descent_m[keep][chosen]]
-    )
-    return values
-
-
-def climb_matrices(
-    network: RoadNetwork, nodes: Sequence[Node], *, avoid_road_classes: Sequence[str] = ()
-) -> tuple[FloatArray, FloatArray]:
-    """Metres climbed and descended along the fastest path between every pair of nodes."""
-    graph = profile_graph(network, avoid_road_classes=avoid_road_classes)
-    values = _csr_values(network, graph, avoid_road_classes)
-    rows = np.array([graph.index[v] for v in nodes], dtype=np.int64)
-    sources, source_of = np.unique(rows, return_inverse=True)
-    up = np.zeros((len(sources), len(rows)))
-    down = np.zeros((len(sources), len(rows)))
-    start = 0
-    for chunk, _, pred in shortest_path_trees(graph, sources):
-        sums = tree_sums(graph, pred, values, reverse=False)
-        up[start : start + len(chunk)] = sums[:, rows, 0]
-        down[start : start + len(chunk)] = sums[:, rows, 1]
-        start += len(chunk)
-    return up[source_of], down[source_of]
-
-
 def prepare_day(problem: Problem, network: RoadNetwork, *, max_snap_m: float) -> DayRoads:
     """Join the day's hubs and pickups to each vehicle profile's roads; build matrices.
 
@@ -167,7 +120,7 @@ def _profile_roads(
     max_snap_m: float,
 ) -> ProfileRoads:
     view = network_for_vehicle(network, vt)
-    joined, snapped = with_points(
+    found = locate(
         view,
         points,
         max_snap_m=max_snap_m,
@@ -175,16 +128,23 @@ def _profile_roads(
         avoid_road_classes=vt.avoid_road_classes,
     )
     ids = [p[0] for p in points]
-    matrix = travel_matrix(joined, snapped.nodes, ids, avoid_road_classes=vt.avoid_road_classes)
-    up, down = climb_matrices(joined, snapped.nodes, avoid_road_classes=vt.avoid_road_classes)
+    result = point_matrices(
+        view,
+        join_points(view, found),
+        ids,
+        avoid_road_classes=vt.avoid_road_classes,
+        profile=profile_name(vt.avoid_road_classes),
+    )
+    # Runs are drawn on a copy of the roads cut at the points.
+    drawn, snapped = with_points(view, points, found=found)
     return ProfileRoads(
-        network=joined,
+        network=drawn,
         avoid_road_classes=tuple(vt.avoid_road_classes),
         node_of=dict(zip(ids, snapped.nodes, strict=True)),
-        snap_m=dict(zip(ids, snapped.snap_distance_m, strict=True)),
-        matrix=matrix,
-        ascent_m=up,
-        descent_m=down,
+        snap_m=dict(zip(ids, found.snap_m.tolist(), strict=True)),
+        matrix=result.matrix,
+        ascent_m=result.ascent_m,
+        descent_m=result.descent_m,
     )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import Transformer
 from scipy.sparse import coo_array
@@ -81,6 +82,85 @@ def _twins(edges: RoadEdges) -> dict[int, int]:
     return out
 
 
+@dataclass(frozen=True, eq=False)
+class Located:
+    """Where each point meets its nearest usable road (the network is not changed).
+
+    Per point: ``edge`` (index into ``edges``), ``at_m`` (metres along it from its
+    start), ``length_m`` (its length) and ``snap_m`` (metres from the point to it).
+    """
+
+    edges: RoadEdges
+    twins: dict[int, int]
+    node_lonlat: FloatArray
+    node_xy: FloatArray
+    lines_xy: npt.NDArray[np.object_]
+    edge: npt.NDArray[np.int64]
+    at_m: FloatArray
+    length_m: FloatArray
+    snap_m: FloatArray
+
+
+def locate(
+    network: RoadNetwork,
+    points: Sequence[tuple[str, float, float]],
+    *,
+    max_snap_m: float = MAX_SNAP_M,
+    kind: str = "location",
+    avoid_road_classes: Sequence[str] = (),
+) -> Located:
+    """Find each point's nearest usable road and the position along it.
+
+    Raises
+    ------
+    NetworkError
+        Listing every point farther than ``max_snap_m`` from every usable road.
+    """
+    edges = edges_of(network)
+    lonlat, node_xy = node_positions(network)
+    usable = (
+        np.flatnonzero(_candidates(edges, len(lonlat), avoid_road_classes))
+        if len(edges)
+        else np.zeros(0, np.int64)
+    )
+    if usable.size == 0:
+        raise NetworkError(Problem("road network", "", "has no open roads to snap to"))
+    to_xy = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
+    lines_xy = np.empty(len(edges), dtype=object)
+    lines_xy[usable] = shapely.transform(
+        edges.geometry[usable], lambda c: np.column_stack(to_xy.transform(c[:, 0], c[:, 1]))
+    )
+    px, py = to_xy.transform([p[1] for p in points], [p[2] for p in points])
+    where = shapely.points(np.column_stack([px, py]))
+    (_, nearest), dist = shapely.STRtree(lines_xy[usable]).query_nearest(
+        where, return_distance=True, all_matches=False
+    )
+    problems = [
+        Problem(
+            f"{kind} {pid!r}",
+            "lon/lat",
+            f"{d / 1000:.1f} km from the nearest road (limit {max_snap_m / 1000:.1f} km); "
+            "check its coordinates",
+        )
+        for (pid, _, _), d in zip(points, dist, strict=True)
+        if d > max_snap_m
+    ]
+    if problems:
+        raise NetworkError(problems)
+    edge = usable[nearest].astype(np.int64)
+    return Located(
+        edges=edges,
+        twins=_twins(edges),
+        node_lonlat=lonlat,
+        node_xy=node_xy,
+        lines_xy=lines_xy,
+        edge=edge,
+        at_m=np.asarray(shapely.line_locate_point(lines_xy[edge], where), dtype=np.float64),
+        length_m=np.asarray(shapely.length(lines_xy[edge]), dtype=np.float64),
+        snap_m=np.asarray(dist, dtype=np.float64),
+    )
+
+
 def with_points(
     network: RoadNetwork,
     points: Sequence[tuple[str, float, float]],
@@ -88,6 +168,7 @@ def with_points(
     max_snap_m: float = MAX_SNAP_M,
     kind: str = "location",
     avoid_road_classes: Sequence[str] = (),
+    found: Located | None = None,
 ) -> tuple[RoadNetwork, SnapResult]:
     """A copy of an OSM network with a node at each point's nearest road position.
 
@@ -103,6 +184,8 @@ def with_points(
         What the points are, for messages.
     avoid_road_classes
         Road classes the vehicle may not use: never joined to.
+    found
+        The points already located on this network (saves locating them again).
 
     Returns
     -------
@@ -115,46 +198,19 @@ def with_points(
     NetworkError
         Listing every point farther than ``max_snap_m`` from every usable road.
     """
-    edges = edges_of(network)
-    lonlat, node_xy = node_positions(network)
-    usable = (
-        np.flatnonzero(_candidates(edges, len(lonlat), avoid_road_classes))
-        if len(edges)
-        else np.zeros(0, int)
-    )
-    if usable.size == 0:
-        raise NetworkError(Problem("road network", "", "has no open roads to snap to"))
+    if found is None:
+        found = locate(
+            network, points, max_snap_m=max_snap_m, kind=kind, avoid_road_classes=avoid_road_classes
+        )
+    edges, lonlat, node_xy, twins = found.edges, found.node_lonlat, found.node_xy, found.twins
     to_xy = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
     to_ll = Transformer.from_crs(network.crs, "EPSG:4326", always_xy=True)
-    lines_xy = shapely.transform(
-        edges.geometry[usable], lambda c: np.column_stack(to_xy.transform(c[:, 0], c[:, 1]))
-    )
-    px, py = to_xy.transform([p[1] for p in points], [p[2] for p in points])
-    where = shapely.points(np.column_stack([px, py]))
-    (_, nearest), dist = shapely.STRtree(lines_xy).query_nearest(
-        where, return_distance=True, all_matches=False
-    )
-    problems = [
-        Problem(
-            f"{kind} {pid!r}",
-            "lon/lat",
-            f"{d / 1000:.1f} km from the nearest road (limit {max_snap_m / 1000:.1f} km); "
-            "check its coordinates",
-        )
-        for (pid, _, _), d in zip(points, dist, strict=True)
-        if d > max_snap_m
-    ]
-    if problems:
-        raise NetworkError(problems)
-    at = shapely.line_locate_point(lines_xy[nearest], where)
-    lengths = shapely.length(lines_xy[nearest])
-    twins = _twins(edges)
     cuts: dict[int, list[_Cut]] = defaultdict(list)
     new_xy: list[tuple[float, float]] = []
     point_node: list[Node] = []
     n0 = len(lonlat)
-    for e_local, a_m, total_m in zip(nearest, at, lengths, strict=True):
-        e = int(usable[e_local])
+    for e_np, a_m, total_m in zip(found.edge, found.at_m, found.length_m, strict=True):
+        e = int(e_np)
         if a_m <= END_TOLERANCE_M:
             point_node.append(int(edges.src[e]))
             continue
@@ -166,7 +222,7 @@ def with_points(
             point_node.append(same.node)
             continue
         node = n0 + len(new_xy)
-        hit = shapely.line_interpolate_point(lines_xy[e_local], a_m)
+        hit = shapely.line_interpolate_point(found.lines_xy[e], a_m)
         new_xy.append((hit.x, hit.y))
         cuts[e].append(_Cut(e, float(a_m), node))
         if e in twins:
@@ -183,7 +239,7 @@ def with_points(
     meta = dict(network.graph.graph)
     meta.pop("crs", None)
     result = _to_network(all_ll, split, crs=network.crs, meta=meta, node_xy=all_xy)
-    return result, SnapResult(tuple(point_node), tuple(float(d) for d in dist))
+    return result, SnapResult(tuple(point_node), tuple(float(d) for d in found.snap_m))
 
 
 def _split_edges(

@@ -1,0 +1,343 @@
+"""Travel matrices between points on roads, without adding the points to the graph.
+
+Each point sits part-way along a road (``routing.roads.snap.locate``). Rather than
+cutting the road at every point (which grows the graph by a node per point and makes
+every Dijkstra longer), each point becomes a *source* only: a virtual node with edges
+to the road's end nodes it can drive to, at the share of the road's time and length
+still ahead of it. One scipy Dijkstra per point then runs over the contracted
+junction graph; the time to another point is the best of reaching its road's start
+(and driving the share of the road up to it) or, on a two-way road, its end. Two
+points on the same road may also drive straight along it. Lengths, ascent and descent
+are summed along the same fastest paths (``routing.costs.tree_sums``).
+
+Shares of a road's time, length and climbs are taken in proportion to the length
+driven on it (a road's grade and speed are taken as even along it; speeds are even
+by construction, since chains are merged only where the rules, speed included, agree).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
+
+from routing.costs import tree_sums
+from routing.matrix import TravelMatrix
+from routing.network import FloatArray, IntArray, ProfileGraph, RoadNetwork, profile_graph
+from routing.roads.elevation import climbs
+from routing.roads.snap import Located
+from routing.roads.vehicle import DESCENT_SHARE
+from routing.units import UNREACHABLE
+
+
+@dataclass(frozen=True)
+class PointMatrices:
+    """Travel matrix plus metres climbed and descended along each fastest path."""
+
+    matrix: TravelMatrix
+    ascent_m: FloatArray
+    descent_m: FloatArray
+
+
+def measured_climbs(
+    network: RoadNetwork, lines_xy: Iterable[object], start_m: FloatArray, end_m: FloatArray
+) -> FloatArray | None:
+    """Climbs along each line between two distances from its start, ``(P, 4)``.
+
+    Columns: ascent, descent and steep descent in the line's direction, and steep
+    descent the other way (the steep ascent).
+
+    Measured on the network's elevation tiles (a share by length would misplace the
+    climb of a road that rises then falls); ``None`` when the network has none.
+    """
+    dem = network.graph.graph.get("elevation_model")
+    if dem is None:
+        return None
+    from shapely.ops import substring
+
+    to_ll = Transformer.from_crs(network.crs, "EPSG:4326", always_xy=True)
+    parts = [
+        substring(line, float(a), float(b))
+        for line, a, b in zip(lines_xy, start_m.tolist(), end_m.tolist(), strict=True)
+    ]
+    result = np.zeros((len(parts), 4))
+    if not parts:
+        return result
+    xy, part = shapely.get_coordinates(parts, return_index=True)
+    counts = np.bincount(part, minlength=len(parts))
+    keep = np.flatnonzero(counts >= 2)  # a point at a road's end: nothing to climb
+    if keep.size:
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        sel = np.concatenate([np.arange(offsets[k], offsets[k + 1]) for k in keep])
+        lonlat = np.column_stack(to_ll.transform(xy[sel, 0], xy[sel, 1]))
+        sub_offsets = np.concatenate([[0], np.cumsum(counts[keep])]).astype(np.int64)
+        up, down, steep, _ = climbs(lonlat, xy[sel], sub_offsets, dem)
+        # The same lines backwards (all vertices reversed: the lines come out reversed).
+        back = climbs(lonlat[::-1], xy[sel][::-1], sub_offsets[-1] - sub_offsets[::-1], dem)
+        result[keep, 0], result[keep, 1], result[keep, 2] = up, down, steep
+        result[keep, 3] = back[2][::-1]
+    return result
+
+
+@dataclass(frozen=True, eq=False)
+class Joined:
+    """Points joined to their roads: where each can leave and be reached, at what cost.
+
+    ``exit_node``/``entry_node`` are ``(P, 2)`` (along the road, then against it; -1
+    where the road is one-way); ``exit_values``/``entry_values`` are ``(P, 2, 4)``:
+    seconds, metres, ascent, descent of the part of the road driven.
+    """
+
+    found: Located
+    exit_node: IntArray
+    entry_node: IntArray
+    exit_values: FloatArray
+    entry_values: FloatArray
+
+
+def join_points(network: RoadNetwork, found: Located) -> Joined:
+    """Join located points to their roads (see :class:`Joined`).
+
+    Seconds are the share of the road's flat time plus the vehicle's climbing time
+    for the part's own climbs.
+    """
+    e = found.edges
+    p = len(found.edge)
+    f = np.where(found.length_m > 0, found.at_m / np.maximum(found.length_m, 1e-9), 0.0)
+    f = np.clip(f, 0.0, 1.0)
+    twin = np.array([found.twins.get(int(i), -1) for i in found.edge], dtype=np.int64)
+    climb = network.graph.graph.get("climb_s_per_100m")
+    per_m = 0.0 if climb is None else float(climb) / 100.0
+    fwd = found.edge
+    lines = found.lines_xy[fwd]
+    first = measured_climbs(network, lines, np.zeros(p), found.at_m)  # start -> point
+    second = measured_climbs(network, lines, found.at_m, found.length_m)  # point -> end
+    tw = np.where(twin >= 0, twin, fwd)
+    totals = np.column_stack(
+        [e.ascent_m[fwd], e.descent_m[fwd], e.steep_descent_m[fwd], e.steep_descent_m[tw]]
+    )
+    a_up, a_down, a_steep, a_steep_back = (totals * f[:, None] if first is None else first).T
+    b_up, b_down, b_steep, b_steep_back = (
+        totals * (1 - f)[:, None] if second is None else second
+    ).T
+
+    def part(
+        edge: IntArray, share: FloatArray, up: FloatArray, down: FloatArray, steep: FloatArray
+    ) -> FloatArray:
+        seconds = e.base_time_s[edge] * share + per_m * (up + DESCENT_SHARE * steep)
+        out: FloatArray = np.column_stack([seconds, e.length_m[edge] * share, up, down])
+        return out
+
+    exit_node = np.full((p, 2), -1, dtype=np.int64)
+    entry_node = np.full((p, 2), -1, dtype=np.int64)
+    exit_val = np.zeros((p, 2, 4))
+    entry_val = np.zeros((p, 2, 4))
+    exit_node[:, 0] = e.dst[fwd]
+    exit_val[:, 0] = part(fwd, 1 - f, b_up, b_down, b_steep)
+    entry_node[:, 0] = e.src[fwd]
+    entry_val[:, 0] = part(fwd, f, a_up, a_down, a_steep)
+    has = twin >= 0
+    back = twin[has]
+    # The twin runs end -> start: it leaves the point towards the start (the first
+    # part, reversed) and reaches it from the end (the second part, reversed).
+    exit_node[has, 1] = e.dst[back]
+    exit_val[has, 1] = part(back, f[has], a_down[has], a_up[has], a_steep_back[has])
+    entry_node[has, 1] = e.src[back]
+    entry_val[has, 1] = part(back, 1 - f[has], b_down[has], b_up[has], b_steep_back[has])
+    return Joined(found, exit_node, entry_node, exit_val, entry_val)
+
+
+def _with_sources(
+    graph: ProfileGraph, lengths: FloatArray, exit_node: IntArray, exit_val: FloatArray
+) -> tuple[ProfileGraph, FloatArray]:
+    """The profile graph plus one source node per point (rows ``n .. n+P-1``)."""
+    n, p = len(graph.nodes), len(exit_node)
+    base = graph.travel_time_s.tocoo()
+    rows_v, cols_v = np.nonzero(exit_node >= 0)
+    src = np.concatenate([base.row, n + rows_v]).astype(np.int64)
+    targets = exit_node[rows_v, cols_v]
+    dst = np.concatenate(
+        [base.col, np.fromiter((graph.index[int(v)] for v in targets), np.int64, len(targets))]
+    ).astype(np.int64)
+    time_s = np.concatenate([base.data, exit_val[rows_v, cols_v, 0]])
+    values = np.vstack([lengths, exit_val[rows_v, cols_v, 1:]])
+    # A point exiting both ways to the same node keeps the faster (scipy would sum).
+    order = np.lexsort((time_s, dst, src))
+    code = src[order] * (n + p) + dst[order]
+    first = np.ones(len(code), dtype=bool)
+    first[1:] = code[1:] != code[:-1]
+    chosen = order[first]
+    size = n + p
+    csr = csr_array((time_s[chosen], (src[chosen], dst[chosen])), shape=(size, size))
+    csr.sort_indices()
+    augmented = ProfileGraph(
+        nodes=tuple(range(size)),
+        index={i: i for i in range(size)},
+        travel_time_s=csr,
+        length_m=values[chosen, 0],
+        edge_code=code[first],
+        geometry=np.empty(0, dtype=object),
+    )
+    return augmented, values[chosen]
+
+
+def _edge_values(network: RoadNetwork, graph: ProfileGraph, avoid: Sequence[str]) -> FloatArray:
+    """Metres, ascent and descent of each profile-graph edge (parallel to its CSR data)."""
+    from routing.roads.graph import edges_of
+
+    e = edges_of(network)
+    n = len(graph.nodes)
+    src = np.array([graph.index[int(u)] for u in e.src], dtype=np.int64)
+    dst = np.array([graph.index[int(v)] for v in e.dst], dtype=np.int64)
+    keep = ~np.isin(e.road_class.astype(str), list(avoid)) & (src != dst)
+    order = np.lexsort((e.length_m[keep], e.travel_time_s[keep], dst[keep], src[keep]))
+    code = src[keep][order] * n + dst[keep][order]
+    first = np.ones(len(code), dtype=bool)
+    first[1:] = code[1:] != code[:-1]
+    if not np.array_equal(code[first], graph.edge_code):
+        raise RuntimeError("edge values do not line up with the profile graph's edges")
+    chosen = order[first]
+    out: FloatArray = np.column_stack(
+        [e.length_m[keep][chosen], e.ascent_m[keep][chosen], e.descent_m[keep][chosen]]
+    )
+    return out
+
+
+def point_matrices(
+    network: RoadNetwork,
+    joined: Joined,
+    ids: Sequence[str],
+    *,
+    avoid_road_classes: Sequence[str] = (),
+    profile: str = "all",
+) -> PointMatrices:
+    """Fastest-path seconds, metres and climbs between located points.
+
+    Parameters
+    ----------
+    network
+        The network the points were located on (a vehicle's view).
+    joined
+        From :func:`join_points` on points located with the same ``avoid_road_classes``.
+    ids
+        One id per point.
+    avoid_road_classes
+        Classes the vehicle may not use.
+    profile
+        Name stored on the matrix.
+    """
+    best_t, best_v = _combine(network, joined, avoid_road_classes, with_values=True)
+    p = len(ids)
+    _along_the_same_road(network, joined.found, best_t, best_v)
+    np.fill_diagonal(best_t, 0.0)
+    best_v[np.arange(p), np.arange(p)] = 0.0
+    unreachable = ~np.isfinite(best_t)
+    duration = np.where(unreachable, UNREACHABLE, np.rint(np.where(unreachable, 0, best_t)))
+    distance = np.where(unreachable, UNREACHABLE, np.rint(best_v[..., 0]))
+    return PointMatrices(
+        matrix=TravelMatrix(
+            ids=tuple(ids),
+            distance_m=distance.astype(np.int64),
+            duration_s=duration.astype(np.int64),
+            profile=profile,
+        ),
+        ascent_m=best_v[..., 1],
+        descent_m=best_v[..., 2],
+    )
+
+
+def point_durations(
+    network: RoadNetwork, joined: Joined, *, avoid_road_classes: Sequence[str] = ()
+) -> FloatArray:
+    """Fastest-path seconds only (``inf`` where unreachable), without the path sums."""
+    best_t, best_v = _combine(network, joined, avoid_road_classes, with_values=False)
+    _along_the_same_road(network, joined.found, best_t, best_v)
+    np.fill_diagonal(best_t, 0.0)
+    return best_t
+
+
+def _combine(
+    network: RoadNetwork, joined: Joined, avoid: Sequence[str], *, with_values: bool
+) -> tuple[FloatArray, FloatArray]:
+    """Seconds (and metres, ascent, descent) from each point to each point via junctions."""
+    graph = profile_graph(network, avoid_road_classes=avoid)
+    values = (
+        _edge_values(network, graph, avoid) if with_values else np.zeros((len(graph.edge_code), 3))
+    )
+    entry_node, entry_val = joined.entry_node, joined.entry_values
+    augmented, aug_values = _with_sources(graph, values, joined.exit_node, joined.exit_values)
+    n, p = len(graph.nodes), len(joined.exit_node)
+    sources = np.arange(n, n + p)
+    if with_values:
+        time_s, pred = dijkstra(
+            augmented.travel_time_s, directed=True, indices=sources, return_predecessors=True
+        )
+        sums = tree_sums(augmented, np.atleast_2d(pred), aug_values, reverse=False)
+    else:
+        time_s = dijkstra(augmented.travel_time_s, directed=True, indices=sources)
+        sums = np.zeros((p, 1, 3))
+    time_s = np.atleast_2d(time_s)
+    best_t = np.full((p, p), np.inf)
+    best_v = np.zeros((p, p, 3))
+    for side in (0, 1):
+        node = entry_node[:, side]
+        ok = node >= 0
+        cols = np.array([graph.index[int(v)] for v in node[ok]], dtype=np.int64)
+        target = np.flatnonzero(ok)
+        t = time_s[:, cols] + entry_val[ok, side, 0][None, :]
+        better = t < best_t[:, target]
+        best_t[:, target] = np.where(better, t, best_t[:, target])
+        if with_values:
+            v = sums[:, cols, :] + entry_val[ok, side, 1:][None, :, :]
+            best_v[:, target] = np.where(better[..., None], v, best_v[:, target])
+    return best_t, best_v
+
+
+def _along_the_same_road(
+    network: RoadNetwork, found: Located, best_t: FloatArray, best_v: FloatArray
+) -> None:
+    """Two points on one road: driving straight along it may beat leaving it."""
+    e = found.edges
+    groups: dict[int, list[int]] = defaultdict(list)
+    at_c: dict[int, float] = {}
+    for k, (edge, at, length) in enumerate(
+        zip(found.edge.tolist(), found.at_m.tolist(), found.length_m.tolist(), strict=True)
+    ):
+        twin = found.twins.get(edge, -1)
+        if 0 <= twin < edge:  # describe the point on the lower-numbered direction
+            edge, at = twin, length - at
+        groups[edge].append(k)
+        at_c[k] = at
+    pairs = [
+        (edge, a, b) for edge, members in groups.items() for a in members for b in members if a != b
+    ]
+    pairs = [(c, a, b) for c, a, b in pairs if at_c[b] >= at_c[a] or found.twins.get(c, -1) >= 0]
+    if not pairs:
+        return
+    lines = [found.lines_xy[c] for c, _, _ in pairs]
+    lo = np.array([min(at_c[a], at_c[b]) for _, a, b in pairs])
+    hi = np.array([max(at_c[a], at_c[b]) for _, a, b in pairs])
+    measured = measured_climbs(network, lines, lo, hi)
+    climb = network.graph.graph.get("climb_s_per_100m")
+    per_m = 0.0 if climb is None else float(climb) / 100.0
+    for k, (c, a, b) in enumerate(pairs):
+        forward = at_c[b] >= at_c[a]
+        road = c if forward else found.twins[c]
+        share = (hi[k] - lo[k]) / max(float(found.length_m[a]), 1e-9)
+        if measured is None:
+            up, down = float(e.ascent_m[road]) * share, float(e.descent_m[road]) * share
+            steep = float(e.steep_descent_m[road]) * share
+        elif forward:  # measured along the lower-numbered direction
+            up, down, steep = measured[k][0], measured[k][1], measured[k][2]
+        else:
+            up, down, steep = measured[k][1], measured[k][0], measured[k][3]
+        t = float(e.base_time_s[road]) * share + per_m * (up + DESCENT_SHARE * steep)
+        if t < best_t[a, b]:
+            best_t[a, b] = t
+            best_v[a, b] = [float(e.length_m[road]) * share, up, down]
