@@ -46,12 +46,12 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from routing.matrix import travel_matrix  # noqa: E402
 from routing.roads import read_roads  # noqa: E402
 from routing.roads.contract import segment_values  # noqa: E402
 from routing.roads.osm import RawRoads, read_raw  # noqa: E402
 from routing.roads.profile import load_profile  # noqa: E402
-from routing.roads.snap import with_points  # noqa: E402
+from routing.roads.matrix import join_points, point_durations, point_matrices  # noqa: E402
+from routing.roads.snap import locate  # noqa: E402
 
 ANDORRA = REPO / ".." / "shared" / "osm" / "andorra.osm.pbf"
 T = TypeVar("T")
@@ -99,7 +99,9 @@ def write_grid(path: Path, junctions: int = 101, between: int = 10) -> None:
             for j in range(junctions):
                 grid[(i, j)] = node_id
                 writer.add_node(
-                    osmium.osm.mutable.Node(id=node_id, location=(10 + j * step_deg * 1.4, 45 + i * step_deg))
+                    osmium.osm.mutable.Node(
+                        id=node_id, location=(10 + j * step_deg * 1.4, 45 + i * step_deg)
+                    )
                 )
                 node_id += 1
         way_id = 1
@@ -155,18 +157,21 @@ def bench(path: Path, label: str, n_points: int, nx_pairs: int) -> list[str]:
     points = [(f"p{k}", *map(float, raw.node_lonlat[i])) for k, i in enumerate(picks)]
     ids = [p[0] for p in points]
 
-    def ours() -> Any:
-        joined, snap = with_points(network, points, max_snap_m=5000)
-        return snap, travel_matrix(joined, snap.nodes, ids)
-
-    (snap, ours_m), ours_s, ours_mb = measured(ours)
-    joined, snap2 = with_points(network, points, max_snap_m=5000)
-    _, matrix_s, _ = measured(lambda: travel_matrix(joined, snap2.nodes, ids))
+    found, snap_s, snap_mb = measured(lambda: locate(network, points, max_snap_m=5000))
+    joined, join_s, _ = measured(lambda: join_points(network, found))
+    durations, dur_s, dur_mb = measured(lambda: point_durations(network, joined))
+    full, full_s, full_mb = measured(lambda: point_matrices(network, joined, ids))
+    ours_m = full.matrix
     raw_t, raw_s, raw_mb = measured(lambda: dijkstra(graph, indices=picks)[:, picks])
-    lines.append(f"hubroute (snap + matrix): {ours_s:.3f} s ({matrix_s:.3f} s matrix alone), "
-                 f"heap peak {ours_mb:.0f} MB")
-    lines.append(f"csgraph on the raw graph: {raw_s:.3f} s, heap peak {raw_mb:.0f} MB "
-                 f"-> hubroute matrix {raw_s / matrix_s:.1f}x faster ({raw_s / ours_s:.1f}x with snapping)")
+    lines.append(
+        f"hubroute: locate points {snap_s:.3f} s + join {join_s:.3f} s (once per point set); "
+        f"durations {dur_s:.3f} s ({dur_mb:.0f} MB); durations + metres + climbs "
+        f"{full_s:.3f} s ({full_mb:.0f} MB)"
+    )
+    lines.append(
+        f"csgraph on the raw graph (durations): {raw_s:.3f} s ({raw_mb:.0f} MB) -> hubroute "
+        f"durations {raw_s / dur_s:.1f}x faster"
+    )
     try:
         import pandana
     except ImportError:
@@ -178,7 +183,10 @@ def bench(path: Path, label: str, n_points: int, nx_pairs: int) -> list[str]:
 
         def build() -> Any:
             return pandana.Network(
-                xy[:, 0], xy[:, 1], src, dst,
+                xy[:, 0],
+                xy[:, 1],
+                src,
+                dst,
                 edge_weights=__import__("pandas").DataFrame({"t": np.asarray(weights)}),
                 twoway=False,
             )
@@ -186,22 +194,31 @@ def bench(path: Path, label: str, n_points: int, nx_pairs: int) -> list[str]:
         net, build_s, build_mb = measured(build)
         orig = np.repeat(picks, n_points)
         dest = np.tile(picks, n_points)
-        ch_t, query_s, query_mb = measured(lambda: np.asarray(net.shortest_path_lengths(orig, dest)))
-        lines.append(f"pandana CH: build {build_s:.3f} s ({build_mb:.0f} MB), query {query_s:.3f} s "
-                     f"({query_mb:.0f} MB) -> hubroute matrix {query_s / matrix_s:.1f}x faster "
-                     "than the query alone")
+        ch_t, query_s, query_mb = measured(
+            lambda: np.asarray(net.shortest_path_lengths(orig, dest))
+        )
+        lines.append(
+            f"pandana CH: build {build_s:.3f} s ({build_mb:.0f} MB), query {query_s:.3f} s "
+            f"({query_mb:.0f} MB) -> hubroute durations {query_s / dur_s:.1f}x faster than "
+            "the query alone"
+        )
         ch = ch_t.reshape(n_points, n_points)
         both = np.isfinite(raw_t) & (ch < 1e6)
         lines.append(f"pandana vs csgraph: max |diff| {np.abs(ch[both] - raw_t[both]).max():.3f} s")
     finite = np.isfinite(raw_t)
     diff = np.abs(ours_m.duration_s - np.rint(raw_t))[finite]
-    lines.append(f"hubroute vs csgraph raw (all {finite.sum():,} reachable pairs): max |diff| "
-                 f"{diff.max():.0f} s, mean {diff.mean():.3f} s; same reachability: "
-                 f"{np.array_equal(finite, ours_m.duration_s < 10**12)}")
+    assert np.allclose(np.rint(durations), ours_m.duration_s)
+    lines.append(
+        f"hubroute vs csgraph raw (all {finite.sum():,} reachable pairs): max |diff| "
+        f"{diff.max():.0f} s, mean {diff.mean():.3f} s; same reachability: "
+        f"{np.array_equal(finite, ours_m.duration_s < 10**12)}"
+    )
     # networkx on the raw graph, a sample of pairs.
     dg = nx.DiGraph()
     coo = graph.tocoo()
-    dg.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True))
+    dg.add_weighted_edges_from(
+        zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True)
+    )
     sample = rng.choice(n_points, size=(nx_pairs, 2))
     worst = 0.0
     t0 = time.perf_counter()
@@ -212,8 +229,10 @@ def bench(path: Path, label: str, n_points: int, nx_pairs: int) -> list[str]:
             assert ours_m.duration_s[a, b] >= 10**12
             continue
         worst = max(worst, abs(float(ours_m.duration_s[a, b]) - t))
-    lines.append(f"networkx check: {nx_pairs} pairs in {time.perf_counter() - t0:.1f} s, "
-                 f"max |hubroute - networkx| {worst:.2f} s (hubroute rounds to whole seconds)")
+    lines.append(
+        f"networkx check: {nx_pairs} pairs in {time.perf_counter() - t0:.1f} s, "
+        f"max |hubroute - networkx| {worst:.2f} s (hubroute rounds to whole seconds)"
+    )
     return lines
 
 

@@ -2,13 +2,14 @@
 
 Each point sits part-way along a road (``routing.roads.snap.locate``). Rather than
 cutting the road at every point (which grows the graph by a node per point and makes
-every Dijkstra longer), each point becomes a *source* only: a virtual node with edges
-to the road's end nodes it can drive to, at the share of the road's time and length
-still ahead of it. One scipy Dijkstra per point then runs over the contracted
-junction graph; the time to another point is the best of reaching its road's start
-(and driving the share of the road up to it) or, on a two-way road, its end. Two
-points on the same road may also drive straight along it. Lengths, ascent and descent
-are summed along the same fastest paths (``routing.costs.tree_sums``).
+every Dijkstra longer), each point is joined to the junctions at its road's ends: it
+leaves by the end it drives towards (either end of a two-way road) and is reached
+from the end it is driven to from, at the part of the road's time, length and climbs
+driven. One scipy Dijkstra runs on the contracted junction graph from each distinct
+junction the points leave by, and a pair's time is the best of at most four
+combinations. Two points on the same road may also drive straight along it. Lengths,
+ascent and descent are summed along the same fastest paths
+(``routing.costs.tree_sums``).
 
 Shares of a road's time, length and climbs are taken in proportion to the length
 driven on it (a road's grade and speed are taken as even along it; speeds are even
@@ -24,14 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from pyproj import Transformer
-from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from routing.costs import tree_sums
 from routing.matrix import TravelMatrix
 from routing.network import FloatArray, IntArray, ProfileGraph, RoadNetwork, profile_graph
 from routing.roads.elevation import climbs
-from routing.roads.snap import Located
+from routing.roads.snap import END_TOLERANCE_M, Located
 from routing.roads.vehicle import DESCENT_SHARE
 from routing.units import UNREACHABLE
 
@@ -150,41 +150,15 @@ def join_points(network: RoadNetwork, found: Located) -> Joined:
     exit_val[has, 1] = part(back, f[has], a_down[has], a_up[has], a_steep_back[has])
     entry_node[has, 1] = e.src[back]
     entry_val[has, 1] = part(back, 1 - f[has], b_down[has], b_up[has], b_steep_back[has])
+    # A point at a road's end is at that junction: it may leave by any road from it.
+    for at_end, node in (
+        (found.at_m <= END_TOLERANCE_M, e.src[fwd]),
+        (found.at_m >= found.length_m - END_TOLERANCE_M, e.dst[fwd]),
+    ):
+        exit_node[at_end] = entry_node[at_end] = -1
+        exit_node[at_end, 0] = entry_node[at_end, 0] = node[at_end]
+        exit_val[at_end] = entry_val[at_end] = 0.0
     return Joined(found, exit_node, entry_node, exit_val, entry_val)
-
-
-def _with_sources(
-    graph: ProfileGraph, lengths: FloatArray, exit_node: IntArray, exit_val: FloatArray
-) -> tuple[ProfileGraph, FloatArray]:
-    """The profile graph plus one source node per point (rows ``n .. n+P-1``)."""
-    n, p = len(graph.nodes), len(exit_node)
-    base = graph.travel_time_s.tocoo()
-    rows_v, cols_v = np.nonzero(exit_node >= 0)
-    src = np.concatenate([base.row, n + rows_v]).astype(np.int64)
-    targets = exit_node[rows_v, cols_v]
-    dst = np.concatenate(
-        [base.col, np.fromiter((graph.index[int(v)] for v in targets), np.int64, len(targets))]
-    ).astype(np.int64)
-    time_s = np.concatenate([base.data, exit_val[rows_v, cols_v, 0]])
-    values = np.vstack([lengths, exit_val[rows_v, cols_v, 1:]])
-    # A point exiting both ways to the same node keeps the faster (scipy would sum).
-    order = np.lexsort((time_s, dst, src))
-    code = src[order] * (n + p) + dst[order]
-    first = np.ones(len(code), dtype=bool)
-    first[1:] = code[1:] != code[:-1]
-    chosen = order[first]
-    size = n + p
-    csr = csr_array((time_s[chosen], (src[chosen], dst[chosen])), shape=(size, size))
-    csr.sort_indices()
-    augmented = ProfileGraph(
-        nodes=tuple(range(size)),
-        index={i: i for i in range(size)},
-        travel_time_s=csr,
-        length_m=values[chosen, 0],
-        edge_code=code[first],
-        geometry=np.empty(0, dtype=object),
-    )
-    return augmented, values[chosen]
 
 
 def _edge_values(network: RoadNetwork, graph: ProfileGraph, avoid: Sequence[str]) -> FloatArray:
@@ -265,37 +239,49 @@ def point_durations(
 def _combine(
     network: RoadNetwork, joined: Joined, avoid: Sequence[str], *, with_values: bool
 ) -> tuple[FloatArray, FloatArray]:
-    """Seconds (and metres, ascent, descent) from each point to each point via junctions."""
+    """Seconds (and metres, ascent, descent) from each point to each point via junctions.
+
+    One Dijkstra runs from each distinct junction a point can leave by (fewer than the
+    points: neighbours share their roads' ends); a pair's time is the best of the (at
+    most) two ways out of the first point's road and two ways into the second's.
+    """
     graph = profile_graph(network, avoid_road_classes=avoid)
-    values = (
-        _edge_values(network, graph, avoid) if with_values else np.zeros((len(graph.edge_code), 3))
-    )
-    entry_node, entry_val = joined.entry_node, joined.entry_values
-    augmented, aug_values = _with_sources(graph, values, joined.exit_node, joined.exit_values)
-    n, p = len(graph.nodes), len(joined.exit_node)
-    sources = np.arange(n, n + p)
+    exit_node, entry_node = joined.exit_node, joined.entry_node
+    exit_val, entry_val = joined.exit_values, joined.entry_values
+    p = len(exit_node)
+    starts = np.unique(exit_node[exit_node >= 0])
+    rows = np.fromiter((graph.index[int(v)] for v in starts), np.int64, len(starts))
     if with_values:
         time_s, pred = dijkstra(
-            augmented.travel_time_s, directed=True, indices=sources, return_predecessors=True
+            graph.travel_time_s, directed=True, indices=rows, return_predecessors=True
         )
-        sums = tree_sums(augmented, np.atleast_2d(pred), aug_values, reverse=False)
+        values = _edge_values(network, graph, avoid)
+        sums = tree_sums(graph, np.atleast_2d(pred), values, reverse=False)
+        sums = np.pad(sums, ((0, 1), (0, 1), (0, 0)))
     else:
-        time_s = dijkstra(augmented.travel_time_s, directed=True, indices=sources)
-        sums = np.zeros((p, 1, 3))
-    time_s = np.atleast_2d(time_s)
+        time_s = dijkstra(graph.travel_time_s, directed=True, indices=rows)
+    # A last row and column of inf stand for "no road this way" (index -1).
+    time_s = np.pad(np.atleast_2d(time_s), ((0, 1), (0, 1)), constant_values=np.inf)
+    index = np.fromiter((graph.index[int(v)] for v in graph.nodes), np.int64, len(graph.nodes))
+    exit_row = np.where(exit_node >= 0, np.searchsorted(starts, exit_node), -1)
+    entry_col = np.where(entry_node >= 0, index[np.maximum(entry_node, 0)], -1)
     best_t = np.full((p, p), np.inf)
     best_v = np.zeros((p, p, 3))
-    for side in (0, 1):
-        node = entry_node[:, side]
-        ok = node >= 0
-        cols = np.array([graph.index[int(v)] for v in node[ok]], dtype=np.int64)
-        target = np.flatnonzero(ok)
-        t = time_s[:, cols] + entry_val[ok, side, 0][None, :]
-        better = t < best_t[:, target]
-        best_t[:, target] = np.where(better, t, best_t[:, target])
-        if with_values:
-            v = sums[:, cols, :] + entry_val[ok, side, 1:][None, :, :]
-            best_v[:, target] = np.where(better[..., None], v, best_v[:, target])
+    for sx in (0, 1):
+        out = time_s[exit_row[:, sx]] + exit_val[:, sx, 0][:, None]
+        for sy in (0, 1):
+            t = out[:, entry_col[:, sy]] + entry_val[:, sy, 0][None, :]
+            if not with_values:
+                np.minimum(best_t, t, out=best_t)
+                continue
+            better = t < best_t
+            best_t[better] = t[better]
+            v = (
+                sums[exit_row[:, sx]][:, entry_col[:, sy]]
+                + exit_val[:, sx, None, 1:]
+                + entry_val[None, :, sy, 1:]
+            )
+            best_v[better] = v[better]
     return best_t, best_v
 
 
@@ -314,30 +300,35 @@ def _along_the_same_road(
             edge, at = twin, length - at
         groups[edge].append(k)
         at_c[k] = at
-    pairs = [
-        (edge, a, b) for edge, members in groups.items() for a in members for b in members if a != b
-    ]
-    pairs = [(c, a, b) for c, a, b in pairs if at_c[b] >= at_c[a] or found.twins.get(c, -1) >= 0]
-    if not pairs:
+    pairs = np.array(
+        [(c, a, b) for c, members in groups.items() for a in members for b in members if a != b],
+        dtype=np.int64,
+    ).reshape(-1, 3)
+    c, a, b = pairs.T
+    at_along = np.array([at_c[k] for k in range(len(found.edge))])
+    twin = np.array([found.twins.get(int(x), -1) for x in c], dtype=np.int64)
+    forward = at_along[b] >= at_along[a]
+    road = np.where(forward, c, twin)
+    share = np.abs(at_along[b] - at_along[a]) / np.maximum(found.length_m[a], 1e-9)
+    flat = e.base_time_s[road] * share
+    # Climbing only adds time: pairs whose flat time already loses are dropped first.
+    keep = (road >= 0) & (flat < best_t[a, b])
+    c, a, b, road, share, flat, forward = (x[keep] for x in (c, a, b, road, share, flat, forward))
+    if not len(c):
         return
-    lines = [found.lines_xy[c] for c, _, _ in pairs]
-    lo = np.array([min(at_c[a], at_c[b]) for _, a, b in pairs])
-    hi = np.array([max(at_c[a], at_c[b]) for _, a, b in pairs])
-    measured = measured_climbs(network, lines, lo, hi)
+    lo, hi = np.minimum(at_along[a], at_along[b]), np.maximum(at_along[a], at_along[b])
+    measured = measured_climbs(network, found.lines_xy[c], lo, hi)
+    if measured is None:
+        up, down = e.ascent_m[road] * share, e.descent_m[road] * share
+        steep = e.steep_descent_m[road] * share
+    else:  # measured along the lower-numbered direction: swap going back
+        up = np.where(forward, measured[:, 0], measured[:, 1])
+        down = np.where(forward, measured[:, 1], measured[:, 0])
+        steep = np.where(forward, measured[:, 2], measured[:, 3])
     climb = network.graph.graph.get("climb_s_per_100m")
     per_m = 0.0 if climb is None else float(climb) / 100.0
-    for k, (c, a, b) in enumerate(pairs):
-        forward = at_c[b] >= at_c[a]
-        road = c if forward else found.twins[c]
-        share = (hi[k] - lo[k]) / max(float(found.length_m[a]), 1e-9)
-        if measured is None:
-            up, down = float(e.ascent_m[road]) * share, float(e.descent_m[road]) * share
-            steep = float(e.steep_descent_m[road]) * share
-        elif forward:  # measured along the lower-numbered direction
-            up, down, steep = measured[k][0], measured[k][1], measured[k][2]
-        else:
-            up, down, steep = measured[k][1], measured[k][0], measured[k][3]
-        t = float(e.base_time_s[road]) * share + per_m * (up + DESCENT_SHARE * steep)
-        if t < best_t[a, b]:
-            best_t[a, b] = t
-            best_v[a, b] = [float(e.length_m[road]) * share, up, down]
+    t = flat + per_m * (up + DESCENT_SHARE * steep)
+    better = t < best_t[a, b]
+    a, b = a[better], b[better]
+    best_t[a, b] = t[better]
+    best_v[a, b] = np.column_stack([e.length_m[road] * share, up, down])[better]
