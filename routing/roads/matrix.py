@@ -306,9 +306,9 @@ def _along_the_same_road(
     ).reshape(-1, 3)
     c, a, b = pairs.T
     at_along = np.array([at_c[k] for k in range(len(found.edge))])
-    twin = np.array([found.twins.get(int(x), -1) for x in c], dtype=np.int64)
+    twin_of = np.array([found.twins.get(int(x), -1) for x in c], dtype=np.int64)
     forward = at_along[b] >= at_along[a]
-    road = np.where(forward, c, twin)
+    road = np.where(forward, c, twin_of)
     share = np.abs(at_along[b] - at_along[a]) / np.maximum(found.length_m[a], 1e-9)
     flat = e.base_time_s[road] * share
     # Climbing only adds time: pairs whose flat time already loses are dropped first.
