@@ -417,6 +417,8 @@ def _map(
     road_classes: Sequence[str] | None,
     hubs: Mapping[str, LonLat],
     unassigned_lonlat: Mapping[str, LonLat],
+    places: Sequence[tuple[str, LonLat]] = (),
+    attribution: str = "",
 ) -> _MapParts:
     stops = [s for r in plan.runs for s in r.stops]
     extent: list[LonLat] = [s.location for s in stops]
@@ -536,8 +538,42 @@ def _map(
             f'y="{y - half}" '
             f'width="{2 * half}" height="{2 * half}" rx="{half // 3}"/>'
         )
+    if places or attribution:
+        parts.append(_overlay(frame, places, attribution))
     parts.append("</svg>")
     return _MapParts("\n".join(parts), _legend(bins, max_parcels, bool(plan.unassigned)), bins)
+
+
+def _overlay(frame: _Frame, places: Sequence[tuple[str, LonLat]], attribution: str) -> str:
+    """Place names, a scale bar and the map data's attribution, drawn over the map."""
+    upp = frame.units_per_px
+    font = f'font-family="sans-serif" font-size="{round(11 * upp)}"'
+    halo = f'stroke="#fff" stroke-width="{round(3 * upp)}" paint-order="stroke"'
+    out = ['<g class="places" pointer-events="none">']
+    for name, lonlat in places:
+        x, y = frame.point(lonlat)
+        if 0 <= x <= frame.width_m and 0 <= y <= frame.height_m:
+            out.append(
+                f'<text x="{x + round(4 * upp)}" y="{y - round(4 * upp)}" {font} '
+                f'fill="#444" {halo}>{_e(name)}</text>'
+            )
+    bar = _nice_step(frame.width_m / 8)
+    # Bottom right, above the attribution and the zoom hint (the legend is bottom left).
+    x0, y0 = round(frame.width_m - 10 * upp - bar), round(frame.height_m - 52 * upp)
+    label = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
+    out.append(
+        f'<rect class="scalebar" x="{x0}" y="{y0}" width="{round(bar)}" '
+        f'height="{round(3 * upp)}" fill="#222"/>'
+        f'<text x="{x0}" y="{y0 - round(5 * upp)}" {font} fill="#222" {halo}>{label}</text>'
+    )
+    if attribution:
+        out.append(
+            f'<text class="attribution" x="{frame.width_m - round(8 * upp)}" '
+            f'y="{frame.height_m - round(30 * upp)}" text-anchor="end" {font} fill="#333" '
+            f"{halo}>{_e(attribution)}</text>"
+        )
+    out.append("</g>")
+    return "".join(out)
 
 
 def _legend(bins: Sequence[float], max_parcels: int, unassigned: bool) -> str:
@@ -835,6 +871,8 @@ def render_report(
     road_classes: Sequence[str] | None = None,
     hub: LonLat | None = None,
     pickups_unassigned_lonlat: Mapping[str, LonLat] | None = None,
+    places: Sequence[tuple[str, LonLat]] = (),
+    attribution: str = "",
 ) -> str:
     """Render a plan as one self-contained, offline HTML dispatch report.
 
@@ -859,6 +897,12 @@ def render_report(
     pickups_unassigned_lonlat : mapping of pickup id to (lon, lat), optional
         Positions of unassigned pickups, marked with red crosses; those not given are
         listed in the report but not drawn.
+    places : sequence of (name, (lon, lat)), optional
+        Place names to label on the map; with them or an attribution the map also
+        gets a scale bar.
+    attribution : str, optional
+        The map data's credit, drawn on the map and in the footer (OpenStreetMap data:
+        "© OpenStreetMap contributors, ODbL").
 
     Returns
     -------
@@ -869,7 +913,7 @@ def render_report(
     villages = _villages(plan)
     savings = _savings(plan)
     hubs = _hubs(plan, hub)
-    m = _map(plan, roads or (), road_classes, hubs, unassigned_lonlat)
+    m = _map(plan, roads or (), road_classes, hubs, unassigned_lonlat, places, attribution)
     s = plan.summary
     subtitle = (
         f"{s.runs} runs · {s.parcels:,} parcels · RMB {_rmb(s.total_cost_rmb)} · "
@@ -879,6 +923,8 @@ def render_report(
     footer += (
         "map: equirectangular, simplified to about 20 m; background roads as given to the report"
     )
+    if attribution:
+        footer += f" · map data {_e(attribution)}"
     return string.Template(_template("report.html")).substitute(
         title=_e(plan.name),
         subtitle=subtitle,
@@ -982,12 +1028,20 @@ def write_report(
         The path of the written file.
     """
     roads, classes = roads_from_network(network) if network is not None else ([], [])
+    meta = network.graph.graph if network is not None else {}
+    osm = meta.get("source") == "osm"  # routing.roads: label its places, credit OSM
     text = render_report(
         plan,
         roads=roads,
         road_classes=classes,
         hub=hub,
         pickups_unassigned_lonlat=pickups_unassigned_lonlat,
+        places=[
+            (p.name, (p.lon, p.lat))
+            for p in meta.get("places", ())
+            if osm and p.kind in ("city", "town", "village", "hamlet")
+        ],
+        attribution="© OpenStreetMap contributors, ODbL" if osm else "",
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
