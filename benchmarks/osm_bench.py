@@ -48,9 +48,9 @@ sys.path.insert(0, str(REPO))
 
 from routing.roads import read_roads  # noqa: E402
 from routing.roads.contract import segment_values  # noqa: E402
+from routing.roads.matrix import join_points, point_durations, point_matrices  # noqa: E402
 from routing.roads.osm import RawRoads, read_raw  # noqa: E402
 from routing.roads.profile import load_profile  # noqa: E402
-from routing.roads.matrix import join_points, point_durations, point_matrices  # noqa: E402
 from routing.roads.snap import locate  # noqa: E402
 
 ANDORRA = REPO / ".." / "shared" / "osm" / "andorra.osm.pbf"
@@ -164,7 +164,8 @@ def bench(path: Path, label: str, n_points: int, nx_pairs: int) -> list[str]:
     ours_m = full.matrix
     raw_t, raw_s, raw_mb = measured(lambda: dijkstra(graph, indices=picks)[:, picks])
     lines.append(
-        f"hubroute: locate points {snap_s:.3f} s + join {join_s:.3f} s (once per point set); "
+        f"hubroute: locate points {snap_s:.3f} s ({snap_mb:.0f} MB) + join {join_s:.3f} s "
+        "(once per point set); "
         f"durations {dur_s:.3f} s ({dur_mb:.0f} MB); durations + metres + climbs "
         f"{full_s:.3f} s ({full_mb:.0f} MB)"
     )
