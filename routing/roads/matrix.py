@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from pyproj import Transformer
+from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from routing.costs import tree_sums
@@ -236,6 +237,47 @@ def point_durations(
     return best_t
 
 
+def _core(
+    graph: ProfileGraph, values: FloatArray, needed: IntArray
+) -> tuple[ProfileGraph, FloatArray, IntArray]:
+    """The graph without dangling trees that no point needs, for faster Dijkstras.
+
+    A dead end (one neighbour) that no point leaves or enters by lies on no fastest
+    path between other junctions; removing it can make its neighbour a dead end, and
+    so on. Returns the smaller graph, its edge values and each old row's new row (-1
+    when removed).
+    """
+    n = len(graph.nodes)
+    coo = graph.travel_time_s.tocoo()
+    src, dst = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    pairs = np.unique(np.sort(np.column_stack([src, dst]), axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    keep = np.ones(n, dtype=bool)
+    wanted = np.zeros(n, dtype=bool)
+    wanted[needed] = True
+    while True:
+        live = keep[pairs[:, 0]] & keep[pairs[:, 1]]
+        degree = np.bincount(pairs[live].ravel(), minlength=n)
+        leaves = keep & (degree <= 1) & ~wanted
+        if not leaves.any():
+            break
+        keep &= ~leaves
+    new_row = np.where(keep, np.cumsum(keep) - 1, -1)
+    m = int(keep.sum())
+    on = keep[src] & keep[dst]
+    a, b = new_row[src[on]], new_row[dst[on]]
+    csr = csr_array((coo.data[on], (a, b)), shape=(m, m))
+    core = ProfileGraph(
+        nodes=tuple(range(m)),
+        index={i: i for i in range(m)},
+        travel_time_s=csr,
+        length_m=values[on, 0],
+        edge_code=a * m + b,
+        geometry=np.empty(0, dtype=object),
+    )
+    return core, values[on], new_row
+
+
 def _combine(
     network: RoadNetwork, joined: Joined, avoid: Sequence[str], *, with_values: bool
 ) -> tuple[FloatArray, FloatArray]:
@@ -249,22 +291,30 @@ def _combine(
     exit_node, entry_node = joined.exit_node, joined.entry_node
     exit_val, entry_val = joined.exit_values, joined.entry_values
     p = len(exit_node)
-    starts = np.unique(exit_node[exit_node >= 0])
-    rows = np.fromiter((graph.index[int(v)] for v in starts), np.int64, len(starts))
+    # Graph rows of the junctions; nodes are 0 .. n-1 in the networks read from OSM.
+    index = np.fromiter((graph.index[int(v)] for v in graph.nodes), np.int64, len(graph.nodes))
+    needed = np.unique(
+        index[np.concatenate([exit_node[exit_node >= 0], entry_node[entry_node >= 0]])]
+    )
+    values = (
+        _edge_values(network, graph, avoid) if with_values else np.zeros((len(graph.edge_code), 3))
+    )
+    core, core_values, new_row = _core(graph, values, needed)
+    exit_core = np.where(exit_node >= 0, new_row[index[np.maximum(exit_node, 0)]], -1)
+    entry_core = np.where(entry_node >= 0, new_row[index[np.maximum(entry_node, 0)]], -1)
+    starts = np.unique(exit_core[exit_core >= 0])
     if with_values:
         time_s, pred = dijkstra(
-            graph.travel_time_s, directed=True, indices=rows, return_predecessors=True
+            core.travel_time_s, directed=True, indices=starts, return_predecessors=True
         )
-        values = _edge_values(network, graph, avoid)
-        sums = tree_sums(graph, np.atleast_2d(pred), values, reverse=False)
+        sums = tree_sums(core, np.atleast_2d(pred), core_values, reverse=False)
         sums = np.pad(sums, ((0, 1), (0, 1), (0, 0)))
     else:
-        time_s = dijkstra(graph.travel_time_s, directed=True, indices=rows)
+        time_s = dijkstra(core.travel_time_s, directed=True, indices=starts)
     # A last row and column of inf stand for "no road this way" (index -1).
     time_s = np.pad(np.atleast_2d(time_s), ((0, 1), (0, 1)), constant_values=np.inf)
-    index = np.fromiter((graph.index[int(v)] for v in graph.nodes), np.int64, len(graph.nodes))
-    exit_row = np.where(exit_node >= 0, np.searchsorted(starts, exit_node), -1)
-    entry_col = np.where(entry_node >= 0, index[np.maximum(entry_node, 0)], -1)
+    exit_row = np.where(exit_core >= 0, np.searchsorted(starts, exit_core), -1)
+    entry_col = entry_core
     best_t = np.full((p, p), np.inf)
     best_v = np.zeros((p, p, 3))
     for sx in (0, 1):
