@@ -173,6 +173,12 @@ def _plan_and_write(
                 network_path, elevation=elevation, road_profile=road_profile
             )
             timings["network"] = round(_time.perf_counter() - t0, 3)
+            if network.graph.graph.get("tag_issues"):  # OSM values the road profile skipped
+                console.print(
+                    f"OSM tags: {len(network.graph.graph['tag_issues'])} values not "
+                    "understood (listed by `hubroute network info`)",
+                    highlight=False,
+                )
         from routing.costs import read_cost_model
 
         options = SolveOptions(

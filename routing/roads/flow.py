@@ -94,8 +94,19 @@ def prepare_day(problem: Problem, network: RoadNetwork, *, max_snap_m: float) ->
     points = [(h.id, h.lon, h.lat) for h in problem.hubs] + [
         (p.id, p.lon, p.lat) for p in problem.pickups
     ]
-    profiles: dict[str, ProfileRoads] = {}
+    # Everything too far from any road first, in the planner's words ("pickup 'V17'").
     found: list[NetworkError] = []
+    for kind, some in (
+        ("hub", points[: len(problem.hubs)]),
+        ("pickup", points[len(problem.hubs) :]),
+    ):
+        try:
+            locate(network, some, max_snap_m=max_snap_m, kind=kind)
+        except NetworkError as exc:
+            found.append(exc)
+    if found:
+        raise NetworkError([p for exc in found for p in exc.problems])
+    profiles: dict[str, ProfileRoads] = {}
     for vt in problem.vehicle_types:
         if vt.profile in profiles:
             continue
@@ -124,7 +135,7 @@ def _profile_roads(
         view,
         points,
         max_snap_m=max_snap_m,
-        kind=f"location for vehicle type {vt.name!r}:",
+        kind=f"location (on the roads of vehicle type {vt.name!r})",
         avoid_road_classes=vt.avoid_road_classes,
     )
     ids = [p[0] for p in points]

@@ -143,3 +143,33 @@ def test_loaded_truck_climbs_slower_than_it_descends_on_andorra() -> None:
     up = truck.matrix.duration_s[0, high]
     down = truck.matrix.duration_s[high, 0]
     assert np.all(up > down)
+
+
+def test_a_pickup_off_the_roads_is_named_with_a_fix(tmp_path: Path) -> None:
+    """Bad input through the CLI: exit code 2 and the pickup named, never a traceback."""
+    pickups = tmp_path / "pickups.csv"
+    pickups.write_text("id,village,lon,lat,parcels,weight_kg\nFAR,far,10.5,45.5,1,1\n")
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text('[[vehicle_type]]\nname = "van"\ncapacity_parcels = 10\ncapacity_kg = 100\n')
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            "--network",
+            str(DATA / "plain.osm"),
+            "--pickups",
+            str(pickups),
+            "--fleet",
+            str(fleet),
+            "--hub",
+            "10.0,45.0",
+            "--iterations",
+            "3",
+            "--out",
+            str(tmp_path / "out"),
+            "--no-report",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "pickup 'FAR'" in result.output
+    assert "km from the nearest road" in result.output
