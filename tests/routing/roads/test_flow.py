@@ -173,3 +173,41 @@ def test_a_pickup_off_the_roads_is_named_with_a_fix(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "pickup 'FAR'" in result.output
     assert "km from the nearest road" in result.output
+
+
+def test_the_same_command_on_another_regions_osm_file(tmp_path: Path) -> None:
+    """Nothing Andorra-specific: a hand-written .osm XML file plans the same way."""
+    pickups = tmp_path / "pickups.csv"
+    pickups.write_text("id,village,lon,lat,parcels,weight_kg\nV1,village,10.01,45.0,3,30\n")
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(
+        '[[vehicle_type]]\nname = "truck"\ncapacity_parcels = 10\ncapacity_kg = 900\n'
+        "weight_t = 12.0\n"
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            "--network",
+            str(DATA / "maxweight.osm"),
+            "--pickups",
+            str(pickups),
+            "--fleet",
+            str(fleet),
+            "--hub",
+            "10.0,45.0",
+            "--iterations",
+            "3",
+            "--out",
+            str(out),
+            "--road-profile",
+            "europe",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    plan = json.loads((out / "plan.json").read_text())
+    (run,) = plan["runs"]
+    assert run["distance"] == pytest.approx(2 * DETOUR_M, rel=0.01)
+    assert run["ascent_m"] is None  # no elevation given
+    assert (out / "report.html").is_file()
