@@ -546,6 +546,9 @@ def solve_batch_problem(
     try:
         if network is None or nodes is None:
             plan = plan_day(item.problem, network=None, options=item.options)
+        elif network.graph.graph.get("source") == "osm":
+            # OSM roads: each vehicle type's own roads and snapping onto road segments.
+            plan = plan_day(item.problem, network=network, options=item.options)
         else:
             t0 = time.perf_counter()
             if shared is not None:

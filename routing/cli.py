@@ -20,6 +20,7 @@ from rich.table import Table
 from routing.errors import HubrouteError
 from routing.errors import InputError as HubrouteInputError
 from routing.model import Hub, Plan
+from routing.roads.commands import network_app
 
 if TYPE_CHECKING:
     from routing.network import RoadNetwork
@@ -149,6 +150,8 @@ def _plan_and_write(
     report: bool,
     cost_model: Path | None = None,
     scenario: Path | None = None,
+    elevation: Path | None = None,
+    road_profile: str = "rural_china",
 ) -> Plan:
     import time as _time
 
@@ -166,8 +169,16 @@ def _plan_and_write(
         if network_path is not None:
             step("road network")
             t0 = _time.perf_counter()
-            network = network_from_file(network_path)
+            network = network_from_file(
+                network_path, elevation=elevation, road_profile=road_profile
+            )
             timings["network"] = round(_time.perf_counter() - t0, 3)
+            if network.graph.graph.get("tag_issues"):  # OSM values the road profile skipped
+                console.print(
+                    f"OSM tags: {len(network.graph.graph['tag_issues'])} values not "
+                    "understood (listed by `hubroute network info`)",
+                    highlight=False,
+                )
         from routing.costs import read_cost_model
 
         options = SolveOptions(
@@ -238,11 +249,25 @@ def demo(
         sc = read_scenario(scenario)
         return sc.problem, sc.network_path, sc.time_limit_s
 
-    guarded(
-        lambda: _plan_and_write(
-            load, out, time_limit, iterations, seed, allocation, report, cost_model, scenario
+    def run() -> Plan:
+        from routing.io import scenario_road_options
+
+        elevation, road_profile = scenario_road_options(scenario)
+        return _plan_and_write(
+            load,
+            out,
+            time_limit,
+            iterations,
+            seed,
+            allocation,
+            report,
+            cost_model,
+            scenario,
+            elevation=elevation,
+            road_profile=road_profile,
         )
-    )
+
+    guarded(run)
 
 
 @app.command()
@@ -253,8 +278,20 @@ def plan(
     fleet: Annotated[Path, typer.Option("--fleet", help="Fleet TOML.")],
     hub: Annotated[str, typer.Option("--hub", help="Hub position as LON,LAT.")],
     network: Annotated[
-        Path | None, typer.Option("--network", help="Road lines: GeoPackage, GeoJSON or Shapefile.")
+        Path | None,
+        typer.Option(
+            "--network",
+            help="Roads: GeoPackage, GeoJSON, Shapefile, .osm.pbf, .osm(.bz2/.gz) or .graphml.",
+        ),
     ] = None,
+    elevation: Annotated[
+        Path | None,
+        typer.Option("--elevation", help="SRTM .hgt tiles (file, zip or folder) for OSM roads."),
+    ] = None,
+    road_profile: Annotated[
+        str,
+        typer.Option("--road-profile", help="OSM road profile: rural_china, europe or a TOML."),
+    ] = "rural_china",
     out: Out = Path("out"),
     time_limit: TimeLimit = 10.0,
     iterations: Iterations = None,
@@ -282,7 +319,16 @@ def plan(
 
     guarded(
         lambda: _plan_and_write(
-            load, out, time_limit, iterations, seed, allocation, report, cost_model
+            load,
+            out,
+            time_limit,
+            iterations,
+            seed,
+            allocation,
+            report,
+            cost_model,
+            elevation=elevation,
+            road_profile=road_profile,
         )
     )
 
@@ -512,3 +558,6 @@ def plan_batch(
 
     if guarded(run):
         raise typer.Exit(code=1)
+
+
+app.add_typer(network_app, name="network")

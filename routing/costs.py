@@ -381,6 +381,9 @@ class VehicleRates(_Frozen):
         None, ge=0, description="Fuel or electricity and wear per km on a county road."
     )
     vehicle_rmb_per_hour: float = Field(0.0, ge=0, description="Time-based vehicle cost.")
+    energy_rmb_per_100m_ascent: float | None = Field(
+        None, ge=0, description="Fuel for each 100 m climbed; overrides the fleet's rate."
+    )
     driver_rmb_per_hour: float | None = Field(
         None, ge=0, description="Driver (crew) wage; overrides the hub's rate."
     )
@@ -479,6 +482,9 @@ class CostModel(_Frozen):
             else r.fixed_rmb_per_day,
             rmb_per_km=vt.rmb_per_km if r.energy_rmb_per_km is None else r.energy_rmb_per_km,
             rmb_per_hour=driver + r.vehicle_rmb_per_hour,
+            rmb_per_100m_ascent=vt.rmb_per_100m_ascent
+            if r.energy_rmb_per_100m_ascent is None
+            else r.energy_rmb_per_100m_ascent,
         )
 
     def class_factors(self) -> FloatArray:
@@ -494,11 +500,18 @@ class RunRates:
     fixed_rmb_per_day: float
     rmb_per_km: float
     rmb_per_hour: float
+    rmb_per_100m_ascent: float = 0.0
 
     @classmethod
     def of(cls, vt: VehicleType) -> RunRates:
         """The fleet file's own rates."""
-        return cls(vt.fixed_rmb_per_run, vt.fixed_rmb_per_day, vt.rmb_per_km, vt.rmb_per_hour)
+        return cls(
+            vt.fixed_rmb_per_run,
+            vt.fixed_rmb_per_day,
+            vt.rmb_per_km,
+            vt.rmb_per_hour,
+            vt.rmb_per_100m_ascent,
+        )
 
 
 def fleet_cost_model() -> CostModel:
@@ -831,6 +844,7 @@ def apply_cost_model(
     vehicle_fen: list[int] = []
     shares: list[dict[str, list[int]]] = []
     parts: list[tuple[float, float, float]] = []
+    climb_rmb: list[float] = []  # energy for the ascent, with elevation data
     for r, factor in zip(plan.runs, factors, strict=True):
         vt = types[r.vehicle_type]
         rates = model.for_hub(r.hub_id).rates_for(vt)
@@ -844,7 +858,8 @@ def apply_cost_model(
             rmb_per_km=rates.rmb_per_km,
             rmb_per_hour=rates.rmb_per_hour,
         )
-        run_fen = to_fen(f_rmb + d_rmb + t_rmb)
+        climb_rmb.append(rates.rmb_per_100m_ascent * (r.ascent_m or 0) / 100)
+        run_fen = to_fen(f_rmb + d_rmb + t_rmb + climb_rmb[-1])
         vehicle_fen.append(run_fen)
         parts.append((f_rmb, d_rmb, t_rmb))
         demand = [
@@ -923,6 +938,7 @@ def apply_cost_model(
                     "fixed_cost_rmb": round(f_rmb, 2),
                     "distance_cost_rmb": round(d_rmb, 2),
                     "time_cost_rmb": round(t_rmb, 2),
+                    "climb_cost_rmb": round(climb_rmb[i], 2),
                 }
             )
         )

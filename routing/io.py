@@ -299,6 +299,16 @@ def read_scenario(path: str | Path) -> Scenario:
     )
 
 
+def scenario_road_options(path: str | Path) -> tuple[Path | None, str]:
+    """``[files] elevation`` (SRTM tiles) and ``road_profile`` of a scenario, for OSM roads."""
+    path = Path(path)
+    files = _read_toml(path).get("files", {})
+    elevation = files.get("elevation")
+    return (path.parent / elevation if elevation else None), str(
+        files.get("road_profile", "rural_china")
+    )
+
+
 def make_problem(
     *,
     hubs: Sequence[Hub],

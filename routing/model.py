@@ -149,6 +149,25 @@ class VehicleType(_Frozen):
     )
     max_distance_km: float | None = Field(None, gt=0)
     driver_break: Break | None = None
+    weight_t: float | None = Field(
+        None, gt=0, le=100, description="Gross weight loaded, tonnes; checked against maxweight."
+    )
+    axle_load_t: float | None = Field(
+        None, gt=0, le=30, description="Heaviest axle loaded, t; None: 0.6 x weight_t."
+    )
+    height_m: float | None = Field(None, gt=0, le=10, description="Checked against maxheight.")
+    width_m: float | None = Field(None, gt=0, le=10, description="Checked against maxwidth.")
+    length_m: float | None = Field(None, gt=0, le=40, description="Checked against maxlength.")
+    avoid_unpaved: bool = Field(False, description="Never drive unpaved roads (OSM surface).")
+    climb_s_per_100m: float | None = Field(
+        None,
+        ge=0,
+        le=3600,
+        description="Seconds added per 100 m climbed (elevation); None: 10 + 8 x weight_t.",
+    )
+    rmb_per_100m_ascent: float = Field(
+        0.0, ge=0, description="Energy cost of climbing 100 m (fuel on the grade), RMB."
+    )
 
     @model_validator(mode="after")
     def _shift(self) -> Self:
@@ -158,8 +177,28 @@ class VehicleType(_Frozen):
 
     @property
     def profile(self) -> str:
-        """Name of the road-access profile (one travel matrix per distinct profile)."""
-        return "+".join(sorted(self.avoid_road_classes)) or "all"
+        """Name of the road-access profile (one travel matrix per distinct profile).
+
+        Dimensions, weight, unpaved avoidance and climbing rate are part of it, so two
+        types that may use different roads, or climb at different rates, never share
+        a matrix.
+        """
+        base = "+".join(sorted(self.avoid_road_classes)) or "all"
+        limits = [
+            f"{tag}{value:g}"
+            for tag, value in (
+                ("w", self.weight_t),
+                ("a", self.axle_load_t),
+                ("h", self.height_m),
+                ("wd", self.width_m),
+                ("l", self.length_m),
+                ("c", self.climb_s_per_100m),
+            )
+            if value is not None
+        ]
+        if self.avoid_unpaved:
+            limits.append("paved")
+        return "|".join([base, *limits])
 
 
 class LockedRun(_Frozen):
@@ -287,6 +326,9 @@ class Stop(_Frozen):
         default_factory=dict, description="Share by each allocation method asked for."
     )
     contact: str = ""
+    snap_distance_m: float | None = Field(
+        None, description="Metres from the pickup to the road point it is served from."
+    )
 
 
 class Run(_Frozen):
@@ -316,6 +358,11 @@ class Run(_Frozen):
     path: tuple[tuple[float, float], ...] = Field(
         (), description="(lon, lat) vertices along the roads, hub to hub; empty if unknown."
     )
+    ascent_m: int | None = Field(
+        None, description="Metres climbed on the run; None without elevation data."
+    )
+    descent_m: int | None = Field(None, description="Metres descended on the run.")
+    climb_cost_rmb: float = Field(0.0, description="Energy for the ascent (in cost_rmb).")
 
 
 class Summary(_Frozen):

@@ -195,16 +195,28 @@ class SnapResult:
 # ---------------------------------------------------------------------------------
 
 
-def network_from_file(path: str | Path, *, layer: str | None = None) -> RoadNetwork:
-    """Read a road network from a GeoPackage, GeoJSON or Shapefile of road lines.
+def network_from_file(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    elevation: str | Path | None = None,
+    road_profile: str | Path = "rural_china",
+) -> RoadNetwork:
+    """Read a road network from a GeoPackage, GeoJSON, Shapefile or OpenStreetMap file.
 
     Parameters
     ----------
     path : str or Path
-        The road file. See :func:`network_from_gdf` for the columns it must have.
+        The road file. See :func:`network_from_gdf` for the columns a file of road
+        lines must have; ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz`` and osmnx
+        ``.graphml`` go to :func:`routing.roads.read_roads`.
     layer : str, optional
         Layer to read from a multi-layer file. By default the only layer, or the
         layer called ``roads`` when there are several.
+    elevation : str or Path, optional
+        SRTM tiles (file, zip or folder), for OpenStreetMap files.
+    road_profile : str or Path, default "rural_china"
+        Road profile for OpenStreetMap files (``europe`` or a profile TOML).
 
     Returns
     -------
@@ -220,6 +232,10 @@ def network_from_file(path: str | Path, *, layer: str | None = None) -> RoadNetw
     record = f"road file {str(path)!r}"
     if not path.exists():
         raise NetworkError(Problem(record, "", "not found; check the path"))
+    from routing.roads import is_osm_path, read_roads
+
+    if is_osm_path(path):
+        return read_roads(path, profile=road_profile, elevation=elevation)
     if layer is None:
         layer = _choose_layer(path, record)
     try:

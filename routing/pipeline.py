@@ -246,6 +246,12 @@ def plan_day(
     """
     options = options or SolveOptions()
     timings = dict(timings_s or {})
+    if network is not None and network.graph.graph.get("source") == "osm":
+        from routing.roads.flow import plan_on_roads  # per-vehicle roads, snapping on segments
+
+        return plan_on_roads(
+            problem, network, options=options, progress=progress, timings_s=timings
+        )
     progress("matrices")
     t0 = time.perf_counter()
     provider: MatrixProvider

@@ -49,6 +49,8 @@ def render_report(
     road_classes: Sequence[str] | None = None,
     hub: LonLat | None = None,
     pickups_unassigned_lonlat: Mapping[str, LonLat] | None = None,
+    places: Sequence[tuple[str, LonLat]] = (),
+    attribution: str = "",
 ) -> str:
     """Render a plan as one self-contained, offline HTML dispatch report.
 
@@ -73,6 +75,12 @@ def render_report(
     pickups_unassigned_lonlat : mapping of pickup id to (lon, lat), optional
         Positions of unassigned pickups, marked with red crosses; those not given are
         listed in the report but not drawn.
+    places : sequence of (name, (lon, lat)), optional
+        Place names to label on the map; with them or an attribution the map also
+        gets a scale bar.
+    attribution : str, optional
+        The map data's credit, drawn on the map and in the footer (OpenStreetMap data:
+        "© OpenStreetMap contributors, ODbL").
 
     Returns
     -------
@@ -83,7 +91,7 @@ def render_report(
     villages = _villages(plan)
     savings = _savings(plan)
     hubs = _hubs(plan, hub)
-    m = _map(plan, roads or (), road_classes, hubs, unassigned_lonlat)
+    m = _map(plan, roads or (), road_classes, hubs, unassigned_lonlat, places, attribution)
     s = plan.summary
     subtitle = (
         f"{s.runs} runs · {s.parcels:,} parcels · RMB {_rmb(s.total_cost_rmb)} · "
@@ -93,6 +101,8 @@ def render_report(
     footer += (
         "map: equirectangular, simplified to about 20 m; background roads as given to the report"
     )
+    if attribution:
+        footer += f" · map data {_e(attribution)}"
     return string.Template(_template("report.html")).substitute(
         title=_e(plan.name),
         subtitle=subtitle,
@@ -143,12 +153,20 @@ def write_report(
         The path of the written file.
     """
     roads, classes = roads_from_network(network) if network is not None else ([], [])
+    meta = network.graph.graph if network is not None else {}
+    osm = meta.get("source") == "osm"  # routing.roads: label its places, credit OSM
     text = render_report(
         plan,
         roads=roads,
         road_classes=classes,
         hub=hub,
         pickups_unassigned_lonlat=pickups_unassigned_lonlat,
+        places=[
+            (p.name, (p.lon, p.lat))
+            for p in meta.get("places", ())
+            if osm and p.kind in ("city", "town", "village", "hamlet")
+        ],
+        attribution="© OpenStreetMap contributors, ODbL" if osm else "",
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

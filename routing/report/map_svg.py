@@ -36,6 +36,7 @@ from routing.report.geometry import (
     _path_d,
     _simplified,
 )
+from routing.report.sections import _nice_step
 
 
 @dataclass
@@ -51,6 +52,8 @@ def _map(
     road_classes: Sequence[str] | None,
     hubs: Mapping[str, LonLat],
     unassigned_lonlat: Mapping[str, LonLat],
+    places: Sequence[tuple[str, LonLat]] = (),
+    attribution: str = "",
 ) -> _MapParts:
     stops = [s for r in plan.runs for s in r.stops]
     frame = _Frame.around(_map_extent(plan, roads, hubs, unassigned_lonlat))
@@ -66,6 +69,8 @@ def _map(
     max_parcels = max((s.parcels + s.delivery_parcels for s in stops), default=1) or 1
     parts += _pickup_marks(frame, plan, bins, max_parcels, unassigned_lonlat)
     parts += _hub_marks(frame, plan, hubs)
+    if places or attribution:
+        parts.append(_overlay(frame, places, attribution))
     parts.append("</svg>")
     return _MapParts("\n".join(parts), _legend(bins, max_parcels, bool(plan.unassigned)), bins)
 
@@ -223,6 +228,38 @@ def _hub_marks(frame: _Frame, plan: Plan, hubs: Mapping[str, LonLat]) -> list[st
             f'width="{2 * half}" height="{2 * half}" rx="{half // 3}"/>'
         )
     return parts
+
+
+def _overlay(frame: _Frame, places: Sequence[tuple[str, LonLat]], attribution: str) -> str:
+    """Place names, a scale bar and the map data's attribution, drawn over the map."""
+    upp = frame.units_per_px
+    font = f'font-family="sans-serif" font-size="{round(11 * upp)}"'
+    halo = f'stroke="#fff" stroke-width="{round(3 * upp)}" paint-order="stroke"'
+    out = ['<g class="places" pointer-events="none">']
+    for name, lonlat in places:
+        x, y = frame.point(lonlat)
+        if 0 <= x <= frame.width_m and 0 <= y <= frame.height_m:
+            out.append(
+                f'<text x="{x + round(4 * upp)}" y="{y - round(4 * upp)}" {font} '
+                f'fill="#444" {halo}>{_e(name)}</text>'
+            )
+    bar = _nice_step(frame.width_m / 8)
+    # Bottom right, above the attribution and the zoom hint (the legend is bottom left).
+    x0, y0 = round(frame.width_m - 10 * upp - bar), round(frame.height_m - 52 * upp)
+    label = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
+    out.append(
+        f'<rect class="scalebar" x="{x0}" y="{y0}" width="{round(bar)}" '
+        f'height="{round(3 * upp)}" fill="#222"/>'
+        f'<text x="{x0}" y="{y0 - round(5 * upp)}" {font} fill="#222" {halo}>{label}</text>'
+    )
+    if attribution:
+        out.append(
+            f'<text class="attribution" x="{frame.width_m - round(8 * upp)}" '
+            f'y="{frame.height_m - round(30 * upp)}" text-anchor="end" {font} fill="#333" '
+            f"{halo}>{_e(attribution)}</text>"
+        )
+    out.append("</g>")
+    return "".join(out)
 
 
 def _legend(bins: Sequence[float], max_parcels: int, unassigned: bool) -> str:

@@ -142,3 +142,26 @@ def test_a_2000_pickup_plan_renders_under_5_mb(tmp_path: Path) -> None:
         hub=demo.hub,
     )
     assert out.stat().st_size < 500_000
+
+
+
+
+def test_report_on_osm_roads_labels_places_with_scale_bar_and_attribution(
+    tmp_path: Path,
+) -> None:
+    """An OpenStreetMap network: place names, a scale bar and the ODbL credit on the map."""
+    from routing.roads import read_roads
+    from routing.roads.osm import Place
+
+    network = read_roads(Path(__file__).resolve().parents[2] / "data" / "osm" / "plain.osm")
+    plan = demo_plan().plan
+    lon, lat = plan.runs[0].stops[0].location  # a place inside the map's frame
+    network.graph.graph["places"] = (Place("Vila Nova", "village", lon, lat),)
+    path = write_report(plan, tmp_path, network=network)
+    html = path.read_text(encoding="utf-8")
+    assert "© OpenStreetMap contributors, ODbL" in html
+    assert ">Vila Nova</text>" in html
+    assert 'class="scalebar"' in html
+    plain = write_report(plan, tmp_path / "plain").read_text(encoding="utf-8")
+    assert "OpenStreetMap" not in plain
+    assert 'class="scalebar"' not in plain
