@@ -131,7 +131,11 @@ class VroomProblem:
         if a is None or b is None:
             return 0
         raw = self.matrices[vehicle.profile].durations_s[a][b]
-        return raw if vehicle.speed_factor == 1.0 else round(raw / vehicle.speed_factor)
+        if vehicle.speed_factor == 1.0:
+            return raw
+        # VROOM scales travel by round(100 / speed_factor) hundredths of a second per
+        # matrix second; rounding each leg up keeps every reported time reachable.
+        return -(-raw * round(100 / vehicle.speed_factor) // 100)
 
     def distance_m(self, vehicle: Vehicle, a: int | None, b: int | None) -> int:
         """Metres from location ``a`` to ``b`` (0 without a distance matrix)."""

@@ -1,10 +1,10 @@
 """Arrival times, loads, costs and violations along one VROOM route.
 
 A route is a sequence of items: ``("task", rank)`` or ``("break", index)``. Each task
-starts at the earliest time at or after arrival that lies in one of its windows; a
-break is taken where it stands, after the previous task's service and before the
-travel to the next stop (VROOM's break steps carry no location). Setup time applies
-when the vehicle comes from another location. The same computation serves VROOM's plan
+starts at the earliest time at or after arrival that lies in one of its windows. A
+break is taken on arrival at the next stop, as VROOM 1.15 does, or before leaving
+when its windows close before that arrival (VROOM's break steps carry no location).
+Setup time applies when the previous task was at another location. The same computation serves VROOM's plan
 mode (given steps) and the solver's routes, so what is reported is what was computed.
 """
 
@@ -86,8 +86,7 @@ def route_timeline(
 ) -> RouteTimeline:
     """Compute VROOM's route for vehicle ``v`` through ``items`` in order.
 
-    ``specs`` (plan mode) gives each item's ``service_at/after/before``; a start
-    never before the vehicle's window start.
+    ``specs`` (plan mode) gives each item's ``service_at/after/before``.
     """
     dims = problem.dims
     tasks = [problem.tasks[i] for kind, i in items if kind == "task"]
@@ -95,26 +94,23 @@ def route_timeline(
     out = RouteTimeline(vehicle=v, steps=[])
     out.delivery = [sum(t.delivery[d] for t in tasks) for d in range(dims)]
     out.pickup = [sum(t.pickup[d] for t in tasks) for d in range(dims)]
-    clock, here = v.time_window[0], v.start
-    cost = 0
-    step = _base_step("start", problem, here, clock, load)
+    # VROOM always reports start and end steps; an open end sits at the first (last) task.
+    first = tasks[0].location if tasks and v.start is None else v.start
+    step = _base_step("start", problem, first, v.time_window[0], load)
     if any(load[d] > v.capacity[d] for d in range(dims)):
         step["violations"].append({"cause": "load"})
-    if v.start is not None:
-        out.steps.append(step)
+    out.steps.append(step)
+    state = _State(clock=v.time_window[0], here=v.start, last=v.start)
     seen: set[int] = set()
     for n, (kind, i) in enumerate(items):
         spec = specs[n] if specs is not None else None
         if kind == "break":
-            clock = _break_step(problem, out, v, i, clock, here, load, spec)
+            later = [problem.tasks[j].location for k, j in items[n + 1 :] if k == "task"]
+            _break_step(problem, out, state, v, i, later[0] if later else v.end, load, spec)
             continue
         t = problem.tasks[i]
-        travel = problem.travel_s(v, here, t.location)
-        out.travel_s += travel
-        out.distance_m += problem.distance_m(v, here, t.location)
-        cost += arc_cost(problem, v, here, t.location)
-        arrival = clock + travel
-        setup = t.setup_s if here != t.location or here is None else 0
+        arrival = state.clock + _leg(problem, out, state, v, t.location)
+        setup = t.setup_s if state.last != t.location or state.last is None else 0
         low, high = _spec_bounds(spec)
         start, late = earliest_in(t.time_windows, max(arrival, low))
         if high is not None and start > high:
@@ -137,9 +133,31 @@ def route_timeline(
         out.service_s += t.service_s
         out.waiting_s += start - arrival
         out.priority += t.priority
-        clock, here = start + setup + t.service_s, t.location
-    _finish(problem, out, v, clock, here, load, cost, seen)
+        state.clock, state.last = start + setup + t.service_s, t.location
+    _finish(problem, out, state, v, load, seen)
     return out
+
+
+@dataclass
+class _State:
+    clock: int
+    here: int | None  # where the vehicle is
+    last: int | None  # where the last task (or the start) was: setup is paid on a change
+    cost: int = 0
+
+
+def _leg(
+    problem: VroomProblem, out: RouteTimeline, state: _State, v: Vehicle, to: int | None
+) -> int:
+    """Travel from where the vehicle is to ``to`` (an open end: stay); seconds."""
+    if to is None:
+        return 0
+    travel = problem.travel_s(v, state.here, to)
+    out.travel_s += travel
+    out.distance_m += problem.distance_m(v, state.here, to)
+    state.cost += arc_cost(problem, v, state.here, to)
+    state.here = to
+    return travel
 
 
 def _base_step(
@@ -169,20 +187,25 @@ def _task_violations(
 def _break_step(
     problem: VroomProblem,
     out: RouteTimeline,
+    state: _State,
     v: Vehicle,
     b: int,
-    clock: int,
-    here: int | None,
+    next_location: int | None,
     load: list[int],
     spec: StepSpec | None,
-) -> int:
+) -> None:
+    """Take break ``b`` on arrival at the next stop, or before leaving if it ends sooner."""
     brk = v.breaks[b]
     low, high = _spec_bounds(spec)
-    start, late = earliest_in(brk.time_windows, max(clock, low))
+    if next_location is not None and state.here != next_location:
+        arrive = state.clock + problem.travel_s(v, state.here, next_location)
+        if earliest_in(brk.time_windows, max(arrive, low))[1] == 0:
+            state.clock += _leg(problem, out, state, v, next_location)
+    start, late = earliest_in(brk.time_windows, max(state.clock, low))
     if high is not None and start > high:
         late = max(late, start - high)
-    step = _base_step("break", problem, None, clock, load)
-    step.update(id=brk.id, service=brk.service_s, waiting_time=start - clock)
+    step = _base_step("break", problem, None, state.clock, load)
+    step.update(id=brk.id, service=brk.service_s, waiting_time=start - state.clock)
     step["duration"], step["distance"] = out.travel_s, out.distance_m
     if brk.description:
         step["description"] = brk.description
@@ -192,33 +215,24 @@ def _break_step(
         step["violations"].append({"cause": "max_load"})
     out.steps.append(step)
     out.service_s += brk.service_s
-    out.waiting_s += start - clock
-    return start + brk.service_s
+    out.waiting_s += start - state.clock
+    state.clock = start + brk.service_s
 
 
 def _finish(
     problem: VroomProblem,
     out: RouteTimeline,
+    state: _State,
     v: Vehicle,
-    clock: int,
-    here: int | None,
     load: list[int],
-    cost: int,
     seen: set[int],
 ) -> None:
-    travel = problem.travel_s(v, here, v.end)
-    out.travel_s += travel
-    out.distance_m += problem.distance_m(v, here, v.end)
-    cost += arc_cost(problem, v, here, v.end)
-    arrival = clock + travel
-    step = _base_step("end", problem, v.end, arrival, load)
+    arrival = state.clock + _leg(problem, out, state, v, v.end)
+    step = _base_step("end", problem, state.here, arrival, load)
     step["duration"], step["distance"] = out.travel_s, out.distance_m
     if arrival > v.time_window[1]:
         step["violations"].append({"cause": "delay", "duration": arrival - v.time_window[1]})
-    if v.end is not None:
-        out.steps.append(step)
-    elif step["violations"]:
-        out.steps[-1]["violations"] += step["violations"]
+    out.steps.append(step)
     if not problem.has_distances:
         for s in out.steps:
             s.pop("distance", None)
@@ -240,4 +254,4 @@ def _finish(
     if route_level:
         out.bad_tasks |= seen
     out.violations = route_level + [x for s in out.steps for x in s["violations"]]
-    out.cost = v.fixed_cost + round(cost / COST_SCALE)
+    out.cost = v.fixed_cost + round(state.cost / COST_SCALE)
