@@ -20,6 +20,7 @@ from rich.table import Table
 from routing.errors import HubrouteError
 from routing.errors import InputError as HubrouteInputError
 from routing.model import Hub, Plan
+from routing.vroom.cli import vroom as vroom_command
 
 if TYPE_CHECKING:
     from routing.network import RoadNetwork
@@ -512,3 +513,6 @@ def plan_batch(
 
     if guarded(run):
         raise typer.Exit(code=1)
+
+
+app.command("vroom")(vroom_command)

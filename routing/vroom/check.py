@@ -74,7 +74,7 @@ class _Matrices:
         if a is None or b is None:
             return 0
         raw = self.m[vehicle.get("profile", "car")]["durations"][a][b]
-        return int(raw) * round(100 / vehicle.get("speed_factor", 1.0))
+        return int(raw) * int(round(100 / float(vehicle.get("speed_factor", 1.0))))
 
     def distance(self, vehicle: Json, a: int | None, b: int | None) -> int:
         d = self.m[vehicle.get("profile", "car")].get("distances")
@@ -87,7 +87,7 @@ class _Matrices:
         if c is not None:
             return float(c[a][b])
         costs = vehicle.get("costs", {})
-        return (
+        return float(
             costs.get("per_hour", 3600) * self.travel_cs(vehicle, a, b) / 360_000
             + costs.get("per_km", 0) * self.distance(vehicle, a, b) / 1000
         )
@@ -216,7 +216,9 @@ def _route(
         distance_total += mats.distance(v, here, loc)
         cost += mats.cost(v, here, loc)
         if 100 * s["arrival"] < earliest - 99:
-            bad.append(f"{name}: {kind} {s.get('id', '')} arrives {s['arrival']} < {earliest / 100}")
+            bad.append(
+                f"{name}: {kind} {s.get('id', '')} arrives {s['arrival']} < {earliest / 100}"
+            )
         if kind == "end":
             if earliest > 100 * window[1]:
                 bad.append(f"{name}: ends at {earliest / 100} after its window {window}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -159,15 +160,11 @@ class Reader:
             return None
         return (value[0], value[1])
 
-    def window(
-        self, item: Mapping[str, Any], key: str, path: str
-    ) -> tuple[int, int] | None:
+    def window(self, item: Mapping[str, Any], key: str, path: str) -> tuple[int, int] | None:
         """One time window ``[start, end]`` (both inclusive); None when absent."""
         return self._pair(item[key], path) if key in item else None
 
-    def windows(
-        self, item: Mapping[str, Any], key: str, path: str
-    ) -> tuple[tuple[int, int], ...]:
+    def windows(self, item: Mapping[str, Any], key: str, path: str) -> tuple[tuple[int, int], ...]:
         """Sorted, non-overlapping time windows; () when absent (any time)."""
         out = []
         for i, raw in enumerate(self.array(item, key, path)):
@@ -175,7 +172,7 @@ class Reader:
             if pair is not None:
                 out.append(pair)
         out.sort()
-        for (a0, a1), (b0, _) in zip(out, out[1:], strict=False):
+        for (a0, a1), (b0, _) in itertools.pairwise(out):
             if b0 <= a1:
                 self.add(path, f"windows [{a0}, {a1}] and [{b0}, ...] overlap; merge them")
         if key in item and not out and not self.problems:

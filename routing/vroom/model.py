@@ -22,6 +22,7 @@ end: zero travel). Integer matrices are registered once per vehicle group
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ class _Builder:
         return self._cache[key]
 
     def _setup(self, a: int, b: int) -> int:
-        if b >= self.n or self.loc[a] == self.loc[b] and self.loc[a] is not None:
+        if b >= self.n or (self.loc[a] == self.loc[b] and self.loc[a] is not None):
             return 0
         return self.p.tasks[b].setup_s
 
@@ -141,7 +142,7 @@ class _Builder:
             fixed = v.fixed_cost * COST_SCALE // scale
             m.SetFixedCostOfVehicle(fixed, v.rank)
             max_fixed = max(max_fixed, fixed)
-        for rows_key, index in self._cache.items():
+        for rows_key in list(self._cache):
             if rows_key[0] == "cost":
                 max_arc = max(max_arc, self._max_of(rows_key))
         self._time()
@@ -169,7 +170,8 @@ class _Builder:
         v = next(
             x
             for x in self.vehicles
-            if (x.profile, x.speed_factor, x.per_hour, x.per_km) == (profile, speed, per_hour, per_km)
+            if (x.profile, x.speed_factor, x.per_hour, x.per_km)
+            == (profile, speed, per_hour, per_km)
         )
         locs = sorted({x for x in self.loc if x is not None})
         from routing.vroom.timeline import arc_cost
@@ -181,7 +183,12 @@ class _Builder:
         transits = [self.time_cb(v) for v in self.vehicles]
         m.AddDimensionWithVehicleTransits(transits, HORIZON, HORIZON, False, "time")
         time = m.GetDimensionOrDie("time")
-        shared = {loc for i, loc in enumerate(self.loc) for j, o in enumerate(self.loc) if i != j and loc == o}
+        shared = {
+            loc
+            for i, loc in enumerate(self.loc)
+            for j, o in enumerate(self.loc)
+            if i != j and loc == o
+        }
         for t in p.tasks:
             if not t.time_windows:
                 continue
@@ -193,7 +200,7 @@ class _Builder:
                 m.VehicleVar(index).SetValues([-1])
                 continue
             time.CumulVar(index).SetRange(wins[0][0], wins[-1][1])
-            for (_, gap_lo), (gap_hi, _) in zip(wins, wins[1:], strict=False):
+            for (_, gap_lo), (gap_hi, _) in itertools.pairwise(wins):
                 if gap_hi - 1 >= gap_lo + 1:
                     time.CumulVar(index).RemoveInterval(gap_lo + 1, gap_hi - 1)
         for v in self.vehicles:
@@ -261,18 +268,25 @@ class _Builder:
             m.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "tasks")
         if any(v.max_travel_time_s is not None for v in self.vehicles):
             transits = [self.travel_cb(v) for v in self.vehicles]
-            caps = [HORIZON if v.max_travel_time_s is None else v.max_travel_time_s for v in self.vehicles]
+            caps = [
+                HORIZON if v.max_travel_time_s is None else v.max_travel_time_s
+                for v in self.vehicles
+            ]
             m.AddDimensionWithVehicleTransitAndCapacity(transits, 0, caps, True, "travel")
         if any(v.max_distance_m is not None for v in self.vehicles):
             transits = [self.distance_cb(v) for v in self.vehicles]
-            caps = [HORIZON if v.max_distance_m is None else v.max_distance_m for v in self.vehicles]
+            caps = [
+                HORIZON if v.max_distance_m is None else v.max_distance_m for v in self.vehicles
+            ]
             m.AddDimensionWithVehicleTransitAndCapacity(transits, 0, caps, True, "distance")
 
     # --- search -----------------------------------------------------------------
-    def solve(self, time_limit_s: float, initial: Sequence[Sequence[int]] | None) -> ModelRoutes | None:
+    def solve(
+        self, time_limit_s: float, initial: Sequence[Sequence[int]] | None
+    ) -> ModelRoutes | None:
         params = pywrapcp.DefaultRoutingSearchParameters()
         params.first_solution_strategy = (
-            routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+            routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
         )
         params.local_search_metaheuristic = (
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH

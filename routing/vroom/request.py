@@ -237,7 +237,9 @@ def _dimensions(r: Reader, top: Mapping[str, Any]) -> int:
             sizes.append(len(v["capacity"]))
     for j in top.get("jobs", []) if isinstance(top.get("jobs"), list) else []:
         if isinstance(j, dict):
-            sizes += [len(j[k]) for k in ("delivery", "pickup", "amount") if isinstance(j.get(k), list)]
+            sizes += [
+                len(j[k]) for k in ("delivery", "pickup", "amount") if isinstance(j.get(k), list)
+            ]
     for s in top.get("shipments", []) if isinstance(top.get("shipments"), list) else []:
         if isinstance(s, dict) and isinstance(s.get("amount"), list):
             sizes.append(len(s["amount"]))
@@ -356,8 +358,7 @@ def _vehicles(r: Reader, top: Mapping[str, Any], dims: int) -> list[Vehicle]:
                 skills=frozenset(r.int_list(v, "skills", f"{path}.skills", low=0) or ()),
                 time_window=window,
                 breaks=_breaks(r, v, path, dims),
-                speed_factor=r.number(v, "speed_factor", f"{path}.speed_factor", 0.01, 5.0)
-                or 1.0,
+                speed_factor=r.number(v, "speed_factor", f"{path}.speed_factor", 0.01, 5.0) or 1.0,
                 max_tasks=r.integer(v, "max_tasks", f"{path}.max_tasks", low=0),
                 max_travel_time_s=r.integer(v, "max_travel_time", f"{path}.max_travel_time", 0),
                 max_distance_m=r.integer(v, "max_distance", f"{path}.max_distance", low=0),

@@ -50,7 +50,9 @@ def _route(
     route["steps"] = tl.steps
     route["violations"] = tl.violations
     if problem.geometry and geometry_for is not None and not problem.index_mode:
-        route["geometry"] = geometry_for([tuple(s["location"]) for s in tl.steps if "location" in s])
+        route["geometry"] = geometry_for(
+            [tuple(s["location"]) for s in tl.steps if "location" in s]
+        )
     return route
 
 
@@ -91,7 +93,12 @@ def render(
         "solving": solution.solving_ms,
         "routing": 0,
     }
-    out: dict[str, Any] = {"code": 0, "summary": summary, "unassigned": unassigned, "routes": routes}
+    out: dict[str, Any] = {
+        "code": 0,
+        "summary": summary,
+        "unassigned": unassigned,
+        "routes": routes,
+    }
     notes = list(problem.notes) + list(solution.notes)
     if notes:
         out["notes"] = notes

@@ -36,7 +36,10 @@ def random_request(seed: int, n_jobs: int = 20, n_vehicles: int = 3) -> dict[str
     jobs = [_job(rng, i, use, dims, horizon) for i in range(n_jobs)]
     shipments = [_shipment(rng, n_jobs + 1 + 2 * s, s, use, dims, horizon) for s in range(n_ship)]
     total = sum(sum(j.get("delivery", [0])) + sum(j.get("pickup", [0])) for j in jobs)
-    vehicles = [_vehicle(rng, k, use, dims, horizon, total, n_jobs, n_vehicles, n_loc) for k in range(n_vehicles)]
+    vehicles = [
+        _vehicle(rng, k, use, dims, horizon, total, n_jobs, n_vehicles, n_loc)
+        for k in range(n_vehicles)
+    ]
     matrices: dict[str, Any] = {"durations": dur.tolist(), "distances": dist.tolist()}
     if use["cost_matrix"]:
         matrices["costs"] = np.rint(dur * rng.uniform(0.5, 2.0)).astype(int).tolist()

@@ -35,8 +35,8 @@ class VroomSolution:
 
 
 def default_time_limit_s(problem: VroomProblem) -> float:
-    """Search budget that grows with the request: 0.1 s + 4 ms per task, at most 30 s."""
-    return min(30.0, 0.1 + 0.004 * len(problem.tasks))
+    """Search budget that grows with the request: 0.2 s + 20 ms per task, at most 30 s."""
+    return min(30.0, 0.2 + 0.02 * len(problem.tasks))
 
 
 def solve_vroom(problem: VroomProblem, *, time_limit_s: float | None = None) -> VroomSolution:

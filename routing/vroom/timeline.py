@@ -4,8 +4,9 @@ A route is a sequence of items: ``("task", rank)`` or ``("break", index)``. Each
 starts at the earliest time at or after arrival that lies in one of its windows. A
 break is taken on arrival at the next stop, as VROOM 1.15 does, or before leaving
 when its windows close before that arrival (VROOM's break steps carry no location).
-Setup time applies when the previous task was at another location. The same computation serves VROOM's plan
-mode (given steps) and the solver's routes, so what is reported is what was computed.
+Setup time applies when the previous task was at another location. The same computation
+serves VROOM's plan mode (given steps) and the solver's routes, so what is reported is
+what was computed.
 """
 
 from __future__ import annotations
