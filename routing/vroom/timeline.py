@@ -165,7 +165,7 @@ def _base_step(
     kind: str, problem: VroomProblem, index: int | None, arrival: int, load: list[int]
 ) -> dict[str, Any]:
     step: dict[str, Any] = {"type": kind, **_where(problem, index)}
-    step.update(setup=0, service=0, waiting_time=0, arrival=arrival, duration=0)
+    step.update(setup=0, service=0, waiting_time=0, arrival=arrival, duration=0, distance=0)
     if problem.dims:
         step["load"] = list(load)
     step["violations"] = []
