@@ -175,7 +175,7 @@ def _route(
     # Times in hundredths of a second: VROOM's own unit once a speed_factor applies;
     # reported times are whole seconds, so a step may show up to 0.99 s early.
     clock, here, last = 100 * window[0], start_loc, start_loc
-    travel_cs = distance_total = 0
+    travel_cs = distance_total = driven = 0
     cost = 0.0
     skills = set(v.get("skills", []))
     for n, s in enumerate(steps):
@@ -189,15 +189,13 @@ def _route(
                 bad.append(f"{name}: break {s['id']} is not the vehicle's")
                 continue
             taken[s["id"]] += 1
-            # A break may be taken before leaving or on arrival at the next stop: an
-            # arrival time that leaves room for the leg means the leg came first.
+            # A break may interrupt the leg to the next stop (VROOM 1.15): the time
+            # between the previous step and the break counts as driving, up to the leg.
             ahead = _next_location(steps[n + 1 :], tasks, end_loc)
             leg = mats.travel_cs(v, here, ahead) if ahead is not None else 0
-            if ahead is not None and ahead != here and 100 * s["arrival"] >= clock + leg - 99:
-                travel_cs += leg
-                distance_total += mats.distance(v, here, ahead)
-                cost += mats.cost(v, here, ahead)
-                clock, here = clock + leg, ahead
+            drive = max(0, min(leg - driven, 100 * s["arrival"] - clock))
+            driven += drive
+            clock += drive
             if 100 * s["arrival"] < clock - 99:
                 bad.append(f"{name}: break {s['id']} before the previous step ends")
             begin = max(clock, 100 * (s["arrival"] + s.get("waiting_time", 0)))
@@ -212,7 +210,8 @@ def _route(
         else:
             loc = tasks[(kind, s["id"])].get("location_index")
         travel_cs += mats.travel_cs(v, here, loc)
-        earliest = clock + mats.travel_cs(v, here, loc)
+        earliest = clock + mats.travel_cs(v, here, loc) - driven
+        driven = 0
         distance_total += mats.distance(v, here, loc)
         cost += mats.cost(v, here, loc)
         if 100 * s["arrival"] < earliest - 99:

@@ -145,19 +145,20 @@ class _State:
     here: int | None  # where the vehicle is
     last: int | None  # where the last task (or the start) was: setup is paid on a change
     cost: int = 0
+    driven_s: int = 0  # part of the next leg already driven (a break may interrupt it)
 
 
 def _leg(
     problem: VroomProblem, out: RouteTimeline, state: _State, v: Vehicle, to: int | None
 ) -> int:
-    """Travel from where the vehicle is to ``to`` (an open end: stay); seconds."""
+    """Rest of the travel to ``to`` (an open end: stay), seconds; the vehicle is then there."""
     if to is None:
         return 0
-    travel = problem.travel_s(v, state.here, to)
+    travel = problem.travel_s(v, state.here, to) - state.driven_s
     out.travel_s += travel
     out.distance_m += problem.distance_m(v, state.here, to)
     state.cost += arc_cost(problem, v, state.here, to)
-    state.here = to
+    state.here, state.driven_s = to, 0
     return travel
 
 
@@ -195,14 +196,23 @@ def _break_step(
     load: list[int],
     spec: StepSpec | None,
 ) -> None:
-    """Take break ``b`` on arrival at the next stop, or before leaving if it ends sooner."""
+    """Take break ``b`` as soon as a window allows, stopping on the way if need be.
+
+    VROOM 1.15 lets a break interrupt the leg to the next stop; taking it at the
+    earliest allowed moment never makes any later step later.
+    """
     brk = v.breaks[b]
     low, high = _spec_bounds(spec)
-    if next_location is not None and state.here != next_location:
-        arrive = state.clock + problem.travel_s(v, state.here, next_location)
-        if earliest_in(brk.time_windows, max(arrive, low))[1] == 0:
-            state.clock += _leg(problem, out, state, v, next_location)
     start, late = earliest_in(brk.time_windows, max(state.clock, low))
+    if next_location is not None:
+        left = problem.travel_s(v, state.here, next_location) - state.driven_s
+        if start - state.clock >= left:
+            state.clock += _leg(problem, out, state, v, next_location)
+        else:
+            state.driven_s += start - state.clock
+            out.travel_s += start - state.clock
+            state.clock = start
+        start, late = earliest_in(brk.time_windows, max(state.clock, low))
     if high is not None and start > high:
         late = max(late, start - high)
     step = _base_step("break", problem, None, state.clock, load)
