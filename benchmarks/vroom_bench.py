@@ -43,9 +43,7 @@ def pyvroom_answer(request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
 
     inp = vroom.Input()
     inp._from_json(json.dumps(request), False)
-    solution = inp.solve(
-        exploration_level=5, nb_threads=1, timeout=dt.timedelta(seconds=timeout_s)
-    )
+    solution = inp.solve(exploration_level=5, nb_threads=1, timeout=dt.timedelta(seconds=timeout_s))
     return dict(solution.to_dict())
 
 
@@ -98,9 +96,7 @@ def summarise(rows: list[dict[str, Any]]) -> str:
     ratios = [r["ours_cost"] / r["vroom_cost"] for r in same]
     fewer = [r["seed"] for r in rows if r["ours_served"] < r["vroom_served"]]
     fewer_feasible = [
-        r["seed"]
-        for r in rows
-        if r["ours_served"] < r["vroom_served"] and r["vroom_feasible"]
+        r["seed"] for r in rows if r["ours_served"] < r["vroom_served"] and r["vroom_feasible"]
     ]
     lines = [
         "| measure | hubroute | VROOM |",
@@ -142,8 +138,9 @@ def main() -> None:
     rows = [run_one(seed, args.time_limit) for seed in range(args.first, args.first + args.count)]
     table = summarise(rows)
     budget = f"{args.time_limit} s" if args.time_limit else "hubroute's default by size"
+    last = args.first + args.count - 1
     header = (
-        f"# VROOM comparison, {dt.date.today()}: seeds {args.first}..{args.first + args.count - 1}, "
+        f"# VROOM comparison, {dt.date.today()}: seeds {args.first}..{last}, "
         f"budget {budget}, pyvroom exploration 5, 1 thread\n"
     )
     print(header + table)

@@ -74,7 +74,7 @@ class _Matrices:
         if a is None or b is None:
             return 0
         raw = self.m[vehicle.get("profile", "car")]["durations"][a][b]
-        return int(raw) * int(round(100 / float(vehicle.get("speed_factor", 1.0))))
+        return int(raw) * round(100 / float(vehicle.get("speed_factor", 1.0)))
 
     def distance(self, vehicle: Json, a: int | None, b: int | None) -> int:
         d = self.m[vehicle.get("profile", "car")].get("distances")

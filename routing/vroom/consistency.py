@@ -44,6 +44,8 @@ def _indices(r: Reader, problem: VroomProblem) -> None:
                 r.add(f"{v.path}.{name}", "required with matrices (coordinates alone are not)")
             elif index is not None and index >= n:
                 r.add(f"{v.path}.{name}", f"{index} is beyond the {n} x {n} matrix")
+        if m.distances_m is None and v.per_km:
+            r.add(f"{v.path}.costs.per_km", f"needs matrices.{v.profile}.distances (metres)")
         if m.costs is not None and (v.per_hour != 3600 or v.per_km != 0):
             r.add(f"{v.path}.costs", "per_hour/per_km cannot be combined with a costs matrix")
     sizes = [len(problem.matrices[p].durations_s) for p in problem.matrices]

@@ -137,6 +137,13 @@ class VroomProblem:
         # matrix second; rounding each leg up keeps every reported time reachable.
         return -(-raw * round(100 / vehicle.speed_factor) // 100)
 
+    def travel_cs(self, vehicle: Vehicle, a: int | None, b: int | None) -> int:
+        """Hundredths of a second from ``a`` to ``b``, unrounded as VROOM costs them."""
+        if a is None or b is None:
+            return 0
+        raw = self.matrices[vehicle.profile].durations_s[a][b]
+        return raw * round(100 / vehicle.speed_factor)
+
     def distance_m(self, vehicle: Vehicle, a: int | None, b: int | None) -> int:
         """Metres from location ``a`` to ``b`` (0 without a distance matrix)."""
         d = self.matrices[vehicle.profile].distances_m
@@ -310,6 +317,11 @@ def _tasks(r: Reader, top: Mapping[str, Any], dims: int) -> list[Task]:
         amount = _amount(r, ship, "amount", path, dims)
         skills = frozenset(r.int_list(ship, "skills", f"{path}.skills", low=0) or ())
         priority = r.integer(ship, "priority", f"{path}.priority", low=0, high=100) or 0
+        missing = [k for k in ("pickup", "delivery") if not isinstance(ship.get(k), dict)]
+        for kind in missing:
+            r.add(f"{path}.{kind}", "required: an object with id and location")
+        if missing:
+            continue
         ends = []
         for kind, sign in (("pickup", 1), ("delivery", -1)):
             step = r.obj(ship.get(kind), f"{path}.{kind}", _SHIPMENT_STEP, required=True)
@@ -433,7 +445,8 @@ def _matrices(r: Reader, top: Mapping[str, Any]) -> dict[str, ProfileMatrices]:
         rows = {k: r.square(m, k, f"{path}.{k}", MAX_MATRIX_VALUE) for k in sorted(_MATRIX)}
         durations = rows["durations"]
         if durations is None:
-            r.add(f"{path}.durations", "required: travel times in seconds")
+            if "durations" not in m:
+                r.add(f"{path}.durations", "required: travel times in seconds")
             continue
         for k in ("distances", "costs"):
             other = rows[k]

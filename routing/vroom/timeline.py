@@ -18,7 +18,7 @@ from typing import Any
 from routing.vroom.request import StepSpec, Task, Vehicle, VroomProblem
 
 Item = tuple[str, int]  # ("task", rank) or ("break", index in vehicle.breaks)
-COST_SCALE = 3_600_000  # per_hour * s * 1000 + per_km * m * 3600 is cost * COST_SCALE
+COST_SCALE = 3_600_000  # per_hour * (s / 100) * 10 + per_km * m * 3600 is cost * COST_SCALE
 
 
 @dataclass
@@ -58,8 +58,7 @@ def arc_cost(problem: VroomProblem, v: Vehicle, a: int | None, b: int | None) ->
     if costs is not None:
         return costs[a][b] * COST_SCALE
     return (
-        v.per_hour * problem.travel_s(v, a, b) * 1000
-        + v.per_km * problem.distance_m(v, a, b) * 3600
+        v.per_hour * problem.travel_cs(v, a, b) * 10 + v.per_km * problem.distance_m(v, a, b) * 3600
     )
 
 

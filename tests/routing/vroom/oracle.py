@@ -26,7 +26,10 @@ def pyvroom_answer(request: dict[str, Any], timeout_s: float | None = None) -> d
 def line_matrix(xs: list[int], speed_m_s: int = 10) -> dict[str, Any]:
     """Durations and distances between points on a line (metres)."""
     dist = [[abs(a - b) for b in xs] for a in xs]
-    return {"durations": [[math.ceil(d / speed_m_s) for d in row] for row in dist], "distances": dist}
+    return {
+        "durations": [[math.ceil(d / speed_m_s) for d in row] for row in dist],
+        "distances": dist,
+    }
 
 
 def both(request: dict[str, Any]) -> tuple[dict[str, Any], Verdict, dict[str, Any], Verdict]:

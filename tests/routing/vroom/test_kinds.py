@@ -16,19 +16,26 @@ from .oracle import assert_full_shape, both, line_matrix
 XS = [0, 1000, 2000, 3000, 4000, 5000, 6000]
 
 
-def request(jobs: list[dict[str, Any]], vehicles: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+def request(
+    jobs: list[dict[str, Any]], vehicles: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
     """An index-mode request on points along a line (10 m/s)."""
     return {"jobs": jobs, "vehicles": vehicles, "matrices": {"car": line_matrix(XS)}, **extra}
 
 
 def served(answer: dict[str, Any]) -> list[int]:
     """Ids of the tasks served, in route order."""
-    return [s["id"] for r in answer["routes"] for s in r["steps"] if s["type"] not in ("start", "end", "break")]
+    return [
+        s["id"]
+        for r in answer["routes"]
+        for s in r["steps"]
+        if s["type"] not in ("start", "end", "break")
+    ]
 
 
 def assert_clean_and_no_worse(req: dict[str, Any]) -> dict[str, Any]:
     """0 violations, full shape, and at least VROOM's number of tasks served."""
-    ours, verdict, theirs, vroom_verdict = both(req)
+    ours, verdict, _theirs, vroom_verdict = both(req)
     assert verdict.violations == []
     assert ours["summary"]["violations"] == []
     dims = max([len(v.get("capacity", [])) for v in req["vehicles"]] + [0])
@@ -40,7 +47,9 @@ def assert_clean_and_no_worse(req: dict[str, Any]) -> dict[str, Any]:
 def test_capacity_one_serves_one_job_and_lists_the_rest() -> None:
     """Capacity [1], three deliveries of [1]: one served, two unassigned (as VROOM)."""
     jobs = [{"id": i, "location_index": i, "delivery": [1]} for i in (1, 2, 3)]
-    ours = assert_clean_and_no_worse(request(jobs, [{"id": 1, "start_index": 0, "end_index": 0, "capacity": [1]}]))
+    ours = assert_clean_and_no_worse(
+        request(jobs, [{"id": 1, "start_index": 0, "end_index": 0, "capacity": [1]}])
+    )
     assert len(served(ours)) == 1
     assert ours["routes"][0]["steps"][0]["load"] == [1]
     assert sorted(u["id"] for u in ours["unassigned"]) == sorted(set((1, 2, 3)) - set(served(ours)))
@@ -86,8 +95,16 @@ def test_max_tasks_travel_time_and_distance_hold() -> None:
 def test_shipments_are_picked_up_before_delivery_on_one_vehicle() -> None:
     """Shipments (capacity 1) are served whole, pickup first, load back to zero."""
     shipments = [
-        {"amount": [1], "pickup": {"id": 1, "location_index": 1}, "delivery": {"id": 1, "location_index": 4}},
-        {"amount": [1], "pickup": {"id": 2, "location_index": 5}, "delivery": {"id": 2, "location_index": 2}},
+        {
+            "amount": [1],
+            "pickup": {"id": 1, "location_index": 1},
+            "delivery": {"id": 1, "location_index": 4},
+        },
+        {
+            "amount": [1],
+            "pickup": {"id": 2, "location_index": 5},
+            "delivery": {"id": 2, "location_index": 2},
+        },
     ]
     vehicle = {"id": 1, "start_index": 0, "end_index": 0, "capacity": [1]}
     ours = assert_clean_and_no_worse(request([], [vehicle], shipments=shipments))
