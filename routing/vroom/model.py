@@ -217,25 +217,27 @@ class _Builder:
         visits = [self._service(node) for node in range(len(self.loc))]
         intervals: list[Any] = []
         for b, brk in enumerate(v.breaks):
-            options = []
             wins = [
                 (max(lo, v.time_window[0]), min(hi, v.time_window[1]))
                 for lo, hi in brk.time_windows
             ]
             wins = [(lo, hi) for lo, hi in wins if lo <= hi]
-            for w, (lo, hi) in enumerate(wins):
-                optional = len(wins) > 1
-                iv = solver.FixedDurationIntervalVar(
-                    lo, hi, brk.service_s, optional, f"break {v.id}.{b}.{w}"
-                )
-                solver.Add(iv.SafeStartExpr(HORIZON) >= time.CumulVar(m.Start(v.rank)))
-                solver.Add(iv.SafeEndExpr(0) <= time.CumulVar(m.End(v.rank)))
-                m.AddIntervalToAssignment(iv)
-                options.append(iv)
-                self.intervals.setdefault(v.rank, []).append((b, iv))
-            if len(options) > 1:
-                solver.Add(solver.Sum([iv.PerformedExpr() for iv in options]) == 1)
-            intervals += options
+            if not wins:
+                continue  # no window inside the vehicle's: the repair reports it
+            # One mandatory interval whose start skips the gaps between windows: the
+            # routing search fixes its start; optional intervals would stall it.
+            iv = solver.FixedDurationIntervalVar(
+                wins[0][0], wins[-1][1], brk.service_s, False, f"break {v.id}.{b}"
+            )
+            start = iv.StartExpr().Var()
+            for (_, gap_lo), (gap_hi, _) in itertools.pairwise(wins):
+                if gap_hi - 1 >= gap_lo + 1:
+                    start.RemoveInterval(gap_lo + 1, gap_hi - 1)
+            solver.Add(iv.StartExpr() >= time.CumulVar(m.Start(v.rank)))
+            solver.Add(iv.EndExpr() <= time.CumulVar(m.End(v.rank)))
+            m.AddIntervalToAssignment(iv)
+            self.intervals.setdefault(v.rank, []).append((b, iv))
+            intervals.append(iv)
         if intervals:
             time.SetBreakIntervalsOfVehicle(intervals, v.rank, visits)
 
@@ -282,12 +284,10 @@ class _Builder:
 
     # --- search -----------------------------------------------------------------
     def solve(
-        self, time_limit_s: float, initial: Sequence[Sequence[int]] | None
+        self, time_limit_s: float, initial: Sequence[Sequence[int]] | None, strategy: int
     ) -> ModelRoutes | None:
         params = pywrapcp.DefaultRoutingSearchParameters()
-        params.first_solution_strategy = (
-            routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
-        )
+        params.first_solution_strategy = strategy
         params.local_search_metaheuristic = (
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
@@ -352,6 +352,15 @@ def search_routes(
 
     ``initial`` (task ranks per vehicle rank) seeds the search when it is feasible.
     """
-    builder = _Builder(problem, with_breaks=with_breaks)
-    builder.build()
-    return builder.solve(time_limit_s, initial)
+    import os
+
+    names = os.environ.get("VX", "LOCAL_CHEAPEST_INSERTION").split(",")
+    best: ModelRoutes | None = None
+    for name in names:
+        builder = _Builder(problem, with_breaks=with_breaks)
+        builder.build()
+        strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, name)
+        found = builder.solve(time_limit_s / len(names), initial, strategy)
+        if found is not None and (best is None or found.objective < best.objective):
+            best = found
+    return best
