@@ -162,7 +162,6 @@ class _Builder:
                 m.AddPickupAndDelivery(pi, di)
                 solver = m.solver()
                 solver.Add(m.VehicleVar(pi) == m.VehicleVar(di))
-                solver.Add(m.ActiveVar(pi) == m.ActiveVar(di))
                 solver.Add(time.CumulVar(pi) <= time.CumulVar(di))
 
     def _max_of(self, key: tuple[Any, ...]) -> int:
@@ -233,8 +232,6 @@ class _Builder:
             for (_, gap_lo), (gap_hi, _) in itertools.pairwise(wins):
                 if gap_hi - 1 >= gap_lo + 1:
                     start.RemoveInterval(gap_lo + 1, gap_hi - 1)
-            solver.Add(iv.StartExpr() >= time.CumulVar(m.Start(v.rank)))
-            solver.Add(iv.EndExpr() <= time.CumulVar(m.End(v.rank)))
             m.AddIntervalToAssignment(iv)
             self.intervals.setdefault(v.rank, []).append((b, iv))
             intervals.append(iv)
@@ -295,7 +292,8 @@ class _Builder:
         m = self.model
         solution = None
         if initial is not None:
-            start = m.ReadAssignmentFromRoutes([list(r) for r in initial], True)
+            routes = [[self.manager.NodeToIndex(node) for node in r] for r in initial]
+            start = m.ReadAssignmentFromRoutes(routes, True)
             if start is not None:
                 solution = m.SolveFromAssignmentWithParameters(start, params)
         if solution is None:
@@ -345,22 +343,16 @@ def search_routes(
     problem: VroomProblem,
     time_limit_s: float,
     *,
+    strategy: str = "PATH_CHEAPEST_ARC",
     with_breaks: bool = True,
     initial: Sequence[Sequence[int]] | None = None,
 ) -> ModelRoutes | None:
     """Solve ``problem`` with OR-Tools; None when no assignment satisfies the model.
 
-    ``initial`` (task ranks per vehicle rank) seeds the search when it is feasible.
+    ``strategy`` names OR-Tools' first-solution strategy, followed by guided local
+    search; ``initial`` (task ranks per vehicle rank) seeds the search when feasible.
     """
-    import os
-
-    names = os.environ.get("VX", "LOCAL_CHEAPEST_INSERTION").split(",")
-    best: ModelRoutes | None = None
-    for name in names:
-        builder = _Builder(problem, with_breaks=with_breaks)
-        builder.build()
-        strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, name)
-        found = builder.solve(time_limit_s / len(names), initial, strategy)
-        if found is not None and (best is None or found.objective < best.objective):
-            best = found
-    return best
+    builder = _Builder(problem, with_breaks=with_breaks)
+    builder.build()
+    first = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
+    return builder.solve(time_limit_s, initial, first)

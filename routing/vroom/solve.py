@@ -35,8 +35,8 @@ class VroomSolution:
 
 
 def default_time_limit_s(problem: VroomProblem) -> float:
-    """Search budget that grows with the request: 0.2 s + 20 ms per task, at most 30 s."""
-    return min(30.0, 0.2 + 0.02 * len(problem.tasks))
+    """Search budget that grows with the request: 0.2 s + 30 ms per task, at most 30 s."""
+    return min(30.0, 0.2 + 0.03 * len(problem.tasks))
 
 
 def solve_vroom(problem: VroomProblem, *, time_limit_s: float | None = None) -> VroomSolution:
@@ -55,13 +55,56 @@ def solve_vroom(problem: VroomProblem, *, time_limit_s: float | None = None) -> 
         solution = _plan(problem)
     else:
         limit = time_limit_s or problem.timeout_s or default_time_limit_s(problem)
-        found = search_routes(problem, limit)
-        if found is None and any(v.breaks for v in problem.vehicles):
-            found = search_routes(problem, limit, with_breaks=False)
-        routes = found.routes if found is not None else {}
-        solution = _clean(problem, routes)
+        solution = _portfolio(problem, limit)
     solution.solving_ms = round(1000 * (time.perf_counter() - began))
     return solution
+
+
+#: First-solution strategies tried in turn, each followed by guided local search: they
+#: fail on different requests (arc-first finds the most tasks under a distance or
+#: task limit, insertion-first under tight windows), so the best clean answer is kept.
+STRATEGIES = ("PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION")
+_POLISH_SHARE = 0.4
+
+
+def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
+    best: VroomSolution | None = None
+    share = limit_s * (1 - _POLISH_SHARE) / len(STRATEGIES)
+    for strategy in STRATEGIES:
+        found = search_routes(problem, share, strategy=strategy)
+        if found is None and any(v.breaks for v in problem.vehicles):
+            found = search_routes(problem, share, strategy=strategy, with_breaks=False)
+        solution = _clean(problem, found.routes if found is not None else {})
+        if best is None or _score(solution) < _score(best):
+            best = solution
+    assert best is not None
+    if best.routes:
+        # Go on from the best clean answer with the rest of the budget.
+        seed_routes = [[] for _ in problem.vehicles]
+        for tl in best.routes:
+            seed_routes[tl.vehicle.rank] = [
+                i for s, i in _items_of(problem, tl) if s == "task"
+            ]
+        found = search_routes(problem, limit_s * _POLISH_SHARE, initial=seed_routes)
+        if found is not None:
+            polished = _clean(problem, found.routes)
+            if _score(polished) < _score(best):
+                best = polished
+    return best
+
+
+def _items_of(problem: VroomProblem, tl: RouteTimeline) -> list[Item]:
+    rank = {(t.kind, t.id): t.rank for t in problem.tasks}
+    return [
+        ("task", rank[(s["type"], s["id"])])
+        for s in tl.steps
+        if s["type"] in ("job", "pickup", "delivery")
+    ]
+
+
+def _score(solution: VroomSolution) -> tuple[int, int, int]:
+    priority = sum(r.priority for r in solution.routes)
+    return len(solution.unassigned), -priority, sum(r.cost for r in solution.routes)
 
 
 def _plan(problem: VroomProblem) -> VroomSolution:
