@@ -52,8 +52,13 @@ def vroom(
     except InputError as exc:
         fail(exc)
         return
+    notes = answer.setdefault("notes", [])
     if "matrices" not in data and "matrix" not in data:
-        answer.setdefault("notes", []).append("travel matrix: straight-line estimate")
+        notes.append("travel matrix: straight-line estimate")
+    if (data.get("options") or {}).get("g") is True:
+        notes.append("geometry needs a road network (the service's hubs have one); none drawn")
+    if not notes:
+        del answer["notes"]
     out = json.dumps(answer, indent=2)
     if output is None:
         typer.echo(out)

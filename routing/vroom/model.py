@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -182,12 +183,8 @@ class _Builder:
         transits = [self.time_cb(v) for v in self.vehicles]
         m.AddDimensionWithVehicleTransits(transits, HORIZON, HORIZON, False, "time")
         time = m.GetDimensionOrDie("time")
-        shared = {
-            loc
-            for i, loc in enumerate(self.loc)
-            for j, o in enumerate(self.loc)
-            if i != j and loc == o
-        }
+        counts = Counter(self.loc)
+        shared = {loc for loc, k in counts.items() if k > 1}
         for t in p.tasks:
             if not t.time_windows:
                 continue

@@ -80,11 +80,9 @@ def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
     assert best is not None
     if best.routes:
         # Go on from the best clean answer with the rest of the budget.
-        seed_routes = [[] for _ in problem.vehicles]
+        seed_routes: list[list[int]] = [[] for _ in problem.vehicles]
         for tl in best.routes:
-            seed_routes[tl.vehicle.rank] = [
-                i for s, i in _items_of(problem, tl) if s == "task"
-            ]
+            seed_routes[tl.vehicle.rank] = [i for s, i in _items_of(problem, tl) if s == "task"]
         found = search_routes(problem, limit_s * _POLISH_SHARE, initial=seed_routes)
         if found is not None:
             polished = _clean(problem, found.routes)
@@ -183,9 +181,16 @@ def place_breaks(problem: VroomProblem, v: Vehicle, items: Sequence[Item]) -> li
     return route
 
 
+#: Most route recomputations the re-insertion may spend (keeps large answers fast).
+_INSERT_MAX_TRIALS = 20_000
+
+
 def _reinsert(problem: VroomProblem, routes: dict[int, list[Item]], left: list[Task]) -> None:
     """Offer each unassigned task to every vehicle at its cheapest clean position."""
+    trials = 0
     for t in sorted(left, key=lambda x: -x.priority):
+        if trials > _INSERT_MAX_TRIALS:
+            return
         if t.kind == "delivery" or any(("task", t.rank) in r for r in routes.values()):
             continue
         best: tuple[int, int, list[Item]] | None = None
@@ -195,6 +200,7 @@ def _reinsert(problem: VroomProblem, routes: dict[int, list[Item]], left: list[T
                 continue
             base = route_timeline(problem, v, items).cost if items else 0
             for trial in _trials(problem, v, items, t):
+                trials += 1
                 tl = route_timeline(problem, v, trial)
                 if not tl.violations and (best is None or tl.cost - base < best[0]):
                     best = (tl.cost - base, v.rank, trial)
