@@ -79,6 +79,7 @@ class _Builder:
         self.with_breaks = with_breaks
         self.intervals: dict[int, list[tuple[int, Any]]] = {}
         self._cache: dict[tuple[Any, ...], int] = {}
+        self._largest: dict[int, int] = {}  # callback index -> largest value
 
     # --- matrices ---------------------------------------------------------------
     def _matrix(self, key: tuple[Any, ...], cell: Any) -> int:
@@ -86,6 +87,7 @@ class _Builder:
             size = len(self.loc)
             rows = [[int(cell(a, b)) for b in range(size)] for a in range(size)]
             self._cache[key] = self.model.RegisterTransitMatrix(rows)
+            self._largest[self._cache[key]] = max((max(r) for r in rows), default=0)
         return self._cache[key]
 
     def _setup(self, a: int, b: int) -> int:
@@ -133,19 +135,24 @@ class _Builder:
         return self._matrix(key, cell)
 
     # --- constraints ------------------------------------------------------------
-    def build(self) -> None:
+    def build(self, objective: str = "cost") -> None:
+        """State the constraints; arcs cost VROOM's cost, or the ``distance`` or
+        ``travel`` time that a vehicle limit bounds (to pack the most tasks)."""
         m, p = self.model, self.p
         scale = self.cost_scale()
         max_arc, max_fixed = 0, 0
         for v in self.vehicles:
-            cb = self.cost_cb(v, scale)
+            if objective == "distance":
+                cb = self.distance_cb(v)
+            elif objective == "travel":
+                cb = self.travel_cb(v)
+            else:
+                cb = self.cost_cb(v, scale)
+                fixed = v.fixed_cost * COST_SCALE // scale
+                m.SetFixedCostOfVehicle(fixed, v.rank)
+                max_fixed = max(max_fixed, fixed)
             m.SetArcCostEvaluatorOfVehicle(cb, v.rank)
-            fixed = v.fixed_cost * COST_SCALE // scale
-            m.SetFixedCostOfVehicle(fixed, v.rank)
-            max_fixed = max(max_fixed, fixed)
-        for rows_key in list(self._cache):
-            if rows_key[0] == "cost":
-                max_arc = max(max_arc, self._max_of(rows_key))
+            max_arc = max(max_arc, self._largest[cb])
         self._time()
         self._loads()
         self._limits()
@@ -155,7 +162,6 @@ class _Builder:
             allowed = [v.rank for v in self.vehicles if can_serve(p, v, t)]
             m.VehicleVar(index).SetValues([-1, *allowed])
             m.AddDisjunction([index], unit * (101 + t.priority))
-        time = m.GetDimensionOrDie("time")
         for t in p.tasks:
             if t.kind == "pickup" and t.partner is not None:
                 pi = self.manager.NodeToIndex(t.rank)
@@ -163,20 +169,6 @@ class _Builder:
                 m.AddPickupAndDelivery(pi, di)
                 solver = m.solver()
                 solver.Add(m.VehicleVar(pi) == m.VehicleVar(di))
-                solver.Add(time.CumulVar(pi) <= time.CumulVar(di))
-
-    def _max_of(self, key: tuple[Any, ...]) -> int:
-        _, profile, speed, per_hour, per_km, scale = key
-        v = next(
-            x
-            for x in self.vehicles
-            if (x.profile, x.speed_factor, x.per_hour, x.per_km)
-            == (profile, speed, per_hour, per_km)
-        )
-        locs = sorted({x for x in self.loc if x is not None})
-        from routing.vroom.timeline import arc_cost
-
-        return max((arc_cost(self.p, v, a, b) // scale for a in locs for b in locs), default=0)
 
     def _time(self) -> None:
         m, p = self.model, self.p
@@ -341,15 +333,17 @@ def search_routes(
     time_limit_s: float,
     *,
     strategy: str = "PATH_CHEAPEST_ARC",
+    objective: str = "cost",
     with_breaks: bool = True,
     initial: Sequence[Sequence[int]] | None = None,
 ) -> ModelRoutes | None:
     """Solve ``problem`` with OR-Tools; None when no assignment satisfies the model.
 
     ``strategy`` names OR-Tools' first-solution strategy, followed by guided local
-    search; ``initial`` (task ranks per vehicle rank) seeds the search when feasible.
+    search; ``objective`` is ``cost``, ``distance`` or ``travel`` (see ``build``);
+    ``initial`` (task ranks per vehicle rank) seeds the search when feasible.
     """
     builder = _Builder(problem, with_breaks=with_breaks)
-    builder.build()
+    builder.build(objective)
     first = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
     return builder.solve(time_limit_s, initial, first)

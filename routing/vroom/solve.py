@@ -69,11 +69,19 @@ _POLISH_SHARE = 0.4
 
 def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
     best: VroomSolution | None = None
-    share = limit_s * (1 - _POLISH_SHARE) / len(STRATEGIES)
-    for strategy in STRATEGIES:
-        found = search_routes(problem, share, strategy=strategy)
+    runs = [(strategy, "cost") for strategy in STRATEGIES]
+    # Under a distance or travel-time limit, the most tasks fit on the shortest routes.
+    if any(v.max_distance_m is not None for v in problem.vehicles) and problem.has_distances:
+        runs.append(("PATH_CHEAPEST_ARC", "distance"))
+    if any(v.max_travel_time_s is not None for v in problem.vehicles):
+        runs.append(("PATH_CHEAPEST_ARC", "travel"))
+    share = limit_s * (1 - _POLISH_SHARE) / len(runs)
+    for strategy, objective in runs:
+        found = search_routes(problem, share, strategy=strategy, objective=objective)
         if found is None and any(v.breaks for v in problem.vehicles):
-            found = search_routes(problem, share, strategy=strategy, with_breaks=False)
+            found = search_routes(
+                problem, share, strategy=strategy, objective=objective, with_breaks=False
+            )
         solution = _clean(problem, found.routes if found is not None else {})
         if best is None or _score(solution) < _score(best):
             best = solution
