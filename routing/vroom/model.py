@@ -278,6 +278,10 @@ class _Builder:
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
         params.time_limit.FromMilliseconds(max(10, int(1000 * time_limit_s)))
+        # Swaps of served and unserved tasks (pairs too): what a task, distance or
+        # travel-time limit needs to serve more tasks (measured in vroom_bench).
+        params.local_search_operators.use_extended_swap_active = pywrapcp.BOOL_TRUE
+        params.local_search_operators.use_node_pair_swap_active = pywrapcp.BOOL_TRUE
         m = self.model
         solution = None
         if initial is not None:
