@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from routing.vroom.request import MatrixFor, parse_request
-from routing.vroom.response import GeometryFor, render
+from routing.vroom.response import render
 from routing.vroom.solve import solve_vroom
 
 
@@ -14,7 +14,6 @@ def answer_request(
     data: object,
     *,
     matrix_for: MatrixFor | None = None,
-    geometry_for: GeometryFor | None = None,
     time_limit_s: float | None = None,
 ) -> dict[str, Any]:
     """Parse, solve (or check, in plan mode) and render a VROOM request.
@@ -25,8 +24,6 @@ def answer_request(
         Decoded VROOM JSON.
     matrix_for
         Travel matrices between coordinates, for requests without ``matrices``.
-    geometry_for
-        Draws a route for ``options.g``; None: no ``geometry``.
     time_limit_s
         Search budget; overrides ``options.l`` and the size-based default.
 
@@ -39,4 +36,4 @@ def answer_request(
     problem = parse_request(data, matrix_for=matrix_for)
     loading_ms = round(1000 * (time.perf_counter() - began))
     solution = solve_vroom(problem, time_limit_s=time_limit_s)
-    return render(problem, solution, loading_ms=loading_ms, geometry_for=geometry_for)
+    return render(problem, solution, loading_ms=loading_ms)

@@ -11,7 +11,7 @@ shipment; ``Task.rank`` is its position in :attr:`VroomProblem.tasks`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from routing.errors import InputError, Problem
@@ -475,8 +475,6 @@ def _index_coordinates(
 
     def at(xy: tuple[float, float] | None) -> int | None:
         return None if xy is None else seen[xy]
-
-    from dataclasses import replace
 
     new_tasks = [replace(t, location=seen[t.coordinates]) for t in tasks if t.coordinates]
     new_vehicles = [

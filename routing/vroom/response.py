@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from routing.vroom.request import Task, VroomProblem
 from routing.vroom.solve import VroomSolution
 from routing.vroom.timeline import RouteTimeline
-
-#: Draws a route through ``(lon, lat)`` stops; returns an encoded polyline.
-GeometryFor = Callable[[Sequence[tuple[float, float]]], str]
 
 
 def unassigned_entry(problem: VroomProblem, t: Task) -> dict[str, Any]:
@@ -27,9 +24,7 @@ def unassigned_entry(problem: VroomProblem, t: Task) -> dict[str, Any]:
     return item
 
 
-def _route(
-    problem: VroomProblem, tl: RouteTimeline, geometry_for: GeometryFor | None
-) -> dict[str, Any]:
+def _route(problem: VroomProblem, tl: RouteTimeline) -> dict[str, Any]:
     v = tl.vehicle
     route: dict[str, Any] = {
         "vehicle": v.id,
@@ -49,27 +44,19 @@ def _route(
         route["description"] = v.description
     route["steps"] = tl.steps
     route["violations"] = tl.violations
-    if problem.geometry and geometry_for is not None and not problem.index_mode:
-        route["geometry"] = geometry_for(
-            [tuple(s["location"]) for s in tl.steps if "location" in s]
-        )
     return route
 
 
 def render(
-    problem: VroomProblem,
-    solution: VroomSolution,
-    *,
-    loading_ms: int = 0,
-    geometry_for: GeometryFor | None = None,
+    problem: VroomProblem, solution: VroomSolution, *, loading_ms: int = 0
 ) -> dict[str, Any]:
     """The full VROOM response for ``solution`` (``code`` 0).
 
     ``amount`` (VROOM's deprecated total) equals ``delivery`` as in VROOM's answers.
-    ``distance`` is given when the matrices have distances (always for coordinates);
-    ``geometry`` when ``options.g`` is set and ``geometry_for`` can draw roads.
+    ``distance`` is given when the matrices have distances (always for coordinates).
+    ``geometry`` needs roads: the service adds it (``service.vroom.add_geometry``).
     """
-    routes = [_route(problem, tl, geometry_for) for tl in solution.routes]
+    routes = [_route(problem, tl) for tl in solution.routes]
     unassigned = [unassigned_entry(problem, t) for t in solution.unassigned]
     dims = problem.dims
     summary: dict[str, Any] = {
