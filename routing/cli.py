@@ -21,6 +21,7 @@ from routing.errors import HubrouteError
 from routing.errors import InputError as HubrouteInputError
 from routing.model import Hub, Plan
 from routing.roads.commands import network_app
+from routing.vroom.cli import vroom as vroom_command
 
 if TYPE_CHECKING:
     from routing.network import RoadNetwork
@@ -561,3 +562,4 @@ def plan_batch(
 
 
 app.add_typer(network_app, name="network")
+app.command("vroom")(vroom_command)

@@ -1,0 +1,282 @@
+"""An independent referee for VROOM answers: reads only the raw request and response.
+
+It shares no code with the parser, the solver or the timeline, so a mistake there is
+not repeated here. It checks what VROOM's ``docs/API.md`` promises: each task served
+once or listed unassigned; routes from the vehicle's start to its end; skills; load
+after every step per amount component (job deliveries on board at the start, pickups
+kept to the end, shipments picked up before they are delivered, on one vehicle);
+every task started inside one of its windows and no earlier than the travel allows;
+setup paid when arriving from another location; every break once, inside a window,
+under its ``max_load``; the vehicle's window; ``max_tasks``, ``max_travel_time``,
+``max_distance``; and each route's cost from ``costs`` or the matrices.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Json = Mapping[str, Any]
+
+
+@dataclass
+class Verdict:
+    """What the referee found: violations (empty = clean) and the recomputed costs."""
+
+    violations: list[str] = field(default_factory=list)
+    route_costs: dict[int, int] = field(default_factory=dict)
+    served: int = 0
+
+    @property
+    def cost(self) -> int:
+        """Sum of the recomputed route costs."""
+        return sum(self.route_costs.values())
+
+
+def _tasks(request: Json) -> dict[tuple[str, int], dict[str, Any]]:
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for job in request.get("jobs", []):
+        out[("job", job["id"])] = {**job, "_kind": "job"}
+    for s in request.get("shipments", []):
+        for kind in ("pickup", "delivery"):
+            other = "delivery" if kind == "pickup" else "pickup"
+            out[(kind, s[kind]["id"])] = {
+                **s[kind],
+                "_kind": kind,
+                "_amount": s.get("amount", []),
+                "skills": s.get("skills", []),
+                "priority": s.get("priority", 0),
+                "_partner": (other, s[other]["id"]),
+            }
+    return out
+
+
+def _vec(values: Sequence[int] | None, n: int) -> list[int]:
+    values = list(values or [])
+    return values + [0] * (n - len(values))
+
+
+def _dims(request: Json) -> int:
+    sizes = [len(v.get("capacity", [])) for v in request["vehicles"]]
+    sizes += [len(j.get(k, [])) for j in request.get("jobs", []) for k in ("delivery", "pickup")]
+    sizes += [len(s.get("amount", [])) for s in request.get("shipments", [])]
+    return max(sizes, default=0)
+
+
+class _Matrices:
+    def __init__(self, request: Json, matrices: Json | None) -> None:
+        self.m = matrices if matrices is not None else request.get("matrices", {})
+
+    def travel_cs(self, vehicle: Json, a: int | None, b: int | None) -> int:
+        """Hundredths of a second, as VROOM times with a ``speed_factor``."""
+        if a is None or b is None:
+            return 0
+        raw = self.m[vehicle.get("profile", "car")]["durations"][a][b]
+        return int(raw) * round(100 / float(vehicle.get("speed_factor", 1.0)))
+
+    def distance(self, vehicle: Json, a: int | None, b: int | None) -> int:
+        d = self.m[vehicle.get("profile", "car")].get("distances")
+        return 0 if a is None or b is None or d is None else int(d[a][b])
+
+    def cost(self, vehicle: Json, a: int | None, b: int | None) -> float:
+        if a is None or b is None:
+            return 0.0
+        c = self.m[vehicle.get("profile", "car")].get("costs")
+        if c is not None:
+            return float(c[a][b])
+        costs = vehicle.get("costs", {})
+        return float(
+            costs.get("per_hour", 3600) * self.travel_cs(vehicle, a, b) / 360_000
+            + costs.get("per_km", 0) * self.distance(vehicle, a, b) / 1000
+        )
+
+
+def check_answer(request: Json, answer: Json, *, matrices: Json | None = None) -> Verdict:
+    """Check ``answer`` against ``request`` (index mode, or ``matrices`` by location index).
+
+    For a request with coordinates, pass ``matrices`` ``{profile: {durations,
+    distances}}`` indexed by each step's and task's ``location_index``.
+    """
+    verdict = Verdict()
+    tasks = _tasks(request)
+    vehicles = {v["id"]: v for v in request["vehicles"]}
+    mats = _Matrices(request, matrices)
+    dims = _dims(request)
+    seen: Counter[tuple[str, int]] = Counter()
+    for route in answer.get("routes", []):
+        v = vehicles.get(route["vehicle"])
+        if v is None:
+            verdict.violations.append(f"route of unknown vehicle {route['vehicle']}")
+            continue
+        _route(verdict, route, v, tasks, mats, dims, seen)
+    for u in answer.get("unassigned", []):
+        seen[(u.get("type", "job"), u["id"])] += 1
+    for key in tasks:
+        if seen[key] != 1:
+            verdict.violations.append(f"{key[0]} {key[1]} reported {seen[key]} times")
+    verdict.served = sum(
+        1 for r in answer.get("routes", []) for s in r["steps"] if s["type"] in _TASK_TYPES
+    )
+    if answer.get("summary", {}).get("unassigned", 0) != len(answer.get("unassigned", [])):
+        verdict.violations.append("summary.unassigned differs from the unassigned list")
+    return verdict
+
+
+_TASK_TYPES = ("job", "pickup", "delivery")
+
+
+def _next_location(
+    steps: Sequence[Json], tasks: Mapping[tuple[str, int], Json], end_loc: int | None
+) -> int | None:
+    for s in steps:
+        if s["type"] in _TASK_TYPES:
+            return tasks[(s["type"], s["id"])].get("location_index")
+        if s["type"] == "end":
+            return end_loc
+    return None
+
+
+def _at(step: Json) -> int | None:
+    index = step.get("location_index")
+    return None if index is None else int(index)
+
+
+def _route(
+    verdict: Verdict,
+    route: Json,
+    v: Json,
+    tasks: Mapping[tuple[str, int], Json],
+    mats: _Matrices,
+    dims: int,
+    seen: Counter[tuple[str, int]],
+) -> None:
+    bad = verdict.violations
+    name = f"vehicle {v['id']}"
+    steps = route["steps"]
+    start_loc = v.get("start_index")
+    end_loc = v.get("end_index")
+    kinds = [s["type"] for s in steps]
+    if start_loc is not None and (kinds[:1] != ["start"] or _at(steps[0]) != start_loc):
+        bad.append(f"{name}: the route does not begin at the vehicle's start")
+    if end_loc is not None and (kinds[-1:] != ["end"] or _at(steps[-1]) != end_loc):
+        bad.append(f"{name}: the route does not finish at the vehicle's end")
+    route_tasks = [tasks.get((s["type"], s["id"])) for s in steps if s["type"] in _TASK_TYPES]
+    if any(t is None for t in route_tasks):
+        bad.append(f"{name}: a step names an unknown task")
+        return
+    capacity = _vec(v.get("capacity"), dims) if "capacity" in v else None
+    load = [sum(_vec(t.get("delivery"), dims)[d] for t in route_tasks if t) for d in range(dims)]
+    window = v.get("time_window", [0, 2**62])
+    breaks = {b["id"]: b for b in v.get("breaks", [])}
+    taken: Counter[int] = Counter()
+    on_board: set[tuple[str, int]] = set()
+    # Times in hundredths of a second: VROOM's own unit once a speed_factor applies;
+    # reported times are whole seconds, so a step may show up to 0.99 s early.
+    clock, here, last = 100 * window[0], start_loc, start_loc
+    travel_cs = distance_total = driven = 0
+    cost = 0.0
+    skills = set(v.get("skills", []))
+    for n, s in enumerate(steps):
+        kind = s["type"]
+        if kind == "start":
+            clock = max(clock, 100 * s.get("arrival", 0))
+            continue
+        if kind == "break":
+            b = breaks.get(s["id"])
+            if b is None:
+                bad.append(f"{name}: break {s['id']} is not the vehicle's")
+                continue
+            taken[s["id"]] += 1
+            # A break may interrupt the leg to the next stop (VROOM 1.15): the time
+            # between the previous step and the break counts as driving, up to the leg.
+            ahead = _next_location(steps[n + 1 :], tasks, end_loc)
+            leg = mats.travel_cs(v, here, ahead) if ahead is not None else 0
+            drive = max(0, min(leg - driven, 100 * s["arrival"] - clock))
+            driven += drive
+            clock += drive
+            if 100 * s["arrival"] < clock - 99:
+                bad.append(f"{name}: break {s['id']} before the previous step ends")
+            begin = max(clock, 100 * (s["arrival"] + s.get("waiting_time", 0)))
+            if not any(100 * lo <= begin <= 100 * hi for lo, hi in b["time_windows"]):
+                bad.append(f"{name}: break {s['id']} starts at {begin / 100}, outside its windows")
+            if "max_load" in b and any(load[d] > b["max_load"][d] for d in range(dims)):
+                bad.append(f"{name}: load {load} over break {s['id']} max_load {b['max_load']}")
+            clock = begin + 100 * b.get("service", 0)
+            continue
+        if kind == "end":
+            loc = end_loc if end_loc is not None else here
+        else:
+            loc = tasks[(kind, s["id"])].get("location_index")
+        travel_cs += mats.travel_cs(v, here, loc)
+        earliest = clock + mats.travel_cs(v, here, loc) - driven
+        driven = 0
+        distance_total += mats.distance(v, here, loc)
+        cost += mats.cost(v, here, loc)
+        if 100 * s["arrival"] < earliest - 99:
+            bad.append(
+                f"{name}: {kind} {s.get('id', '')} arrives {s['arrival']} < {earliest / 100}"
+            )
+        if kind == "end":
+            if earliest > 100 * window[1]:
+                bad.append(f"{name}: ends at {earliest / 100} after its window {window}")
+            here = loc
+            continue
+        t = tasks[(kind, s["id"])]
+        seen[(kind, s["id"])] += 1
+        if not set(t.get("skills", [])) <= skills:
+            bad.append(f"{name}: lacks the skills of {kind} {s['id']}")
+        setup = t.get("setup", 0) if last != loc or last is None else 0
+        begin = max(100 * (s["arrival"] + s.get("waiting_time", 0)), earliest)
+        windows = t.get("time_windows") or [[0, 2**62]]
+        if not any(100 * lo <= begin <= 100 * hi for lo, hi in windows):
+            bad.append(f"{name}: {kind} {s['id']} starts at {begin / 100}, outside {windows}")
+        clock, here, last = begin + 100 * (setup + t.get("service", 0)), loc, loc
+        _load_step(bad, name, kind, s["id"], t, load, dims, on_board)
+        if capacity is not None and any(load[d] > capacity[d] for d in range(dims)):
+            bad.append(f"{name}: load {load} over capacity {capacity} after {kind} {s['id']}")
+    if clock > 100 * window[1]:
+        bad.append(f"{name}: works until {clock / 100}, after its window {window}")
+    for b in breaks:
+        if taken[b] != 1:
+            bad.append(f"{name}: break {b} taken {taken[b]} times")
+    if on_board:
+        bad.append(f"{name}: shipments picked up and not delivered: {sorted(on_board)}")
+    travel_total = travel_cs / 100
+    n_tasks = len(route_tasks)
+    if v.get("max_tasks") is not None and n_tasks > v["max_tasks"]:
+        bad.append(f"{name}: {n_tasks} tasks > max_tasks {v['max_tasks']}")
+    if v.get("max_travel_time") is not None and travel_total > v["max_travel_time"]:
+        bad.append(f"{name}: travel {travel_total} s > max_travel_time {v['max_travel_time']}")
+    if v.get("max_distance") is not None and distance_total > v["max_distance"]:
+        bad.append(f"{name}: distance {distance_total} m > max_distance {v['max_distance']}")
+    verdict.route_costs[v["id"]] = v.get("costs", {}).get("fixed", 0) + round(cost)
+    if route.get("violations"):
+        bad.append(f"{name}: the answer itself reports violations {route['violations']}")
+
+
+def _load_step(
+    bad: list[str],
+    name: str,
+    kind: str,
+    task_id: int,
+    t: Json,
+    load: list[int],
+    dims: int,
+    on_board: set[tuple[str, int]],
+) -> None:
+    if kind == "job":
+        for d in range(dims):
+            load[d] += _vec(t.get("pickup"), dims)[d] - _vec(t.get("delivery"), dims)[d]
+    elif kind == "pickup":
+        on_board.add(("pickup", task_id))
+        for d in range(dims):
+            load[d] += _vec(t["_amount"], dims)[d]
+    else:
+        partner = t["_partner"]
+        if partner not in on_board:
+            bad.append(f"{name}: delivery {task_id} before (or without) its pickup")
+        on_board.discard(partner)
+        for d in range(dims):
+            load[d] -= _vec(t["_amount"], dims)[d]

@@ -1,0 +1,233 @@
+"""Solve a VROOM problem: search, then make every route clean, or check given routes.
+
+The OR-Tools model states the constraints, but a few of VROOM's rules sit between its
+lines (a break taken before the travel to the next stop, a break's ``max_load``, setup
+skipped at a shared location). So every route is recomputed with VROOM's rules
+(:mod:`routing.vroom.timeline`); breaks are moved to the gap where they fit and, if a
+violation is left, the lowest-priority task at fault is unassigned until the route is
+clean. Unassigned tasks are then offered again to every route (cheapest clean
+insertion). The answer never carries a violation, except in plan mode, where the
+routes are the caller's and the violations are the point.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from routing.vroom.model import search_routes
+from routing.vroom.request import StepSpec, Task, Vehicle, VroomProblem
+from routing.vroom.timeline import Item, RouteTimeline, route_timeline
+
+#: Largest route (in items) that the repair re-insertion scans position by position.
+_INSERT_MAX_ITEMS = 80
+
+
+@dataclass
+class VroomSolution:
+    """Routes (VROOM's rules applied) and the tasks left out."""
+
+    routes: list[RouteTimeline]
+    unassigned: list[Task]
+    solving_ms: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def default_time_limit_s(problem: VroomProblem) -> float:
+    """Search budget that grows with the request: 0.2 s + 30 ms per task, at most 30 s."""
+    return min(30.0, 0.2 + 0.03 * len(problem.tasks))
+
+
+def solve_vroom(problem: VroomProblem, *, time_limit_s: float | None = None) -> VroomSolution:
+    """Solve (or, in plan mode, check) ``problem``.
+
+    Parameters
+    ----------
+    problem
+        A parsed request.
+    time_limit_s
+        Search budget in seconds; default ``options.l`` of the request, else
+        :func:`default_time_limit_s`.
+    """
+    began = time.perf_counter()
+    if problem.plan_mode:
+        solution = _plan(problem)
+    else:
+        limit = time_limit_s or problem.timeout_s or default_time_limit_s(problem)
+        solution = _portfolio(problem, limit)
+    solution.solving_ms = round(1000 * (time.perf_counter() - began))
+    return solution
+
+
+#: First-solution strategies tried in turn, each followed by guided local search: they
+#: fail on different requests (arc-first finds the most tasks under a distance or
+#: task limit, insertion-first under tight windows), so the best clean answer is kept.
+STRATEGIES = ("PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION")
+_POLISH_SHARE = 0.4
+
+
+def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
+    best: VroomSolution | None = None
+    runs = [(strategy, "cost") for strategy in STRATEGIES]
+    # Under a distance or travel-time limit, the most tasks fit on the shortest routes.
+    if any(v.max_distance_m is not None for v in problem.vehicles) and problem.has_distances:
+        runs.append(("PATH_CHEAPEST_ARC", "distance"))
+    if any(v.max_travel_time_s is not None for v in problem.vehicles):
+        runs.append(("PATH_CHEAPEST_ARC", "travel"))
+    share = limit_s * (1 - _POLISH_SHARE) / len(runs)
+    for strategy, objective in runs:
+        found = search_routes(problem, share, strategy=strategy, objective=objective)
+        if found is None and any(v.breaks for v in problem.vehicles):
+            found = search_routes(
+                problem, share, strategy=strategy, objective=objective, with_breaks=False
+            )
+        solution = _clean(problem, found.routes if found is not None else {})
+        if best is None or _score(solution) < _score(best):
+            best = solution
+    assert best is not None
+    if best.routes:
+        # Go on from the best clean answer with the rest of the budget.
+        seed_routes: list[list[int]] = [[] for _ in problem.vehicles]
+        for tl in best.routes:
+            seed_routes[tl.vehicle.rank] = [i for s, i in _items_of(problem, tl) if s == "task"]
+        found = search_routes(problem, limit_s * _POLISH_SHARE, initial=seed_routes)
+        if found is not None:
+            polished = _clean(problem, found.routes)
+            if _score(polished) < _score(best):
+                best = polished
+    return best
+
+
+def _items_of(problem: VroomProblem, tl: RouteTimeline) -> list[Item]:
+    rank = {(t.kind, t.id): t.rank for t in problem.tasks}
+    return [
+        ("task", rank[(s["type"], s["id"])])
+        for s in tl.steps
+        if s["type"] in ("job", "pickup", "delivery")
+    ]
+
+
+def _score(solution: VroomSolution) -> tuple[int, int, int]:
+    priority = sum(r.priority for r in solution.routes)
+    return len(solution.unassigned), -priority, sum(r.cost for r in solution.routes)
+
+
+def _plan(problem: VroomProblem) -> VroomSolution:
+    rank = {(t.kind, t.id): t.rank for t in problem.tasks}
+    routes: list[RouteTimeline] = []
+    served: set[int] = set()
+    for v in problem.vehicles:
+        if not v.steps:
+            continue
+        items: list[Item] = []
+        specs: list[StepSpec | None] = []
+        for s in v.steps:
+            if s.kind == "break":
+                items.append(("break", next(b for b, x in enumerate(v.breaks) if x.id == s.id)))
+            elif s.kind in ("job", "pickup", "delivery") and s.id is not None:
+                items.append(("task", rank[(s.kind, s.id)]))
+                served.add(items[-1][1])
+            else:
+                continue
+            specs.append(s)
+        routes.append(route_timeline(problem, v, items, specs))
+    unassigned = [t for t in problem.tasks if t.rank not in served]
+    return VroomSolution(routes, unassigned)
+
+
+def _clean(problem: VroomProblem, found: dict[int, list[Item]]) -> VroomSolution:
+    routes: dict[int, list[Item]] = {}
+    for v in problem.vehicles:
+        items = _clean_route(problem, v, found.get(v.rank, []))
+        if items:
+            routes[v.rank] = items
+    served = {i for items in routes.values() for kind, i in items if kind == "task"}
+    left = [t for t in problem.tasks if t.rank not in served]
+    _reinsert(problem, routes, left)
+    served = {i for items in routes.values() for kind, i in items if kind == "task"}
+    timelines = [route_timeline(problem, problem.vehicles[r], routes[r]) for r in sorted(routes)]
+    return VroomSolution(timelines, [t for t in problem.tasks if t.rank not in served])
+
+
+def _clean_route(problem: VroomProblem, v: Vehicle, items: list[Item]) -> list[Item]:
+    """``items`` without violations: breaks moved, then tasks at fault unassigned."""
+    while any(kind == "task" for kind, _ in items):
+        tl = route_timeline(problem, v, items)
+        if not tl.violations:
+            return items
+        placed = place_breaks(problem, v, items)
+        if placed is not None:
+            return placed
+        bad = tl.bad_tasks or {i for kind, i in items if kind == "task"}
+        victim = min(bad, key=lambda i: (problem.tasks[i].priority, -_position(items, i)))
+        partner = problem.tasks[victim].partner
+        items = [it for it in items if it not in (("task", victim), ("task", partner))]
+    return []
+
+
+def _position(items: Sequence[Item], rank: int) -> int:
+    return items.index(("task", rank))
+
+
+def place_breaks(problem: VroomProblem, v: Vehicle, items: Sequence[Item]) -> list[Item] | None:
+    """Put each break in the gap where the route has the fewest violations; None if any left."""
+    route: list[Item] = [it for it in items if it[0] == "task"]
+    order = sorted(range(len(v.breaks)), key=lambda b: v.breaks[b].time_windows[0])
+    for b in order:
+        best: tuple[int, int, list[Item]] | None = None
+        for position in range(len(route) + 1):
+            trial = [*route[:position], ("break", b), *route[position:]]
+            tl = route_timeline(problem, v, trial)
+            score = (len([x for x in tl.violations if x["cause"] != "missing_break"]), tl.cost)
+            if best is None or score < best[:2]:
+                best = (*score, trial)
+        assert best is not None
+        route = best[2]
+    if route_timeline(problem, v, route).violations:
+        return None
+    return route
+
+
+#: Most route recomputations the re-insertion may spend (keeps large answers fast).
+_INSERT_MAX_TRIALS = 20_000
+
+
+def _reinsert(problem: VroomProblem, routes: dict[int, list[Item]], left: list[Task]) -> None:
+    """Offer each unassigned task to every vehicle at its cheapest clean position."""
+    trials = 0
+    for t in sorted(left, key=lambda x: -x.priority):
+        if trials > _INSERT_MAX_TRIALS:
+            return
+        if t.kind == "delivery" or any(("task", t.rank) in r for r in routes.values()):
+            continue
+        best: tuple[int, int, list[Item]] | None = None
+        for v in problem.vehicles:
+            items = routes.get(v.rank, [])
+            if len(items) > _INSERT_MAX_ITEMS or not t.skills <= v.skills:
+                continue
+            base = route_timeline(problem, v, items).cost if items else 0
+            for trial in _trials(problem, v, items, t):
+                trials += 1
+                tl = route_timeline(problem, v, trial)
+                if not tl.violations and (best is None or tl.cost - base < best[0]):
+                    best = (tl.cost - base, v.rank, trial)
+        if best is not None:
+            routes[best[1]] = best[2]
+
+
+def _trials(problem: VroomProblem, v: Vehicle, items: list[Item], t: Task) -> list[list[Item]]:
+    """Every way to put ``t`` (and its delivery) into ``items``, breaks re-placed if new."""
+    out: list[list[Item]] = []
+    n = len(items)
+    for i in range(n + 1):
+        with_t = [*items[:i], ("task", t.rank), *items[i:]]
+        if t.partner is None:
+            out.append(with_t)
+            continue
+        for j in range(i + 1, n + 2):
+            out.append([*with_t[:j], ("task", t.partner), *with_t[j:]])
+    if not items and v.breaks:
+        placed = [place_breaks(problem, v, trial) for trial in out]
+        return [p for p in placed if p is not None]
+    return out

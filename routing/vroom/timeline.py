@@ -1,0 +1,267 @@
+"""Arrival times, loads, costs and violations along one VROOM route.
+
+A route is a sequence of items: ``("task", rank)`` or ``("break", index)``. Each task
+starts at the earliest time at or after arrival that lies in one of its windows. A
+break is taken on arrival at the next stop, as VROOM 1.15 does, or before leaving
+when its windows close before that arrival (VROOM's break steps carry no location).
+Setup time applies when the previous task was at another location. The same computation
+serves VROOM's plan mode (given steps) and the solver's routes, so what is reported is
+what was computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from routing.vroom.request import StepSpec, Task, Vehicle, VroomProblem
+
+Item = tuple[str, int]  # ("task", rank) or ("break", index in vehicle.breaks)
+COST_SCALE = 3_600_000  # per_hour * (s / 100) * 10 + per_km * m * 3600 is cost * COST_SCALE
+
+
+@dataclass
+class RouteTimeline:
+    """One route as VROOM reports it, with every violation found."""
+
+    vehicle: Vehicle
+    steps: list[dict[str, Any]]
+    cost: int = 0
+    travel_s: int = 0
+    distance_m: int = 0
+    setup_s: int = 0
+    service_s: int = 0
+    waiting_s: int = 0
+    priority: int = 0
+    delivery: list[int] = field(default_factory=list)
+    pickup: list[int] = field(default_factory=list)
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    bad_tasks: set[int] = field(default_factory=set)  # ranks of tasks at a violation
+
+
+def earliest_in(windows: Sequence[tuple[int, int]], t: int) -> tuple[int, int]:
+    """Earliest start at or after ``t`` inside ``windows``, and lateness (0 if none)."""
+    if not windows:
+        return t, 0
+    for start, end in windows:
+        if t <= end:
+            return max(t, start), 0
+    return t, t - windows[-1][1]
+
+
+def arc_cost(problem: VroomProblem, v: Vehicle, a: int | None, b: int | None) -> int:
+    """Cost of travelling ``a`` -> ``b`` in units of 1/COST_SCALE (costs matrix: x1)."""
+    if a is None or b is None:
+        return 0
+    costs = problem.matrices[v.profile].costs
+    if costs is not None:
+        return costs[a][b] * COST_SCALE
+    return (
+        v.per_hour * problem.travel_cs(v, a, b) * 10 + v.per_km * problem.distance_m(v, a, b) * 3600
+    )
+
+
+def _where(problem: VroomProblem, index: int | None) -> dict[str, Any]:
+    if index is None:
+        return {}
+    if problem.index_mode:
+        return {"location_index": index}
+    return {"location": list(problem.locations[index])}
+
+
+def _spec_bounds(spec: StepSpec | None) -> tuple[int, int | None]:
+    if spec is None:
+        return 0, None
+    low = max(x for x in (spec.service_at, spec.service_after, 0) if x is not None)
+    highs = [x for x in (spec.service_at, spec.service_before) if x is not None]
+    return low, min(highs) if highs else None
+
+
+def route_timeline(
+    problem: VroomProblem,
+    v: Vehicle,
+    items: Sequence[Item],
+    specs: Sequence[StepSpec | None] | None = None,
+) -> RouteTimeline:
+    """Compute VROOM's route for vehicle ``v`` through ``items`` in order.
+
+    ``specs`` (plan mode) gives each item's ``service_at/after/before``.
+    """
+    dims = problem.dims
+    tasks = [problem.tasks[i] for kind, i in items if kind == "task"]
+    load = [sum(t.initial[d] for t in tasks) for d in range(dims)]
+    out = RouteTimeline(vehicle=v, steps=[])
+    out.delivery = [sum(t.delivery[d] for t in tasks) for d in range(dims)]
+    out.pickup = [sum(t.pickup[d] for t in tasks) for d in range(dims)]
+    # VROOM always reports start and end steps; an open end sits at the first (last) task.
+    first = tasks[0].location if tasks and v.start is None else v.start
+    step = _base_step("start", problem, first, v.time_window[0], load)
+    if any(load[d] > v.capacity[d] for d in range(dims)):
+        step["violations"].append({"cause": "load"})
+    out.steps.append(step)
+    state = _State(clock=v.time_window[0], here=v.start, last=v.start)
+    seen: set[int] = set()
+    for n, (kind, i) in enumerate(items):
+        spec = specs[n] if specs is not None else None
+        if kind == "break":
+            later = [problem.tasks[j].location for k, j in items[n + 1 :] if k == "task"]
+            _break_step(problem, out, state, v, i, later[0] if later else v.end, load, spec)
+            continue
+        t = problem.tasks[i]
+        arrival = state.clock + _leg(problem, out, state, v, t.location)
+        setup = t.setup_s if state.last != t.location or state.last is None else 0
+        low, high = _spec_bounds(spec)
+        start, late = earliest_in(t.time_windows, max(arrival, low))
+        if high is not None and start > high:
+            late = max(late, start - high)
+        for d in range(dims):
+            load[d] += t.change[d]
+        step = _base_step(t.kind, problem, t.location, arrival, load)
+        step.update(id=t.id, setup=setup, service=t.service_s, waiting_time=start - arrival)
+        if t.kind == "job":
+            step["job"] = t.id
+        if t.description:
+            step["description"] = t.description
+        step["duration"], step["distance"] = out.travel_s, out.distance_m
+        _task_violations(step["violations"], v, t, load, late, seen)
+        if step["violations"]:
+            out.bad_tasks.add(t.rank)
+        seen.add(t.rank)
+        out.steps.append(step)
+        out.setup_s += setup
+        out.service_s += t.service_s
+        out.waiting_s += start - arrival
+        out.priority += t.priority
+        state.clock, state.last = start + setup + t.service_s, t.location
+    _finish(problem, out, state, v, load, seen)
+    return out
+
+
+@dataclass
+class _State:
+    clock: int
+    here: int | None  # where the vehicle is
+    last: int | None  # where the last task (or the start) was: setup is paid on a change
+    cost: int = 0
+    driven_s: int = 0  # part of the next leg already driven (a break may interrupt it)
+
+
+def _leg(
+    problem: VroomProblem, out: RouteTimeline, state: _State, v: Vehicle, to: int | None
+) -> int:
+    """Rest of the travel to ``to`` (an open end: stay), seconds; the vehicle is then there."""
+    if to is None:
+        return 0
+    travel = problem.travel_s(v, state.here, to) - state.driven_s
+    out.travel_s += travel
+    out.distance_m += problem.distance_m(v, state.here, to)
+    state.cost += arc_cost(problem, v, state.here, to)
+    state.here, state.driven_s = to, 0
+    return travel
+
+
+def _base_step(
+    kind: str, problem: VroomProblem, index: int | None, arrival: int, load: list[int]
+) -> dict[str, Any]:
+    step: dict[str, Any] = {"type": kind, **_where(problem, index)}
+    step.update(setup=0, service=0, waiting_time=0, arrival=arrival, duration=0, distance=0)
+    if problem.dims:
+        step["load"] = list(load)
+    step["violations"] = []
+    return step
+
+
+def _task_violations(
+    found: list[dict[str, Any]], v: Vehicle, t: Task, load: list[int], late: int, seen: set[int]
+) -> None:
+    if late > 0:
+        found.append({"cause": "delay", "duration": late})
+    if any(load[d] > v.capacity[d] for d in range(len(load))):
+        found.append({"cause": "load"})
+    if not t.skills <= v.skills:
+        found.append({"cause": "skills"})
+    if t.kind == "delivery" and t.partner not in seen:
+        found.append({"cause": "precedence"})
+
+
+def _break_step(
+    problem: VroomProblem,
+    out: RouteTimeline,
+    state: _State,
+    v: Vehicle,
+    b: int,
+    next_location: int | None,
+    load: list[int],
+    spec: StepSpec | None,
+) -> None:
+    """Take break ``b`` as soon as a window allows, stopping on the way if need be.
+
+    VROOM 1.15 lets a break interrupt the leg to the next stop; taking it at the
+    earliest allowed moment never makes any later step later.
+    """
+    brk = v.breaks[b]
+    low, high = _spec_bounds(spec)
+    start, late = earliest_in(brk.time_windows, max(state.clock, low))
+    if next_location is not None:
+        left = problem.travel_s(v, state.here, next_location) - state.driven_s
+        if start - state.clock >= left:
+            state.clock += _leg(problem, out, state, v, next_location)
+        else:
+            state.driven_s += start - state.clock
+            out.travel_s += start - state.clock
+            state.clock = start
+        start, late = earliest_in(brk.time_windows, max(state.clock, low))
+    if high is not None and start > high:
+        late = max(late, start - high)
+    step = _base_step("break", problem, None, state.clock, load)
+    step.update(id=brk.id, service=brk.service_s, waiting_time=start - state.clock)
+    step["duration"], step["distance"] = out.travel_s, out.distance_m
+    if brk.description:
+        step["description"] = brk.description
+    if late > 0:
+        step["violations"].append({"cause": "delay", "duration": late})
+    if brk.max_load is not None and any(load[d] > brk.max_load[d] for d in range(len(load))):
+        step["violations"].append({"cause": "max_load"})
+    out.steps.append(step)
+    out.service_s += brk.service_s
+    out.waiting_s += start - state.clock
+    state.clock = start + brk.service_s
+
+
+def _finish(
+    problem: VroomProblem,
+    out: RouteTimeline,
+    state: _State,
+    v: Vehicle,
+    load: list[int],
+    seen: set[int],
+) -> None:
+    arrival = state.clock + _leg(problem, out, state, v, v.end)
+    step = _base_step("end", problem, state.here, arrival, load)
+    step["duration"], step["distance"] = out.travel_s, out.distance_m
+    if arrival > v.time_window[1]:
+        step["violations"].append({"cause": "delay", "duration": arrival - v.time_window[1]})
+    out.steps.append(step)
+    if not problem.has_distances:
+        for s in out.steps:
+            s.pop("distance", None)
+    route_level: list[dict[str, Any]] = []
+    if v.max_tasks is not None and len(seen) > v.max_tasks:
+        route_level.append({"cause": "max_tasks"})
+    if v.max_travel_time_s is not None and out.travel_s > v.max_travel_time_s:
+        route_level.append({"cause": "max_travel_time"})
+    if v.max_distance_m is not None and out.distance_m > v.max_distance_m:
+        route_level.append({"cause": "max_distance"})
+    taken = {s["id"] for s in out.steps if s["type"] == "break"}
+    if any(b.id not in taken for b in v.breaks):
+        route_level.append({"cause": "missing_break"})
+    for t in seen:
+        partner = problem.tasks[t].partner
+        if partner is not None and partner not in seen:
+            route_level.append({"cause": "precedence"})
+            out.bad_tasks.add(t)
+    if route_level:
+        out.bad_tasks |= seen
+    out.violations = route_level + [x for s in out.steps for x in s["violations"]]
+    out.cost = v.fixed_cost + round(state.cost / COST_SCALE)
