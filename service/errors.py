@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from routing.errors import HubrouteError, InputError
@@ -190,11 +191,22 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error")
+DATABASE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+"""Errors of an unreachable, full or read-only database (not of a bad query)."""
+
+
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+    log.warning("database unavailable: %s", reason)
+    retry = str(request.app.state.settings.db_retry_after_s)
     return JSONResponse(
-        error_body("internal_error", "internal error; quote the request id when reporting it"),
-        status_code=500,
+        error_body(
+            "database_unavailable",
+            f"the database cannot be used right now ({reason}); nothing was changed; "
+            f"retry after {retry} s",
+        ),
+        status_code=503,
+        headers={"Retry-After": retry},
     )
 
 
@@ -205,4 +217,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HubrouteError, _hubroute_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
-    app.add_exception_handler(Exception, _unexpected)
+    for kind in DATABASE_DOWN:
+        app.add_exception_handler(kind, _database_down)

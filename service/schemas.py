@@ -107,6 +107,13 @@ class PlanOptionsIn(_In):
         description="Answer 200 with the plan (true) or 202 at once (false). Default: "
         "wait when the request has few pickups (a server setting).",
     )
+    wait_max_s: float | None = Field(
+        None,
+        ge=0,
+        le=3600,
+        description="When waiting, hold the connection at most this long; then answer "
+        "202 with Retry-After. Default: the time limit plus a grace period.",
+    )
 
 
 _PLAN_EXAMPLE: dict[str, Any] = {
@@ -190,6 +197,12 @@ class ErrorBody(BaseModel):
     request_id: str = ""
 
 
+class PlanResult(Plan):
+    """A finished plan (plan.json's schema) with the id it is stored under."""
+
+    id: str = Field(description="The plan id, as in the Location header.")
+
+
 class PlanAccepted(BaseModel):
     """The answer to a plan request that runs in the background (202)."""
 
@@ -210,6 +223,10 @@ class PlanInfo(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None = None
+    cost_rmb: float | None = Field(None, description="Total cost once done.")
+    runs: int | None = Field(None, description="Runs once done.")
+    parcels: int | None = Field(None, description="Parcels collected once done.")
+    unassigned: int | None = Field(None, description="Pickups left unassigned once done.")
     error: ErrorDetail | None = None
     links: dict[str, str] = Field(default_factory=dict)
 

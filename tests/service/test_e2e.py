@@ -36,7 +36,7 @@ def free_port() -> int:
 class Server:
     """``python -m service`` as a child process in its own session."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, **env: str) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.env = {
@@ -45,6 +45,7 @@ class Server:
             "HUBROUTE_HUBS_FILE": str(ROOT / "service" / "hubs.example.toml"),
             "HUBROUTE_API_KEYS": json.dumps({hash_api_key(KEY): "xinping"}),
             "HUBROUTE_MAX_TIME_LIMIT_S": "30",
+            **env,
         }
         self.log = data_dir / f"server-{port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -89,10 +90,13 @@ class Server:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """A server on a free loopback port with its own data directory."""
+def server(tmp_path: Path, database_url: str) -> Iterator[Server]:
+    """A server on a free loopback port with its own database (SQLite or PostgreSQL)."""
     assert (ROOT / "fixtures" / "xinping" / "scenario.toml").exists()
-    s = Server(tmp_path, free_port())
+    # A short lease: the restarted server takes the killed one's plans over quickly.
+    s = Server(
+        tmp_path, free_port(), HUBROUTE_DATABASE_URL=database_url, HUBROUTE_LEASE_S="4"
+    )
     s.start()
     yield s
     s.stop()
@@ -128,7 +132,8 @@ def test_plan_survives_sigkill_and_restart(server: Server) -> None:
         timeout=120,
     )
     assert small.status_code == 200, small.text
-    small_id = small.headers["location"].rsplit("/", 1)[1]
+    small_id = small.json()["id"]
+    assert small.headers["location"] == f"/v1/plans/{small_id}"
     r = httpx.post(
         server.url + "/v1/plans",
         json={
