@@ -31,17 +31,15 @@ class LeaseKeeper:
     def __init__(self, planner: Planner) -> None:
         self.planner = planner
         self._task: asyncio.Task[None] | None = None
-        self._wake: asyncio.Event | None = None
+        self._woken = False
 
     def start(self) -> None:
         """Run the loop as a task of the running event loop."""
-        self._wake = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def wake(self) -> None:
         """Claim now (a solver has just become free) instead of at the next beat."""
-        if self._wake is not None:
-            self._wake.set()
+        self._woken = True
 
     async def stop(self) -> None:
         """Stop the loop."""
@@ -52,12 +50,14 @@ class LeaseKeeper:
             self._task = None
 
     async def _run(self) -> None:
-        assert self._wake is not None
+        loop = asyncio.get_running_loop()
         beat = self.planner.settings.heartbeat_s
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), beat)
-            self._wake.clear()
+            # Short sleeps (not a wait on an event): a plain sleep cancels promptly.
+            next_beat = loop.time() + beat
+            while not self._woken and loop.time() < next_beat:
+                await asyncio.sleep(min(0.05, beat))
+            self._woken = False
             try:
                 await self.beat()
                 await self.claim()
@@ -72,7 +72,8 @@ class LeaseKeeper:
         for plan_id, outcome in list(p._unstored.items()):
             await to_thread.run_sync(p.store_outcome, plan_id, outcome)
 
-    def _free_solvers(self) -> int:
+    def free_solvers(self) -> int:
+        """Solvers of this replica with nothing to do."""
         stats = self.planner.executor.stats()
         return max(0, stats.workers - stats.running - stats.queued)
 
@@ -87,7 +88,7 @@ class LeaseKeeper:
         """
         p = self.planner
         counts = {"requeued": 0, "failed": 0}
-        free = self._free_solvers()
+        free = self.free_solvers()
         if free == 0 or p._closing:
             return counts
         claimed, failed = await to_thread.run_sync(

@@ -169,6 +169,16 @@ class Planner:
                 return await self._replay(found, req)
         payload = await self._cpu_bound(self._payload, hub, req)
         plan_id = uuid.uuid4().hex
+        # A free solver here takes the plan at once; otherwise it waits, unclaimed, in
+        # the queue all replicas share, and the first replica with a free solver takes it.
+        owner = self.owner if self.keeper.free_solvers() > 0 else None
+        if owner is None:
+            waiting = await to_thread.run_sync(self.repo.count_unclaimed)
+            if waiting >= self.settings.queue_size:
+                raise QueueFull(
+                    f"every solver is busy and {waiting} plans are waiting; retry later",
+                    headers={"Retry-After": str(self.settings.retry_after_s)},
+                )
         stored = await self._cpu_bound(
             lambda: self.repo.create(
                 plan_id=plan_id,
@@ -177,7 +187,7 @@ class Planner:
                 pickups=len(req.pickups),
                 body=body,
                 payload=payload,
-                owner=self.owner,
+                owner=owner,
                 lease_s=self.settings.lease_s,
                 idempotency_key=idempotency_key,
                 body_sha256=digest,
@@ -185,6 +195,10 @@ class Planner:
         )
         if stored.id != plan_id:  # a concurrent retry with the same key stored it first
             return await self._replay(stored, req)
+        if owner is None:
+            self._outcomes[plan_id] = asyncio.get_running_loop().create_future()
+            self.keeper.wake()
+            return await self._answer(hub.id, plan_id, req, payload["options"]["time_limit_s"])
         try:
             await self._launch(plan_id, payload)
         except (QueueFullError, ExecutorClosedError) as exc:
@@ -195,7 +209,7 @@ class Planner:
                     headers={"Retry-After": str(exc.retry_after_s)},
                 ) from None
             raise Unavailable("the server is shutting down") from None
-        return await self._answer(plan_id, req, payload["options"]["time_limit_s"])
+        return await self._answer(hub.id, plan_id, req, payload["options"]["time_limit_s"])
 
     def _by_key(self, hub_id: str, key: str, digest: str) -> StoredPlan | None:
         try:
@@ -213,10 +227,12 @@ class Planner:
                 stored.id, stored.status, stored.result_json, stored.error, replayed=True
             )
         limit = self.time_limit(req.options.time_limit_s)
-        created = await self._answer(stored.id, req, limit)
+        created = await self._answer(stored.hub_id, stored.id, req, limit)
         return Created(**{**created.__dict__, "replayed": True})
 
-    async def _answer(self, plan_id: str, req: PlanRequest, time_limit_s: float) -> Created:
+    async def _answer(
+        self, req_hub: str, plan_id: str, req: PlanRequest, time_limit_s: float
+    ) -> Created:
         wait = req.options.wait
         if wait is None:
             wait = len(req.pickups) <= self.settings.wait_max_pickups
@@ -228,21 +244,37 @@ class Planner:
             timeout = min(timeout, req.options.wait_max_s)
         loop = asyncio.get_running_loop()
         started = loop.time()
-        outcome = await self.wait(plan_id, timeout)
+        outcome = await self.wait(req_hub, plan_id, timeout)
         if outcome is None:
             left = time_limit_s - (loop.time() - started)
             return Created(plan_id, "running", retry_after_s=max(1, round(left)))
         return Created(plan_id, outcome["status"], outcome.get("plan_json"), outcome.get("error"))
 
-    async def wait(self, plan_id: str, timeout: float) -> dict[str, Any] | None:
-        """The job's outcome once stored, or None if it is not done within ``timeout``."""
-        future = self._outcomes.get(plan_id)
-        if future is None:
-            return None
+    async def wait(self, hub_id: str, plan_id: str, timeout: float) -> dict[str, Any] | None:
+        """The job's outcome once stored, or None if it is not done within ``timeout``.
+
+        A plan solved here is awaited; one waiting in the shared queue (it may be
+        claimed by another replica) is also looked up in the store once a second.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
+            while (left := deadline - loop.time()) > 0:
+                future = self._outcomes.get(plan_id)
+                step = left if plan_id in self._handles else min(1.0, left)
+                if future is not None:
+                    with contextlib.suppress(TimeoutError):
+                        return await asyncio.wait_for(asyncio.shield(future), step)
+                else:
+                    await asyncio.sleep(step)
+                if plan_id not in self._handles:
+                    stored = await to_thread.run_sync(self.repo.get, hub_id, plan_id)
+                    if stored is None or stored.status in ("done", "failed"):
+                        return None if stored is None else stored.outcome()
             return None
+        finally:
+            if plan_id not in self._handles:
+                self._outcomes.pop(plan_id, None)
 
     async def get(self, hub_id: str, plan_id: str) -> StoredPlan:
         """The hub's plan, with the live status of a job in hand.

@@ -55,6 +55,10 @@ class StoredPlan:
     unassigned: int | None = None
     lease_owner: str | None = None
 
+    def outcome(self) -> dict[str, Any]:
+        """The finished plan as a job outcome: status, plan JSON or error."""
+        return {"status": self.status, "plan_json": self.result_json, "error": self.error}
+
 
 def _snapshot(
     rec: PlanRecord, *, with_result: bool = True, payload: dict[str, Any] | None = None
@@ -196,7 +200,7 @@ class PlanRepo:
             name=name,
             status="queued",
             pickups=pickups,
-            attempts=1,
+            attempts=1 if owner else 0,  # an unclaimed plan has not started yet
             created_at=now,
             updated_at=now,
             lease_owner=owner,
@@ -298,6 +302,18 @@ class PlanRepo:
         with self._sessions() as session:
             rec = session.get(PlanRequestRecord, plan_id)
             return None if rec is None else dict(rec.payload)
+
+    def count_unclaimed(self) -> int:
+        """Plans waiting in the shared queue: unfinished and held by no replica."""
+        with self._sessions() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(PlanRecord)
+                    .where(PlanRecord.status.in_(UNFINISHED), PlanRecord.lease_owner.is_(None))
+                )
+                or 0
+            )
 
     def heartbeat(self, owner: str, lease_s: float, running: Sequence[str] = ()) -> int:
         """Extend every lease ``owner`` holds; mark the plans it is solving ``running``.
