@@ -8,6 +8,7 @@ Every error body has the shape of :class:`service.schemas.ErrorBody`:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -106,8 +107,13 @@ def error_body(code: str, message: str, problems: Sequence[InputProblem] = ()) -
     }
 
 
+_UNION_TAG = re.compile(r"^(str|int|float|bool|none|[a-z]+-[a-z-]+|\w+\[.*\])$")
+
+
 def _loc_to_field(loc: Sequence[int | str]) -> str:
-    parts = list(loc)
+    # Union branches add their type as a path step ("list[VehicleTypeIn]", "str"):
+    # drop them, so every path reads like the request (fleet[0].driver_break).
+    parts = [p for p in loc if not (isinstance(p, str) and _UNION_TAG.match(p))]
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:] if parts[0] == "body" else parts
     out = ""
@@ -125,7 +131,10 @@ def validation_problems(exc: RequestValidationError) -> list[InputProblem]:
     for err in exc.errors():
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         found.append(InputProblem("", _loc_to_field(err.get("loc", ())), msg))
-    return found
+    # A list given where "a name or a list" is accepted fails the name branch too.
+    deeper = {p.field.split("[")[0] for p in found if "[" in p.field}
+    kept = [p for p in found if not (p.field in deeper and "valid string" in p.message)]
+    return kept or found
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:

@@ -150,5 +150,11 @@ def check_problem(hub: HubRuntime, data: dict[str, Any], *, max_snap_m: float) -
             snap_points(hub.network, points, max_snap_m=max_snap_m, kind=kind)
         except NetworkError as exc:
             found.extend(exc.problems)
+        except ValueError as exc:
+            # A point the road network's projection cannot place (e.g. 0,0, far off
+            # the map) is the caller's input, not a server error.
+            found.append(
+                InputProblem("", f"{kind}s", f"cannot be placed on the hub's roads: {exc}")
+            )
     if found:
         raise NetworkError(found)

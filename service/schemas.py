@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from routing.model import Plan
+from routing.units import parse_clock
 
 PlanStatus = Literal["queued", "running", "done", "failed"]
 Clock = Annotated[
@@ -64,6 +65,19 @@ class BreakIn(_In):
     earliest_s: Clock
     latest_s: Clock
     duration_min: float = Field(gt=0, le=480)
+
+    @model_validator(mode="after")
+    def _order(self) -> BreakIn:
+        try:
+            earliest, latest = parse_clock(self.earliest_s), parse_clock(self.latest_s)
+        except ValueError:
+            return self  # the library names a malformed clock time
+        if earliest > latest:
+            raise ValueError(
+                f"earliest_s {self.earliest_s!r} is after latest_s {self.latest_s!r}; "
+                "swap them"
+            )
+        return self
 
 
 class VehicleTypeIn(_In):

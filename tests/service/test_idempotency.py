@@ -46,3 +46,20 @@ def test_list_shows_figures_and_202_carries_retry_after(app_factory: Any) -> Non
     )  # fmt: skip
     assert r.status_code == 202
     assert 1 <= int(r.headers["retry-after"]) <= 3
+
+
+def test_bad_break_and_point_off_the_map_are_422(app_factory: Any, tmp_path: Any) -> None:
+    """A break whose earliest is after its latest, and a pickup at (0, 0) on a hub with
+    roads: 422 naming the field, never a 500."""
+    from conftest import hubs_file_with_roads
+
+    client = app_factory(hubs_file=hubs_file_with_roads(tmp_path))
+    brk = {"earliest_s": "14:00", "latest_s": "12:00", "duration_min": 30}
+    van = {"name": "v", "capacity_parcels": 100, "capacity_kg": 900, "driver_break": brk}
+    r = client.post("/v1/plans", json={"pickups": pickups(2), "fleet": [van]}, headers=ALPHA)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["problems"][0]["field"] == "fleet[0].driver_break"
+    far = [{**pickups(1)[0], "lon": 0.0, "lat": 0.0}]
+    r = client.post("/v1/plans", json={"pickups": far}, headers=ALPHA)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["problems"]
