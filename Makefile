@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint typecheck pytest browser-deps bench clean
+.PHONY: demo test lint typecheck pytest browser-deps pg-deps bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,13 @@ browser-deps:
 		|| (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null); \
 	fi
 
+# The store, fault and replica tests start a throw-away cluster of Debian's PostgreSQL.
+pg-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+		|| (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null); \
+	fi
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check routing service benchmarks fixtures tests
 	$(BIN)/ruff format --check routing
@@ -37,7 +44,7 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy routing
 
-pytest: $(DEV_STAMP) browser-deps
+pytest: $(DEV_STAMP) browser-deps pg-deps
 	$(BIN)/python -m pytest -n 2 --timeout 900 -q
 
 test: lint typecheck pytest

@@ -95,6 +95,28 @@ class Settings(BaseSettings):
         2, ge=1, description="A plan interrupted by a restart is re-run up to this many times."
     )
     max_snap_m: float = Field(2000.0, gt=0, description="Pickups farther from a road: 422.")
+    max_hub_snap_m: float = Field(
+        2000.0, gt=0, description="A hub farther than this from its roads fails start-up."
+    )
+    # --- replicas sharing one database (service/leases.py) ---
+    replica_id: str | None = Field(
+        None,
+        max_length=100,
+        description="This server's name in plan leases; default: "
+        "host, process id and a random suffix.",
+    )
+    lease_s: float = Field(
+        20.0,
+        gt=0,
+        description="A plan whose solver stops renewing its lease for this "
+        "long is taken over by another replica (or this one after a restart).",
+    )
+    heartbeat_s: float = Field(
+        2.0, gt=0, description="How often leases are renewed and free plans claimed."
+    )
+    db_retry_after_s: int = Field(
+        5, ge=1, description="Retry-After sent with 503 while the database is unreachable."
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

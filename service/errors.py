@@ -8,12 +8,14 @@ Every error body has the shape of :class:`service.schemas.ErrorBody`:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from routing.errors import HubrouteError, InputError
@@ -105,8 +107,13 @@ def error_body(code: str, message: str, problems: Sequence[InputProblem] = ()) -
     }
 
 
+_UNION_TAG = re.compile(r"^(str|int|float|bool|none|[a-z]+-[a-z-]+|\w+\[.*\])$")
+
+
 def _loc_to_field(loc: Sequence[int | str]) -> str:
-    parts = list(loc)
+    # Union branches add their type as a path step ("list[VehicleTypeIn]", "str"):
+    # drop them, so every path reads like the request (fleet[0].driver_break).
+    parts = [p for p in loc if not (isinstance(p, str) and _UNION_TAG.match(p))]
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:] if parts[0] == "body" else parts
     out = ""
@@ -124,7 +131,10 @@ def validation_problems(exc: RequestValidationError) -> list[InputProblem]:
     for err in exc.errors():
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         found.append(InputProblem("", _loc_to_field(err.get("loc", ())), msg))
-    return found
+    # A list given where "a name or a list" is accepted fails the name branch too.
+    deeper = {p.field.split("[")[0] for p in found if "[" in p.field}
+    kept = [p for p in found if not (p.field in deeper and "valid string" in p.message)]
+    return kept or found
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -190,11 +200,22 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error")
+DATABASE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+"""Errors of an unreachable, full or read-only database (not of a bad query)."""
+
+
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+    log.warning("database unavailable: %s", reason)
+    retry = str(request.app.state.settings.db_retry_after_s)
     return JSONResponse(
-        error_body("internal_error", "internal error; quote the request id when reporting it"),
-        status_code=500,
+        error_body(
+            "database_unavailable",
+            f"the database cannot be used right now ({reason}); nothing was changed; "
+            f"retry after {retry} s",
+        ),
+        status_code=503,
+        headers={"Retry-After": retry},
     )
 
 
@@ -205,4 +226,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HubrouteError, _hubroute_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
-    app.add_exception_handler(Exception, _unexpected)
+    for kind in DATABASE_DOWN:
+        app.add_exception_handler(kind, _database_down)

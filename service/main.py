@@ -118,6 +118,7 @@ def create_app(
         gc.collect()
         gc.freeze()
         counts = await planner.recover()
+        planner.start()
         log.info(
             "hubroute service ready",
             extra={"hubs": sorted(hubs), "workers": settings.workers, **counts},

@@ -101,8 +101,34 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        started_response = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started_response
+            if message["type"] == "http.response.start":
+                started_response = True
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            # Rendered here, inside the request's context, so the body and the
+            # X-Request-ID header carry the id the caller is asked to quote.
+            logging.getLogger("service.errors").exception("unhandled error")
+            if started_response:
+                raise
+            await _send_json(
+                send_tracked,
+                500,
+                {
+                    "error": {
+                        "code": "internal_error",
+                        "message": f"internal error; quote request id {rid} when reporting it",
+                        "problems": [],
+                    },
+                    "request_id": rid,
+                },
+            )
         finally:
             access_log.info(
                 "%s %s %s",
@@ -117,6 +143,21 @@ class RequestContextMiddleware:
                 },
             )
             _request_id.reset(token)
+
+
+async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodyTooLarge(StarletteHTTPException):

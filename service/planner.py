@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
+import hashlib
 import json
 import logging
+import os
+import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,11 +22,10 @@ from typing import Any
 
 from anyio import CapacityLimiter, to_thread
 
-from routing.errors import InputError, NetworkError
+from routing.errors import InputError
 from routing.errors import Problem as InputProblem
-from routing.model import problem_from_dict
 from service.config import Settings
-from service.errors import NotFound, QueueFull, SolveFailed, Unavailable
+from service.errors import InvalidRequest, NotFound, QueueFull, SolveFailed, Unavailable
 from service.executor.base import (
     Executor,
     ExecutorClosedError,
@@ -38,8 +39,10 @@ from service.executor.base import (
 )
 from service.hubs import HubRuntime
 from service.jobs import failure
-from service.schemas import PickupIn, PlanRequest
-from service.store.repo import PlanRepo, StoredPlan
+from service.leases import LeaseKeeper
+from service.problem_input import check_problem, problem_data
+from service.schemas import PlanRequest
+from service.store.repo import IdempotencyReused, PlanRepo, StoredPlan
 
 log = logging.getLogger("service.planner")
 
@@ -54,144 +57,8 @@ class Created:
     status: str
     plan_json: str | None = None
     error: dict[str, Any] | None = None
-
-
-def _pickup_data(
-    hub: HubRuntime, index: int, p: PickupIn, problems: list[InputProblem]
-) -> dict[str, Any]:
-    data = p.model_dump(exclude_none=True)
-    where = f"pickups[{index}]"
-    if p.lon is None or p.lat is None:
-        if p.lon is not None or p.lat is not None:
-            problems.append(
-                InputProblem(
-                    f"pickup {p.id!r}", f"{where}.lon", "give both lon and lat, or neither"
-                )
-            )
-        elif p.village is None:
-            problems.append(
-                InputProblem(
-                    f"pickup {p.id!r}",
-                    f"{where}.village",
-                    "give lon and lat, or a village the hub knows",
-                )
-            )
-        else:
-            found = hub.village(p.village)
-            if found is None:
-                problems.append(
-                    InputProblem(
-                        f"pickup {p.id!r}",
-                        f"{where}.village",
-                        f"unknown village {p.village!r} at hub {hub.id!r}; "
-                        "check the spelling or give lon and lat",
-                    )
-                )
-            else:
-                data["lon"], data["lat"] = found.lon, found.lat
-                if not p.township and found.township:
-                    data["township"] = found.township
-    data.setdefault("village", p.id)
-    return data
-
-
-def problem_data(hub: HubRuntime, req: PlanRequest) -> dict[str, Any]:
-    """Turn a request into plain problem data for :func:`routing.model.problem_from_dict`.
-
-    Resolves villages through the hub's gazetteer and a named fleet through the hub's
-    fleets, and reports every problem at once.
-
-    Raises
-    ------
-    InputError
-        Naming each field (``pickups[3].village``, ``fleet``...).
-    """
-    problems: list[InputProblem] = []
-    seen: dict[str, int] = {}
-    for i, p in enumerate(req.pickups):
-        if p.id in seen:
-            problems.append(
-                InputProblem(
-                    f"pickup {p.id!r}",
-                    f"pickups[{i}].id",
-                    f"duplicate id (also pickups[{seen[p.id]}]); ids must be unique",
-                )
-            )
-        seen.setdefault(p.id, i)
-    pickups = [_pickup_data(hub, i, p, problems) for i, p in enumerate(req.pickups)]
-    vehicle_types: list[dict[str, Any]] = []
-    if isinstance(req.fleet, list):
-        names = [v.name for v in req.fleet]
-        for i, vt_name in enumerate(names):
-            if names.index(vt_name) != i:
-                problems.append(
-                    InputProblem(f"vehicle type {vt_name!r}", f"fleet[{i}].name", "duplicate name")
-                )
-        vehicle_types = [v.model_dump(exclude_none=True) for v in req.fleet]
-        for vt, given in zip(vehicle_types, req.fleet, strict=True):
-            if given.count is None:
-                vt["count"] = None
-    else:
-        name: str | None = (
-            req.fleet
-            or hub.config.default_fleet
-            or (next(iter(hub.fleets)) if len(hub.fleets) == 1 else None)
-        )
-        if name is None:
-            problems.append(
-                InputProblem(
-                    "",
-                    "fleet",
-                    f"hub {hub.id!r} has no default fleet; give the fleet inline"
-                    + (f" or name one of {sorted(hub.fleets)}" if hub.fleets else ""),
-                )
-            )
-        elif name not in hub.fleets:
-            problems.append(
-                InputProblem(
-                    "", "fleet", f"unknown fleet {name!r}; use one of {sorted(hub.fleets)}"
-                )
-            )
-        else:
-            vehicle_types = [
-                v.model_dump(mode="json", exclude={"hub_id"}) for v in hub.fleets[name]
-            ]
-    if problems:
-        raise InputError(problems)
-    return {
-        "name": req.name,
-        "hubs": [hub.hub.model_dump(mode="json")],
-        "pickups": pickups,
-        "vehicle_types": vehicle_types,
-        "closed_roads": list(req.closed_roads),
-        "split_oversize": req.split_oversize,
-    }
-
-
-def check_problem(hub: HubRuntime, data: dict[str, Any], *, max_snap_m: float) -> None:
-    """Validate the problem with the library, and snap pickups to the hub's roads.
-
-    Raises
-    ------
-    InputError
-        Every problem, pickups too far from the roads included.
-    """
-    problem = problem_from_dict(data)
-    if hub.network is None:
-        return
-    from routing.network import snap_points
-
-    found: list[InputProblem] = []
-    for kind, points in (
-        ("hub", [(h.id, h.lon, h.lat) for h in problem.hubs]),
-        ("pickup", [(p.id, p.lon, p.lat) for p in problem.pickups]),
-    ):
-        try:
-            snap_points(hub.network, points, max_snap_m=max_snap_m, kind=kind)
-        except NetworkError as exc:
-            found.extend(exc.problems)
-    if found:
-        raise NetworkError(found)
+    replayed: bool = False
+    retry_after_s: int = 1
 
 
 class Planner:
@@ -226,9 +93,16 @@ class Planner:
         self.hubs = hubs
         self.plan_job = plan_job
         self._handles: dict[str, JobHandle] = {}
+        self._payloads: dict[str, dict[str, Any]] = {}
         self._outcomes: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+        self.owner = settings.replica_id or (
+            f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        )
+        # Outcomes the database would not take (it was down): stored when it is back.
+        self._unstored: dict[str, dict[str, Any]] = {}
+        self.keeper = LeaseKeeper(self)
         # Python-heavy request work (validation, snapping, JSON) runs one request at a
         # time: twenty threads contending for the GIL starve the event loop, and
         # /healthz must answer while planners POST at once.
@@ -268,8 +142,13 @@ class Planner:
             "network_path": hub.network_path,
         }
 
-    async def create(self, hub: HubRuntime, req: PlanRequest) -> Created:
+    async def create(
+        self, hub: HubRuntime, req: PlanRequest, idempotency_key: str | None = None
+    ) -> Created:
         """Validate, store and queue a plan; wait for it if asked (or if small).
+
+        A request repeating an earlier ``idempotency_key`` (with the same body) gets
+        that plan back instead of a new solve.
 
         Raises
         ------
@@ -282,18 +161,44 @@ class Planner:
         """
         if req.hub is not None and req.hub != hub.id:
             raise NotFound(f"unknown hub {req.hub!r}")
+        body = req.model_dump(mode="json")
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        if idempotency_key is not None:
+            found = await to_thread.run_sync(self._by_key, hub.id, idempotency_key, digest)
+            if found is not None:
+                return await self._replay(found, req)
         payload = await self._cpu_bound(self._payload, hub, req)
         plan_id = uuid.uuid4().hex
-        await self._cpu_bound(
+        # A free solver here takes the plan at once; otherwise it waits, unclaimed, in
+        # the queue all replicas share, and the first replica with a free solver takes it.
+        owner = self.owner if self.keeper.free_solvers() > 0 else None
+        if owner is None:
+            waiting = await to_thread.run_sync(self.repo.count_unclaimed)
+            if waiting >= self.settings.queue_size:
+                raise QueueFull(
+                    f"every solver is busy and {waiting} plans are waiting; retry later",
+                    headers={"Retry-After": str(self.settings.retry_after_s)},
+                )
+        stored = await self._cpu_bound(
             lambda: self.repo.create(
                 plan_id=plan_id,
                 hub_id=hub.id,
                 name=req.name,
                 pickups=len(req.pickups),
-                body=req.model_dump(mode="json"),
+                body=body,
                 payload=payload,
+                owner=owner,
+                lease_s=self.settings.lease_s,
+                idempotency_key=idempotency_key,
+                body_sha256=digest,
             )
         )
+        if stored.id != plan_id:  # a concurrent retry with the same key stored it first
+            return await self._replay(stored, req)
+        if owner is None:
+            self._outcomes[plan_id] = asyncio.get_running_loop().create_future()
+            self.keeper.wake()
+            return await self._answer(hub.id, plan_id, req, payload["options"]["time_limit_s"])
         try:
             await self._launch(plan_id, payload)
         except (QueueFullError, ExecutorClosedError) as exc:
@@ -304,26 +209,72 @@ class Planner:
                     headers={"Retry-After": str(exc.retry_after_s)},
                 ) from None
             raise Unavailable("the server is shutting down") from None
+        return await self._answer(hub.id, plan_id, req, payload["options"]["time_limit_s"])
+
+    def _by_key(self, hub_id: str, key: str, digest: str) -> StoredPlan | None:
+        try:
+            return self.repo.by_idempotency_key(hub_id, key, digest)
+        except IdempotencyReused as exc:
+            raise InvalidRequest(
+                f"Idempotency-Key {key!r} was used for plan {exc.plan_id} with another "
+                "body; use a new key for a new request",
+                problems=[InputProblem("", "Idempotency-Key", "already used with another body")],
+            ) from None
+
+    async def _replay(self, stored: StoredPlan, req: PlanRequest) -> Created:
+        if stored.status in ("done", "failed"):
+            return Created(
+                stored.id, stored.status, stored.result_json, stored.error, replayed=True
+            )
+        limit = self.time_limit(req.options.time_limit_s)
+        created = await self._answer(stored.hub_id, stored.id, req, limit)
+        return Created(**{**created.__dict__, "replayed": True})
+
+    async def _answer(
+        self, req_hub: str, plan_id: str, req: PlanRequest, time_limit_s: float
+    ) -> Created:
         wait = req.options.wait
         if wait is None:
             wait = len(req.pickups) <= self.settings.wait_max_pickups
+        retry_after = max(1, round(time_limit_s))
         if not wait:
-            return Created(plan_id, "queued")
-        timeout = payload["options"]["time_limit_s"] + self.settings.wait_grace_s
-        outcome = await self.wait(plan_id, timeout)
+            return Created(plan_id, "queued", retry_after_s=retry_after)
+        timeout = time_limit_s + self.settings.wait_grace_s
+        if req.options.wait_max_s is not None:
+            timeout = min(timeout, req.options.wait_max_s)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        outcome = await self.wait(req_hub, plan_id, timeout)
         if outcome is None:
-            return Created(plan_id, "running")
+            left = time_limit_s - (loop.time() - started)
+            return Created(plan_id, "running", retry_after_s=max(1, round(left)))
         return Created(plan_id, outcome["status"], outcome.get("plan_json"), outcome.get("error"))
 
-    async def wait(self, plan_id: str, timeout: float) -> dict[str, Any] | None:
-        """The job's outcome once stored, or None if it is not done within ``timeout``."""
-        future = self._outcomes.get(plan_id)
-        if future is None:
-            return None
+    async def wait(self, hub_id: str, plan_id: str, timeout: float) -> dict[str, Any] | None:
+        """The job's outcome once stored, or None if it is not done within ``timeout``.
+
+        A plan solved here is awaited; one waiting in the shared queue (it may be
+        claimed by another replica) is also looked up in the store once a second.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
+            while (left := deadline - loop.time()) > 0:
+                future = self._outcomes.get(plan_id)
+                step = left if plan_id in self._handles else min(1.0, left)
+                if future is not None:
+                    with contextlib.suppress(TimeoutError):
+                        return await asyncio.wait_for(asyncio.shield(future), step)
+                else:
+                    await asyncio.sleep(step)
+                if plan_id not in self._handles:
+                    stored = await to_thread.run_sync(self.repo.get, hub_id, plan_id)
+                    if stored is None or stored.status in ("done", "failed"):
+                        return None if stored is None else stored.outcome()
             return None
+        finally:
+            if plan_id not in self._handles:
+                self._outcomes.pop(plan_id, None)
 
     async def get(self, hub_id: str, plan_id: str) -> StoredPlan:
         """The hub's plan, with the live status of a job in hand.
@@ -418,10 +369,12 @@ class Planner:
             self.executor.submit, Job(plan_id, self.plan_job, payload)
         )
         self._handles[plan_id] = handle
-        self._outcomes[plan_id] = loop.create_future()
+        self._payloads[plan_id] = payload
+        if plan_id not in self._outcomes:  # a re-run keeps the waiters of the first run
+            self._outcomes[plan_id] = loop.create_future()
 
         def _done(h: JobHandle) -> None:
-            # RuntimeError: the loop is closed; the plan is recovered at next start.
+            # RuntimeError: the loop is closed; the plan's lease expires and it is re-run.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._on_done, h)
 
@@ -433,6 +386,7 @@ class Planner:
         task = asyncio.get_running_loop().create_task(self._persist(handle))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        self.keeper.wake()
 
     async def _persist(self, handle: JobHandle) -> None:
         plan_id = handle.job_id
@@ -442,6 +396,8 @@ class Planner:
         except JobCancelledError:
             outcome = None
         except WorkerCrashedError as exc:
+            if await self._rerun_after_crash(plan_id):
+                return
             outcome = {
                 "status": "failed",
                 "error": {"code": "worker_crashed", "message": str(exc), "problems": []},
@@ -459,70 +415,102 @@ class Planner:
             }
         try:
             if outcome is not None:
-                await to_thread.run_sync(self._store_outcome, plan_id, outcome)
-                log.info(
-                    "plan %s %s",
-                    plan_id,
-                    outcome["status"],
-                    extra={"plan_id": plan_id, "status": outcome["status"]},
-                )
-        except Exception:
-            log.exception("could not store the outcome of plan %s", plan_id)
+                await to_thread.run_sync(self.store_outcome, plan_id, outcome)
         finally:
             self._handles.pop(plan_id, None)
+            self._payloads.pop(plan_id, None)
             future = self._outcomes.pop(plan_id, None)
             if future is not None and not future.done():
                 future.set_result(outcome)
 
-    def _store_outcome(self, plan_id: str, outcome: dict[str, Any]) -> None:
+    async def _rerun_after_crash(self, plan_id: str) -> bool:
+        """A solver process died under the plan: run it again while attempts remain."""
+        payload = self._payloads.get(plan_id)
+        try:
+            again = payload is not None and await to_thread.run_sync(
+                self.repo.count_attempt, plan_id, self.owner, self.settings.max_attempts
+            )
+            if again:
+                assert payload is not None
+                await self._launch(plan_id, payload)
+                log.warning("solver process died; plan %s re-run", plan_id)
+                return True
+        except (QueueFullError, ExecutorClosedError):
+            log.warning("plan %s not re-run: no solver free; its lease will expire", plan_id)
+            self._handles.pop(plan_id, None)
+            return True
+        except Exception:
+            log.exception("plan %s not re-run after its solver died", plan_id)
+        return False
+
+    def store_outcome(self, plan_id: str, outcome: dict[str, Any]) -> None:
+        """Store a job's outcome; while the database is down, keep it to store later."""
         # Workers send plan.json as text; a job returning a dict is serialised here.
         if outcome.get("status") == "done" and "plan_json" not in outcome:
             outcome["plan_json"] = json.dumps(outcome.get("plan"))
-        self.repo.finish(plan_id, result_json=outcome.get("plan_json"), error=outcome.get("error"))
+        try:
+            stored = self.repo.finish(
+                plan_id,
+                result_json=outcome.get("plan_json"),
+                error=outcome.get("error"),
+                figures=plan_figures(outcome.get("plan_json")),
+                owner=self.owner,
+            )
+        except Exception:
+            log.exception("could not store the outcome of plan %s; kept to retry", plan_id)
+            self._unstored[plan_id] = outcome
+            return
+        self._unstored.pop(plan_id, None)
+        log.info(
+            "plan %s %s",
+            plan_id,
+            outcome["status"] if stored else "finished elsewhere or deleted",
+            extra={"plan_id": plan_id, "status": outcome["status"]},
+        )
 
     async def recover(self) -> dict[str, int]:
-        """Re-run or fail (with a reason) every plan a crash or restart left unfinished.
+        """Claim the plans nobody holds (left by a crash, a restart or a full queue).
 
         Returns
         -------
         dict
             Counts: ``requeued`` and ``failed``.
         """
-        counts = {"requeued": 0, "failed": 0}
-        for stored in await to_thread.run_sync(self.repo.unfinished):
-            reason: str | None = None
-            if stored.hub_id not in self.hubs:
-                reason = f"hub {stored.hub_id!r} is no longer configured on this server"
-            elif stored.attempts >= self.settings.max_attempts:
-                reason = (
-                    f"interrupted by a server restart {stored.attempts} time(s); not re-run "
-                    f"(limit {self.settings.max_attempts}); submit it again"
-                )
-            elif stored.payload is None:
-                reason = "the stored request is missing"
-            if reason is None:
-                assert stored.payload is not None
-                await to_thread.run_sync(self.repo.requeue, stored.id)
-                try:
-                    await self._launch(stored.id, stored.payload)
-                except (QueueFullError, ExecutorClosedError):
-                    reason = "the queue was full when the server restarted; submit it again"
-                else:
-                    counts["requeued"] += 1
-                    continue
-            error = {"code": "interrupted", "message": reason, "problems": []}
-            await to_thread.run_sync(functools.partial(self.repo.finish, stored.id, error=error))
-            counts["failed"] += 1
-        if any(counts.values()):
-            log.warning("recovered unfinished plans", extra=counts)
-        return counts
+        return await self.keeper.claim()
+
+    def start(self) -> None:
+        """Start renewing leases and claiming free plans (call from the event loop)."""
+        self.keeper.start()
 
     async def close(self) -> None:
-        """Stop: unfinished plans stay queued in the store and are recovered next start."""
+        """Stop: hand the plans in hand back (not counted as attempts) for any replica."""
         self._closing = True
+        await self.keeper.stop()
+        in_hand = list(self._handles)
+        try:
+            released = await to_thread.run_sync(self.repo.release, self.owner, in_hand)
+            if released:
+                log.info("handed %d unfinished plan(s) back", released)
+        except Exception:
+            log.exception("could not hand plans back; their leases will expire")
         self.executor.shutdown(wait=False)
         for future in self._outcomes.values():
             if not future.done():
                 future.set_result(None)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def plan_figures(plan_json: str | None) -> dict[str, Any]:
+    """Cost, runs, parcels and unassigned of a plan.json text, for the plan list."""
+    if not plan_json:
+        return {}
+    # The summary sits near the start; a full parse of a large plan is not needed
+    # but is simple and runs in a thread.
+    summary = json.loads(plan_json).get("summary") or {}
+    return {
+        "cost_rmb": summary.get("total_cost_rmb"),
+        "runs": summary.get("runs"),
+        "parcels": summary.get("parcels"),
+        "unassigned": summary.get("unassigned"),
+    }

@@ -14,7 +14,8 @@ from anyio import to_thread
 from routing.model import Plan, problem_from_dict
 from service.errors import Conflict, Unavailable
 from service.hubs import HubRuntime
-from service.planner import Planner, _pickup_data
+from service.planner import Planner
+from service.problem_input import _pickup_data
 from service.schemas import QuoteOut, QuoteRequest
 
 

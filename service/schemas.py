@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from routing.model import Plan
+from routing.units import parse_clock
 
 PlanStatus = Literal["queued", "running", "done", "failed"]
 Clock = Annotated[
@@ -65,6 +66,19 @@ class BreakIn(_In):
     latest_s: Clock
     duration_min: float = Field(gt=0, le=480)
 
+    @model_validator(mode="after")
+    def _order(self) -> BreakIn:
+        try:
+            earliest, latest = parse_clock(self.earliest_s), parse_clock(self.latest_s)
+        except ValueError:
+            return self  # the library names a malformed clock time
+        if earliest > latest:
+            raise ValueError(
+                f"earliest_s {self.earliest_s!r} is after latest_s {self.latest_s!r}; "
+                "swap them"
+            )
+        return self
+
 
 class VehicleTypeIn(_In):
     """A vehicle type of an inline fleet (fields as in fleet.toml)."""
@@ -106,6 +120,13 @@ class PlanOptionsIn(_In):
         None,
         description="Answer 200 with the plan (true) or 202 at once (false). Default: "
         "wait when the request has few pickups (a server setting).",
+    )
+    wait_max_s: float | None = Field(
+        None,
+        ge=0,
+        le=3600,
+        description="When waiting, hold the connection at most this long; then answer "
+        "202 with Retry-After. Default: the time limit plus a grace period.",
     )
 
 
@@ -190,6 +211,12 @@ class ErrorBody(BaseModel):
     request_id: str = ""
 
 
+class PlanResult(Plan):
+    """A finished plan (plan.json's schema) with the id it is stored under."""
+
+    id: str = Field(description="The plan id, as in the Location header.")
+
+
 class PlanAccepted(BaseModel):
     """The answer to a plan request that runs in the background (202)."""
 
@@ -210,6 +237,10 @@ class PlanInfo(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None = None
+    cost_rmb: float | None = Field(None, description="Total cost once done.")
+    runs: int | None = Field(None, description="Runs once done.")
+    parcels: int | None = Field(None, description="Parcels collected once done.")
+    unassigned: int | None = Field(None, description="Pickups left unassigned once done.")
     error: ErrorDetail | None = None
     links: dict[str, str] = Field(default_factory=dict)
 

@@ -6,7 +6,7 @@ import importlib
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from routing.model import Plan
@@ -22,6 +22,7 @@ from service.schemas import (
     PlanOut,
     PlanPage,
     PlanRequest,
+    PlanResult,
     PlanStatus,
 )
 from service.store.repo import StoredPlan
@@ -54,6 +55,10 @@ def _info(stored: StoredPlan) -> dict[str, Any]:
         "created_at": stored.created_at,
         "updated_at": stored.updated_at,
         "finished_at": stored.finished_at,
+        "cost_rmb": stored.cost_rmb,
+        "runs": stored.runs,
+        "parcels": stored.parcels,
+        "unassigned": stored.unassigned,
         "error": ErrorDetail.model_validate(stored.error) if stored.error else None,
         "links": _links(stored.id, stored.status),
     }
@@ -66,19 +71,39 @@ def _info(stored: StoredPlan) -> dict[str, Any]:
     "answer 200 with the plan in plan.json's schema. Others answer 202 with the plan id "
     "and a Location header to poll; they are solved in the background.",
     status_code=200,
-    response_model=Plan,
+    response_model=PlanResult,
     responses={
-        202: {"model": PlanAccepted, "description": "Queued; poll the Location."},
+        202: {
+            "model": PlanAccepted,
+            "description": "Queued or still running; poll the Location after Retry-After.",
+        },
         500: {"model": ErrorBody, "description": "The solver failed (not bad input)."},
         **ERRORS,
     },
 )
-async def create_plan(body: PlanRequest, hub: HubDep, planner: PlannerDep) -> Response:
+async def create_plan(
+    body: PlanRequest,
+    hub: HubDep,
+    planner: PlannerDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=255,
+            description="Repeat the key to get the same plan back instead of a second "
+            "solve (same body only; any unique string, e.g. a UUID).",
+        ),
+    ] = None,
+) -> Response:
     """Validate, queue and (for small requests) wait for a plan."""
-    created = await planner.create(hub, body)
+    created = await planner.create(hub, body, idempotency_key)
     headers = {"Location": _href(created.plan_id)}
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
     if created.plan_json is not None:
-        return Response(created.plan_json, media_type="application/json", headers=headers)
+        # plan.json as the worker wrote it, with the plan id put in front.
+        text = f'{{"id":"{created.plan_id}",' + created.plan_json.lstrip()[1:]
+        return Response(text, media_type="application/json", headers=headers)
     if created.error is not None:
         status = 422 if created.error.get("code") in INPUT_ERROR_CODES else 500
         detail = ErrorDetail.model_validate(created.error)
@@ -88,6 +113,7 @@ async def create_plan(body: PlanRequest, hub: HubDep, planner: PlannerDep) -> Re
     accepted = PlanAccepted(id=created.plan_id, status="queued", href=_href(created.plan_id))
     if created.status == "running":
         accepted = accepted.model_copy(update={"status": "running"})
+    headers["Retry-After"] = str(created.retry_after_s)
     return JSONResponse(accepted.model_dump(), status_code=202, headers=headers)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -32,6 +32,13 @@ class PlanRequestRecord(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JsonType)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A retried POST with the same Idempotency-Key returns this plan (same body only).
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    body_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (
+        Index("ux_plan_requests_idempotency", "hub_id", "idempotency_key", unique=True),
+    )
 
 
 class PlanRecord(Base):
@@ -53,3 +60,13 @@ class PlanRecord(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The replica solving it, until when (renewed by its heartbeat); NULL: free to claim.
+    lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    # The plan's headline figures, so the list needs no plan JSON.
+    cost_rmb: Mapped[float | None] = mapped_column(Float, nullable=True)
+    runs: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    parcels: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    unassigned: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -19,6 +19,7 @@ from asgi_client import AppClient  # noqa: E402
 
 from service.config import Settings, hash_api_key  # noqa: E402
 from service.main import create_app  # noqa: E402
+from tests.pg.cluster import PgCluster  # noqa: E402
 
 DATA = HERE / "data"
 ALPHA_KEY = "alpha-secret-key"
@@ -98,3 +99,20 @@ def app_factory(tmp_path: Path) -> Iterator[Callable[..., AppClient]]:
 def client(app_factory: Callable[..., AppClient]) -> AppClient:
     """An app with the instant fake solver."""
     return app_factory()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throw-away PostgreSQL cluster on a loopback port (one per test process)."""
+    cluster = PgCluster().start()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL cluster."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return cluster.create_database()

@@ -1,0 +1,160 @@
+"""A plan request as problem data: villages and fleets resolved, every problem named.
+
+Validation that needs no solver happens here (villages, fleets, the domain model,
+points too far from the hub's roads), before a job is queued, so bad input is a 422
+at once even for background plans.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from routing.errors import InputError, NetworkError
+from routing.errors import Problem as InputProblem
+from routing.model import problem_from_dict
+from service.hubs import HubRuntime
+from service.schemas import PickupIn, PlanRequest
+
+
+def _pickup_data(
+    hub: HubRuntime, index: int, p: PickupIn, problems: list[InputProblem]
+) -> dict[str, Any]:
+    data = p.model_dump(exclude_none=True)
+    where = f"pickups[{index}]"
+    if p.lon is None or p.lat is None:
+        if p.lon is not None or p.lat is not None:
+            problems.append(
+                InputProblem(
+                    f"pickup {p.id!r}", f"{where}.lon", "give both lon and lat, or neither"
+                )
+            )
+        elif p.village is None:
+            problems.append(
+                InputProblem(
+                    f"pickup {p.id!r}",
+                    f"{where}.village",
+                    "give lon and lat, or a village the hub knows",
+                )
+            )
+        else:
+            found = hub.village(p.village)
+            if found is None:
+                problems.append(
+                    InputProblem(
+                        f"pickup {p.id!r}",
+                        f"{where}.village",
+                        f"unknown village {p.village!r} at hub {hub.id!r}; "
+                        "check the spelling or give lon and lat",
+                    )
+                )
+            else:
+                data["lon"], data["lat"] = found.lon, found.lat
+                if not p.township and found.township:
+                    data["township"] = found.township
+    data.setdefault("village", p.id)
+    return data
+
+
+def problem_data(hub: HubRuntime, req: PlanRequest) -> dict[str, Any]:
+    """Turn a request into plain problem data for :func:`routing.model.problem_from_dict`.
+
+    Resolves villages through the hub's gazetteer and a named fleet through the hub's
+    fleets, and reports every problem at once.
+
+    Raises
+    ------
+    InputError
+        Naming each field (``pickups[3].village``, ``fleet``...).
+    """
+    problems: list[InputProblem] = []
+    seen: dict[str, int] = {}
+    for i, p in enumerate(req.pickups):
+        if p.id in seen:
+            problems.append(
+                InputProblem(
+                    f"pickup {p.id!r}",
+                    f"pickups[{i}].id",
+                    f"duplicate id (also pickups[{seen[p.id]}]); ids must be unique",
+                )
+            )
+        seen.setdefault(p.id, i)
+    pickups = [_pickup_data(hub, i, p, problems) for i, p in enumerate(req.pickups)]
+    vehicle_types: list[dict[str, Any]] = []
+    if isinstance(req.fleet, list):
+        names = [v.name for v in req.fleet]
+        for i, vt_name in enumerate(names):
+            if names.index(vt_name) != i:
+                problems.append(
+                    InputProblem(f"vehicle type {vt_name!r}", f"fleet[{i}].name", "duplicate name")
+                )
+        vehicle_types = [v.model_dump(exclude_none=True) for v in req.fleet]
+        for vt, given in zip(vehicle_types, req.fleet, strict=True):
+            if given.count is None:
+                vt["count"] = None
+    else:
+        name: str | None = (
+            req.fleet
+            or hub.config.default_fleet
+            or (next(iter(hub.fleets)) if len(hub.fleets) == 1 else None)
+        )
+        if name is None:
+            problems.append(
+                InputProblem(
+                    "",
+                    "fleet",
+                    f"hub {hub.id!r} has no default fleet; give the fleet inline"
+                    + (f" or name one of {sorted(hub.fleets)}" if hub.fleets else ""),
+                )
+            )
+        elif name not in hub.fleets:
+            problems.append(
+                InputProblem(
+                    "", "fleet", f"unknown fleet {name!r}; use one of {sorted(hub.fleets)}"
+                )
+            )
+        else:
+            vehicle_types = [
+                v.model_dump(mode="json", exclude={"hub_id"}) for v in hub.fleets[name]
+            ]
+    if problems:
+        raise InputError(problems)
+    return {
+        "name": req.name,
+        "hubs": [hub.hub.model_dump(mode="json")],
+        "pickups": pickups,
+        "vehicle_types": vehicle_types,
+        "closed_roads": list(req.closed_roads),
+        "split_oversize": req.split_oversize,
+    }
+
+
+def check_problem(hub: HubRuntime, data: dict[str, Any], *, max_snap_m: float) -> None:
+    """Validate the problem with the library, and snap pickups to the hub's roads.
+
+    Raises
+    ------
+    InputError
+        Every problem, pickups too far from the roads included.
+    """
+    problem = problem_from_dict(data)
+    if hub.network is None:
+        return
+    from routing.network import snap_points
+
+    found: list[InputProblem] = []
+    for kind, points in (
+        ("hub", [(h.id, h.lon, h.lat) for h in problem.hubs]),
+        ("pickup", [(p.id, p.lon, p.lat) for p in problem.pickups]),
+    ):
+        try:
+            snap_points(hub.network, points, max_snap_m=max_snap_m, kind=kind)
+        except NetworkError as exc:
+            found.extend(exc.problems)
+        except ValueError as exc:
+            # A point the road network's projection cannot place (e.g. 0,0, far off
+            # the map) is the caller's input, not a server error.
+            found.append(
+                InputProblem("", f"{kind}s", f"cannot be placed on the hub's roads: {exc}")
+            )
+    if found:
+        raise NetworkError(found)
