@@ -7,6 +7,7 @@ They return frozen :class:`StoredPlan` snapshots, never live ORM objects.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -341,7 +342,7 @@ class PlanRepo:
 
     def claim(
         self, owner: str, lease_s: float, *, limit: int, max_attempts: int
-    ) -> tuple[list[StoredPlan], list[str]]:
+    ) -> tuple[builtins.list[StoredPlan], builtins.list[str]]:
         """Lease up to ``limit`` unfinished plans that nobody holds (or whose lease expired).
 
         Rows are locked with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so concurrent
