@@ -171,3 +171,38 @@ def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "nope.csv: file not found" in result.stderr
+
+
+def test_shapley_allocation_from_the_readme_example_shares_each_run(tmp_path: Path) -> None:
+    result = hubroute(
+        "plan",
+        "--pickups",
+        SMALL / "pickups.csv",
+        "--fleet",
+        SMALL / "fleet.toml",
+        "--network",
+        SMALL / "roads.geojson",
+        "--hub",
+        HUB,
+        "--iterations",
+        "30",
+        "--allocation",
+        "proportional,shapley",
+        "--no-report",
+        "--out",
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    plan = read_plan(tmp_path / "plan.json")
+    assert plan.runs
+    for run in plan.runs:
+        shapley = [s.cost_shares["shapley"] for s in run.stops]
+        assert sum(shapley) == pytest.approx(run.cost_rmb, abs=0.005)
+        assert all(v >= 0 for v in shapley)
+    # Shapley charges by marginal driving, not by parcels: some stop pays differently.
+    assert any(
+        s.cost_shares["shapley"] != s.cost_shares["proportional"]
+        for r in plan.runs
+        for s in r.stops
+    )
