@@ -480,7 +480,7 @@ def season(
         Path, typer.Option("--scenario", help="Scenario TOML (hub, roads, fleet).")
     ] = DEFAULT_SCENARIO,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Seconds per solved day.")
+        float, typer.Option("--time-limit", help="Seconds per solved day.", min=0.1)
     ] = 2.0,
     every: Annotated[int, typer.Option("--every", help="Solve one day in N.", min=1)] = 7,
     out: Annotated[Path, typer.Option("--out", help="CSV to write.")] = Path("out/season.csv"),

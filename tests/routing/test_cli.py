@@ -206,3 +206,37 @@ def test_shapley_allocation_from_the_readme_example_shares_each_run(tmp_path: Pa
         for r in plan.runs
         for s in r.stops
     )
+
+
+@pytest.mark.parametrize("value", ['"two"', "0", "-3", "true"])
+def test_scenario_time_limit_that_is_not_seconds_names_the_field(
+    tmp_path: Path, value: str
+) -> None:
+    for f in SMALL.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    scenario = tmp_path / "scenario.toml"
+    text = scenario.read_text()
+    assert "time_limit_s = 2" in text
+    scenario.write_text(text.replace("time_limit_s = 2", f"time_limit_s = {value}"))
+    result = hubroute(
+        "demo", "--scenario", scenario, "--iterations", "5", "--no-report", "--out", tmp_path
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "error: scenario.toml: solve.time_limit_s:" in result.stderr
+    assert not (tmp_path / "plan.json").exists()
+
+
+def test_season_time_limit_zero_is_refused_with_exit_code_2(tmp_path: Path) -> None:
+    result = hubroute(
+        "season",
+        ROOT / "fixtures" / "season" / "xinping_2026.csv",
+        "--time-limit",
+        "0",
+        "--out",
+        tmp_path / "season.csv",
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "--time-limit" in result.stderr
+    assert not (tmp_path / "season.csv").exists()
