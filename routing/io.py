@@ -233,6 +233,8 @@ def read_fleet(path: str | Path) -> tuple[VehicleType, ...]:
         raise InputError(
             [InputProblem(path.name, "vehicle_type", "expected [[vehicle_type]] tables")]
         )
+    # TOML has no null: a vehicle type without ``count`` is an unlimited hire fleet.
+    records = [{**r, "count": r.get("count")} if isinstance(r, Mapping) else r for r in records]
     return fleet_from_records(records, source=path.name)
 
 

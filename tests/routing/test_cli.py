@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from routing.check import check_plan
-from routing.io import read_plan, read_scenario
+from routing.io import read_fleet, read_plan, read_scenario
 from routing.matrix import RoadMatrixProvider
 from routing.network import network_from_file
 from routing.pipeline import matrices_for
@@ -28,6 +28,29 @@ def hubroute(*args: str | Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
         cwd=ROOT,
+    )
+
+
+def plan_small(
+    out: Path, *extra: str | Path, fleet: Path = SMALL / "fleet.toml"
+) -> subprocess.CompletedProcess[str]:
+    """``hubroute plan`` on the small fixture, reproducible (iterations), no report."""
+    return hubroute(
+        "plan",
+        "--pickups",
+        SMALL / "pickups.csv",
+        "--fleet",
+        fleet,
+        "--network",
+        SMALL / "roads.geojson",
+        "--hub",
+        HUB,
+        "--iterations",
+        "30",
+        "--no-report",
+        "--out",
+        out,
+        *extra,
     )
 
 
@@ -174,24 +197,7 @@ def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
 
 
 def test_shapley_allocation_from_the_readme_example_shares_each_run(tmp_path: Path) -> None:
-    result = hubroute(
-        "plan",
-        "--pickups",
-        SMALL / "pickups.csv",
-        "--fleet",
-        SMALL / "fleet.toml",
-        "--network",
-        SMALL / "roads.geojson",
-        "--hub",
-        HUB,
-        "--iterations",
-        "30",
-        "--allocation",
-        "proportional,shapley",
-        "--no-report",
-        "--out",
-        tmp_path,
-    )
+    result = plan_small(tmp_path, "--allocation", "proportional,shapley")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     plan = read_plan(tmp_path / "plan.json")
@@ -240,3 +246,28 @@ def test_season_time_limit_zero_is_refused_with_exit_code_2(tmp_path: Path) -> N
     assert "Traceback" not in result.stderr
     assert "--time-limit" in result.stderr
     assert not (tmp_path / "season.csv").exists()
+
+
+def test_fleet_type_without_count_is_an_unlimited_hire_fleet(tmp_path: Path) -> None:
+    """README: 'omit count for an unlimited hire fleet' — one small van is not enough."""
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(
+        "[[vehicle_type]]\n"
+        'name = "van"\n'
+        "capacity_parcels = 50\n"
+        "capacity_kg = 800\n"
+        "fixed_rmb_per_run = 60\n"
+        "rmb_per_km = 1.2\n"
+        "rmb_per_hour = 35\n"
+        'shift_start = "06:00"\n'
+        'shift_end = "20:00"\n'
+        "max_runs_per_day = 1\n"
+    )
+    assert [vt.count for vt in read_fleet(fleet)] == [None]
+    result = plan_small(tmp_path, fleet=fleet)
+    assert result.returncode == 0, result.stderr
+    plan = read_plan(tmp_path / "plan.json")
+    served = {s.pickup_id for r in plan.runs for s in r.stops}
+    assert {"C", "E", "F"} <= served  # 90 parcels on 50-parcel vans, one run each
+    assert len({r.vehicle for r in plan.runs}) >= 2
+    assert "capacity" not in {u.reason.value for u in plan.unassigned}
