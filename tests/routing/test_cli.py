@@ -271,3 +271,16 @@ def test_fleet_type_without_count_is_an_unlimited_hire_fleet(tmp_path: Path) -> 
     assert {"C", "E", "F"} <= served  # 90 parcels on 50-parcel vans, one run each
     assert len({r.vehicle for r in plan.runs}) >= 2
     assert "capacity" not in {u.reason.value for u in plan.unassigned}
+
+
+def test_report_re_rendered_from_plan_json_draws_the_plans_roads(tmp_path: Path) -> None:
+    """plan.json names its road file, so `hubroute report` draws roads without --network."""
+    assert plan_small(tmp_path / "day").returncode == 0
+    plan = read_plan(tmp_path / "day" / "plan.json")
+    assert Path(plan.sources["network"]) == (SMALL / "roads.geojson").resolve()
+    assert plan.sources["road_profile"] == "rural_china"
+    again = tmp_path / "again"
+    result = hubroute("report", tmp_path / "day" / "plan.json", "--out", again)
+    assert result.returncode == 0, result.stderr
+    html = (again / "report.html").read_text()
+    assert html.count('<path class="rd') >= 1
