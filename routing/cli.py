@@ -190,6 +190,17 @@ def _plan_and_write(
             allocation=tuple(a.strip() for a in allocation.split(",") if a.strip()),
         )
         plan = plan_day(problem, network=network, options=options, progress=step, timings_s=timings)
+        # Where the plan came from, so `hubroute report` and `quote --plan` find the roads.
+        found = {
+            "network": network_path,
+            "scenario": scenario,
+            "cost_model": cost_model,
+            "elevation": elevation,
+        }
+        sources = {k: str(Path(v).resolve()) for k, v in found.items() if v is not None}
+        if network_path is not None:
+            sources["road_profile"] = road_profile
+        plan = plan.model_copy(update={"sources": {**plan.sources, **sources}})
         step("writing outputs")
         written = list(write_outputs(plan, out, hubs=problem.hubs).values())
         if report:
@@ -339,6 +350,15 @@ def main() -> None:
     app()
 
 
+def _plan_source(plan: Plan, plan_file: Path, key: str) -> Path | None:
+    """A file named in ``plan.sources``: absolute, or relative to the plan's folder."""
+    raw = plan.sources.get(key)
+    if not raw:
+        return None
+    path = Path(raw)
+    return path if path.is_absolute() or path.exists() else plan_file.parent / path
+
+
 @app.command()
 def report(
     plan_file: Annotated[Path, typer.Argument(help="A plan.json written by hubroute.")],
@@ -356,8 +376,16 @@ def report(
 
     def run() -> list[Path]:
         plan = read_plan(plan_file)
-        net_path = network or (Path(plan.sources["network"]) if "network" in plan.sources else None)
-        net = network_from_file(net_path) if net_path and net_path.is_file() else None
+        net_path = network or _plan_source(plan, plan_file, "network")
+        net = (
+            network_from_file(
+                net_path,
+                elevation=_plan_source(plan, plan_file, "elevation"),
+                road_profile=plan.sources.get("road_profile", "rural_china"),
+            )
+            if net_path is not None
+            else None
+        )
         return _write_report(plan, out or plan_file.parent, net)
 
     written = guarded(run)
@@ -480,7 +508,7 @@ def season(
         Path, typer.Option("--scenario", help="Scenario TOML (hub, roads, fleet).")
     ] = DEFAULT_SCENARIO,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Seconds per solved day.")
+        float, typer.Option("--time-limit", help="Seconds per solved day.", min=0.1)
     ] = 2.0,
     every: Annotated[int, typer.Option("--every", help="Solve one day in N.", min=1)] = 7,
     out: Annotated[Path, typer.Option("--out", help="CSV to write.")] = Path("out/season.csv"),

@@ -233,6 +233,8 @@ def read_fleet(path: str | Path) -> tuple[VehicleType, ...]:
         raise InputError(
             [InputProblem(path.name, "vehicle_type", "expected [[vehicle_type]] tables")]
         )
+    # TOML has no null: a vehicle type without ``count`` is an unlimited hire fleet.
+    records = [{**r, "count": r.get("count")} if isinstance(r, Mapping) else r for r in records]
     return fleet_from_records(records, source=path.name)
 
 
@@ -278,6 +280,7 @@ def read_scenario(path: str | Path) -> Scenario:
     for key in ("pickups", "fleet"):
         if key not in files:
             raise InputError([InputProblem(path.name, f"files.{key}", "missing; give a path")])
+    time_limit_s = _scenario_time_limit(path.name, data.get("solve", {}))
     pickups = read_pickups(root / files["pickups"])
     fleet = read_fleet(root / files["fleet"])
     problem = problem_from_dict(
@@ -294,9 +297,25 @@ def read_scenario(path: str | Path) -> Scenario:
     return Scenario(
         problem=problem,
         network_path=(root / net) if net else None,
-        time_limit_s=float(data.get("solve", {}).get("time_limit_s", 10.0)),
+        time_limit_s=time_limit_s,
         root=root,
     )
+
+
+def _scenario_time_limit(source: str, solve: Any) -> float:
+    """``[solve] time_limit_s``: a positive number of seconds (10 when left out)."""
+    value = solve.get("time_limit_s", 10.0) if isinstance(solve, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise InputError(
+            [
+                InputProblem(
+                    source,
+                    "solve.time_limit_s",
+                    f"{value!r} is not a positive number of seconds; give e.g. 10",
+                )
+            ]
+        )
+    return float(value)
 
 
 def scenario_road_options(path: str | Path) -> tuple[Path | None, str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.build import BuiltInstance
-from routing.costs import allocation_weights, run_cost_rmb, split_fen, to_fen
+from routing.costs import StopDemand, allocate_run_fen, run_cost_rmb, to_fen
 from routing.matrix import TravelMatrix
 from routing.model import (
     PickupPoint,
@@ -187,19 +187,24 @@ def assemble_plan(
             )
             run_fen = to_fen(f_rmb + d_rmb + t_rmb)
             handled = [p.parcels + p.delivery_parcels for p in pickups]
-            alone = [
-                vt.rmb_per_km * (int(dist[hub_node, n]) + int(dist[n, hub_node])) / 1000
-                + vt.rmb_per_hour
-                * (int(dur[hub_node, n]) + int(dur[n, hub_node]) + p.service_s)
-                / 3600
-                for n, p in zip(nodes, pickups, strict=True)
+            demand = [
+                StopDemand(
+                    key=p.id,
+                    parcels=h,
+                    position=i + 1,
+                    service_rmb=vt.rmb_per_hour * p.service_s / 3600,
+                )
+                for i, (p, h) in enumerate(zip(pickups, handled, strict=True))
             ]
-            keys = [p.id for p in pickups]
+            # Driving cost between run positions (0 = hub): standalone and shapley need it.
+            sel = np.ix_([hub_node, *nodes], [hub_node, *nodes])
+            leg_rmb = (
+                vt.rmb_per_km * dist[sel].astype(np.float64) / 1000
+                + vt.rmb_per_hour * dur[sel].astype(np.float64) / 3600
+            )
             shares = {
-                name: split_fen(
-                    run_fen,
-                    allocation_weights(name, parcels=handled, standalone_cost_rmb=alone),
-                    keys,
+                name: allocate_run_fen(
+                    run_fen, demand, method=name, leg_rmb=leg_rmb, fixed_rmb=fixed
                 )
                 for name in dict.fromkeys([method, *allocation])
             }

@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     )
     default_time_limit_s: float = Field(10.0, gt=0)
     max_time_limit_s: float = Field(
-        60.0, gt=0, description="Per-request solver time limit is capped at this."
+        60.0, gt=0, description="Most solver seconds a request may ask for (more is a 422)."
     )
     wait_max_pickups: int = Field(
         80, ge=0, description="Requests with at most this many pickups wait by default."

@@ -120,6 +120,17 @@ class Planner:
         return min(value, self.settings.max_time_limit_s)
 
     def _payload(self, hub: HubRuntime, req: PlanRequest) -> dict[str, Any]:
+        cap_s = self.settings.max_time_limit_s
+        asked_s = req.options.time_limit_s
+        if asked_s is not None and asked_s > cap_s:
+            raise InputError(
+                InputProblem(
+                    "",
+                    "options.time_limit_s",
+                    f"{asked_s:g} s is above this server's cap of {cap_s:g} s; "
+                    f"ask for at most {cap_s:g} s",
+                )
+            )
         if len(req.pickups) > self.settings.max_pickups:
             raise InputError(
                 InputProblem(

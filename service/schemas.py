@@ -74,8 +74,7 @@ class BreakIn(_In):
             return self  # the library names a malformed clock time
         if earliest > latest:
             raise ValueError(
-                f"earliest_s {self.earliest_s!r} is after latest_s {self.latest_s!r}; "
-                "swap them"
+                f"earliest_s {self.earliest_s!r} is after latest_s {self.latest_s!r}; swap them"
             )
         return self
 
@@ -107,7 +106,10 @@ class PlanOptionsIn(_In):
     """How to solve and whether to wait for the answer."""
 
     time_limit_s: float | None = Field(
-        None, gt=0, le=3600, description="Solver seconds; capped by the server's maximum."
+        None,
+        gt=0,
+        le=3600,
+        description="Solver seconds; at most the server's max_time_limit_s (422 above it).",
     )
     allocation: list[AllocationMethod] = Field(
         default_factory=lambda: list[AllocationMethod](["proportional"]),

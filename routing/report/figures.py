@@ -54,6 +54,11 @@ def _per_parcel(cost: float, parcels: int) -> float | None:
     return cost / parcels if parcels > 0 else None
 
 
+def _run_per_parcel(run: Run) -> float | None:
+    """A run's RMB per parcel handled (collected plus dropped), as the summary counts."""
+    return _per_parcel(run.cost_rmb, run.parcels + run.delivery_parcels)
+
+
 # --------------------------------------------------------------------------- figures
 
 

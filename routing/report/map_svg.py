@@ -20,9 +20,9 @@ from routing.report.figures import (
     _cost_bins,
     _cost_class,
     _e,
-    _per_parcel,
     _rmb,
     _run_key,
+    _run_per_parcel,
 )
 from routing.report.geometry import (
     _OVERVIEW_KEEP,
@@ -160,7 +160,7 @@ def _run_paths(frame: _Frame, plan: Plan, hubs: Mapping[str, LonLat]) -> list[st
             f'{_run_key(run)} data-time="{run.start_time}–{run.end_time}" '
             f'data-stops="{len(run.stops)}" data-parcels="{run.parcels}" '
             f'data-km="{run.distance_km:.1f}" data-rmb="{run.cost_rmb:.2f}" '
-            f'data-rpp="{_rmb(_per_parcel(run.cost_rmb, run.parcels))}" d="{d}"{detail}/>'
+            f'data-rpp="{_rmb(_run_per_parcel(run))}" d="{d}"{detail}/>'
         )
     parts.append("</g>")
     return parts

@@ -19,6 +19,7 @@ from routing.report.figures import (
     _per_parcel,
     _rmb,
     _run_key,
+    _run_per_parcel,
     _Saving,
     _village_saving,
 )
@@ -92,7 +93,7 @@ def _runs_table(plan: Plan) -> str:
             "/td>"
             f"<td class=n>{run.delivery_parcels:,}</td><td class=n>{run.distance_km:.1f}</td>"
             f"<td class=n>{run.duration_h:.2f}</td><td class=n>{_rmb(run.cost_rmb)}</td>"
-            f"<td class=n>{_rmb(_per_parcel(run.cost_rmb, run.parcels))}</td></tr>"
+            f"<td class=n>{_rmb(_run_per_parcel(run))}</td></tr>"
         )
     s = plan.summary
     return (
@@ -277,7 +278,7 @@ def _run_details(plan: Plan) -> str:
             f"<td></td><td></td><td class=n>{run.parcels:,}</td><td class=n>"
             f"{run.delivery_parcels:,}</td>"
             f"<td></td><td class=n>{run.distance_km:.1f}</td><td class=n>{_rmb(run.cost_rmb)}</td>"
-            f"<td class=n>{_rmb(_per_parcel(run.cost_rmb, run.parcels))}</td></tr></tfoot></table>"
+            f"<td class=n>{_rmb(_run_per_parcel(run))}</td></tr></tfoot></table>"
             "</details>"
         )
     return "\n".join(out) or '<p class="note">No runs.</p>'

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from routing.check import check_plan
-from routing.io import read_plan, read_scenario
+from routing.io import read_fleet, read_plan, read_scenario
 from routing.matrix import RoadMatrixProvider
 from routing.network import network_from_file
 from routing.pipeline import matrices_for
@@ -28,6 +28,29 @@ def hubroute(*args: str | Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
         cwd=ROOT,
+    )
+
+
+def plan_small(
+    out: Path, *extra: str | Path, fleet: Path = SMALL / "fleet.toml"
+) -> subprocess.CompletedProcess[str]:
+    """``hubroute plan`` on the small fixture, reproducible (iterations), no report."""
+    return hubroute(
+        "plan",
+        "--pickups",
+        SMALL / "pickups.csv",
+        "--fleet",
+        fleet,
+        "--network",
+        SMALL / "roads.geojson",
+        "--hub",
+        HUB,
+        "--iterations",
+        "30",
+        "--no-report",
+        "--out",
+        out,
+        *extra,
     )
 
 
@@ -171,3 +194,93 @@ def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "nope.csv: file not found" in result.stderr
+
+
+def test_shapley_allocation_from_the_readme_example_shares_each_run(tmp_path: Path) -> None:
+    result = plan_small(tmp_path, "--allocation", "proportional,shapley")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    plan = read_plan(tmp_path / "plan.json")
+    assert plan.runs
+    for run in plan.runs:
+        shapley = [s.cost_shares["shapley"] for s in run.stops]
+        assert sum(shapley) == pytest.approx(run.cost_rmb, abs=0.005)
+        assert all(v >= 0 for v in shapley)
+    # Shapley charges by marginal driving, not by parcels: some stop pays differently.
+    assert any(
+        s.cost_shares["shapley"] != s.cost_shares["proportional"]
+        for r in plan.runs
+        for s in r.stops
+    )
+
+
+@pytest.mark.parametrize("value", ['"two"', "0", "-3", "true"])
+def test_scenario_time_limit_that_is_not_seconds_names_the_field(
+    tmp_path: Path, value: str
+) -> None:
+    for f in SMALL.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    scenario = tmp_path / "scenario.toml"
+    text = scenario.read_text()
+    assert "time_limit_s = 2" in text
+    scenario.write_text(text.replace("time_limit_s = 2", f"time_limit_s = {value}"))
+    result = hubroute(
+        "demo", "--scenario", scenario, "--iterations", "5", "--no-report", "--out", tmp_path
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "error: scenario.toml: solve.time_limit_s:" in result.stderr
+    assert not (tmp_path / "plan.json").exists()
+
+
+def test_season_time_limit_zero_is_refused_with_exit_code_2(tmp_path: Path) -> None:
+    result = hubroute(
+        "season",
+        ROOT / "fixtures" / "season" / "xinping_2026.csv",
+        "--time-limit",
+        "0",
+        "--out",
+        tmp_path / "season.csv",
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "--time-limit" in result.stderr
+    assert not (tmp_path / "season.csv").exists()
+
+
+def test_fleet_type_without_count_is_an_unlimited_hire_fleet(tmp_path: Path) -> None:
+    """README: 'omit count for an unlimited hire fleet' — one small van is not enough."""
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(
+        "[[vehicle_type]]\n"
+        'name = "van"\n'
+        "capacity_parcels = 50\n"
+        "capacity_kg = 800\n"
+        "fixed_rmb_per_run = 60\n"
+        "rmb_per_km = 1.2\n"
+        "rmb_per_hour = 35\n"
+        'shift_start = "06:00"\n'
+        'shift_end = "20:00"\n'
+        "max_runs_per_day = 1\n"
+    )
+    assert [vt.count for vt in read_fleet(fleet)] == [None]
+    result = plan_small(tmp_path, fleet=fleet)
+    assert result.returncode == 0, result.stderr
+    plan = read_plan(tmp_path / "plan.json")
+    served = {s.pickup_id for r in plan.runs for s in r.stops}
+    assert {"C", "E", "F"} <= served  # 90 parcels on 50-parcel vans, one run each
+    assert len({r.vehicle for r in plan.runs}) >= 2
+    assert "capacity" not in {u.reason.value for u in plan.unassigned}
+
+
+def test_report_re_rendered_from_plan_json_draws_the_plans_roads(tmp_path: Path) -> None:
+    """plan.json names its road file, so `hubroute report` draws roads without --network."""
+    assert plan_small(tmp_path / "day").returncode == 0
+    plan = read_plan(tmp_path / "day" / "plan.json")
+    assert Path(plan.sources["network"]) == (SMALL / "roads.geojson").resolve()
+    assert plan.sources["road_profile"] == "rural_china"
+    again = tmp_path / "again"
+    result = hubroute("report", tmp_path / "day" / "plan.json", "--out", again)
+    assert result.returncode == 0, result.stderr
+    html = (again / "report.html").read_text()
+    assert html.count('<path class="rd') >= 1

@@ -132,3 +132,14 @@ def test_pickup_off_the_road_network(app_factory: Any, tmp_path: Any) -> None:
     body = {"pickups": [{"id": "FAR", "lon": 100.0, "lat": 20.0, "parcels": 1}]}
     found = problems(client.post("/v1/plans", json=body, headers=ALPHA))
     assert any("FAR" in p["record"] + p["message"] for p in found)
+
+
+def test_time_limit_above_the_cap_is_refused_naming_the_cap(app_factory: Any) -> None:
+    """A time limit above max_time_limit_s is a 422 naming the cap, not silently cut."""
+    client = app_factory(max_time_limit_s=30)
+    body = {"pickups": pickups(2), "options": {"time_limit_s": 3600}}
+    found = problems(client.post("/v1/plans", json=body, headers=ALPHA))
+    assert [p["field"] for p in found] == ["options.time_limit_s"]
+    assert "30 s" in found[0]["message"]
+    at_cap = {"pickups": pickups(2), "options": {"time_limit_s": 30}}
+    assert client.post("/v1/plans", json=at_cap, headers=ALPHA).status_code == 200

@@ -144,8 +144,6 @@ def test_a_2000_pickup_plan_renders_under_5_mb(tmp_path: Path) -> None:
     assert out.stat().st_size < 500_000
 
 
-
-
 def test_report_on_osm_roads_labels_places_with_scale_bar_and_attribution(
     tmp_path: Path,
 ) -> None:
@@ -165,3 +163,24 @@ def test_report_on_osm_roads_labels_places_with_scale_bar_and_attribution(
     plain = write_report(plan, tmp_path / "plain").read_text(encoding="utf-8")
     assert "OpenStreetMap" not in plain
     assert 'class="scalebar"' not in plain
+
+
+def test_run_cost_per_parcel_counts_parcels_dropped_as_the_summary_does() -> None:
+    """A run collecting 10 and dropping 30 parcels for RMB 80 costs RMB 2.00 a parcel."""
+    demo = demo_plan(1, 2, seed=1, n_unassigned=0)
+    run = demo.plan.runs[0].model_copy(
+        update={"parcels": 10, "delivery_parcels": 30, "cost_rmb": 80.0}
+    )
+    plan = demo.plan.model_copy(update={"runs": (run,)})
+    text = render_report(plan, roads=demo.roads, road_classes=demo.road_classes, hub=demo.hub)
+    table = re.search(r'<table class="runs-table">.*?</table>', text, flags=re.S)
+    assert table is not None
+    row = re.search(r"<tbody><tr [^>]*>(.*?)</tr>", table.group(0), flags=re.S)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
+    assert cells[-2:] == ["80.00", "2.00"]
+    sheet = re.search(r'<details class="run-detail".*?</details>', text, flags=re.S)
+    assert sheet is not None
+    assert sheet.group(0).split("<tfoot>")[1].count("<td class=n>2.00</td>") == 1
+    paths = [a for t, a in parse(text).tags if t == "path" and "data-rpp" in a]
+    assert [a["data-rpp"] for a in paths] == ["2.00"]
