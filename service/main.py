@@ -15,7 +15,9 @@ from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
+from service.body_checks import JsonBodyMiddleware
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.executor.base import Executor, JobFn
@@ -143,10 +145,18 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     for module in (plans, quotes, vroom, health):
         app.include_router(module.router)
+    # Paths and methods for the 405 answer's Allow header (the app's router nests them).
+    app.state.route_methods = [
+        (route.path_regex, frozenset(route.methods or ()))
+        for module in (plans, quotes, vroom, health)
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+    ]
     return app
 
 
