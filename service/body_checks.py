@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routing.errors import Problem as InputProblem
 from service.errors import error_body
+from service.observability import _send_json
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
@@ -108,18 +109,7 @@ class JsonBodyMiddleware:
         found = body_problems(headers.get(b"content-type", b"").decode("latin-1"), body)
         if body and found is not None:
             status, code, message, problems = found
-            payload = json.dumps(error_body(code, message, problems)).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(payload)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": payload})
+            await _send_json(send, status, error_body(code, message, problems))
             return
         replayed: Message = {"type": "http.request", "body": body, "more_body": False}
         await self.app(scope, _replay([replayed], receive), send)
