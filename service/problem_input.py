@@ -40,19 +40,27 @@ def _pickup_data(
             found = hub.village(p.village)
             if found is None:
                 problems.append(
-                    InputProblem(
-                        f"pickup {p.id!r}",
-                        f"{where}.village",
-                        f"unknown village {p.village!r} at hub {hub.id!r}; "
-                        "check the spelling or give lon and lat",
-                    )
+                    InputProblem(f"pickup {p.id!r}", f"{where}.village", _unknown(hub, p.village))
                 )
             else:
                 data["lon"], data["lat"] = found.lon, found.lat
                 if not p.township and found.township:
                     data["township"] = found.township
+    known = hub.village(p.village) if p.village else None
+    if known is not None:
+        # One village, one name in the plan, whichever of its names the request used.
+        data["village"] = known.name
     data.setdefault("village", p.id)
     return data
+
+
+def _unknown(hub: HubRuntime, name: str) -> str:
+    close = hub.closest_villages(name)
+    hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+    return (
+        f"unknown village {name!r} at hub {hub.id!r}; {hint}"
+        "check the spelling (GET /v1/hub lists the villages) or give lon and lat"
+    )
 
 
 def problem_data(hub: HubRuntime, req: PlanRequest) -> dict[str, Any]:
