@@ -130,7 +130,15 @@ def validation_problems(exc: RequestValidationError) -> list[InputProblem]:
     found = []
     for err in exc.errors():
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        found.append(InputProblem("", _loc_to_field(err.get("loc", ())), msg))
+        if err.get("type") == "json_invalid":
+            # The location is a character offset, not a field: name the body and say where.
+            at = err.get("loc", ("body", "?"))[-1]
+            detail = (err.get("ctx") or {}).get("error", msg)
+            msg = f"not valid JSON at character {at} ({detail}); send one JSON object"
+            found.append(InputProblem("", "body", msg))
+            continue
+        field = _loc_to_field(err.get("loc", ())) or "body"
+        found.append(InputProblem("", field, msg))
     # A list given where "a name or a list" is accepted fails the name branch too.
     deeper = {p.field.split("[")[0] for p in found if "[" in p.field}
     kept = [p for p in found if not (p.field in deeper and "valid string" in p.message)]
