@@ -7,7 +7,9 @@ error must name (one syntax throughout: ``pickups[0].ready_s``, ``fleet[0].drive
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,14 @@ from asgi_client import AppClient
 from conftest import ALPHA, pickups
 
 JSON = {"content-type": "application/json"}
+VROOM_EXAMPLE = Path("/work/shared/vroom-examples/example_2.json")
+
+
+def _vroom(change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    """VROOM's example 2 with one thing broken by ``change``."""
+    request: dict[str, Any] = json.loads(VROOM_EXAMPLE.read_text())
+    change(request)
+    return request
 
 
 def _p(**change: Any) -> dict[str, Any]:
@@ -155,6 +165,34 @@ CATALOGUE = [
         415,
         "Content-Type",
         headers={"content-type": "text/plain"},
+    ),
+    Bad(
+        "VROOM location index beyond the matrix",
+        _vroom(lambda r: r["jobs"][0].update(location_index=9)),
+        422,
+        "jobs[0].location_index",
+        path="/v1/vroom",
+    ),
+    Bad(
+        "VROOM max_tasks not a number",
+        _vroom(lambda r: r["vehicles"][0].update(max_tasks="two")),
+        422,
+        "vehicles[0].max_tasks",
+        path="/v1/vroom",
+    ),
+    Bad(
+        "VROOM shipment without delivery",
+        _vroom(lambda r: r.update(shipments=[{"pickup": {"id": 1}}])),
+        422,
+        "shipments[0].delivery",
+        path="/v1/vroom",
+    ),
+    Bad(
+        "VROOM amount of the wrong length",
+        _vroom(lambda r: r["jobs"][1].update(amount=[1])),
+        422,
+        "jobs[1].amount",
+        path="/v1/vroom",
     ),
     Bad("quote without plan_id", {"pickup": _p()}, 422, "plan_id", path="/v1/quotes"),
     Bad(
