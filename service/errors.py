@@ -130,7 +130,15 @@ def validation_problems(exc: RequestValidationError) -> list[InputProblem]:
     found = []
     for err in exc.errors():
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        found.append(InputProblem("", _loc_to_field(err.get("loc", ())), msg))
+        if err.get("type") == "json_invalid":
+            # The location is a character offset, not a field: name the body and say where.
+            at = err.get("loc", ("body", "?"))[-1]
+            detail = (err.get("ctx") or {}).get("error", msg)
+            msg = f"not valid JSON at character {at} ({detail}); send one JSON object"
+            found.append(InputProblem("", "body", msg))
+            continue
+        field = _loc_to_field(err.get("loc", ())) or "body"
+        found.append(InputProblem("", field, msg))
     # A list given where "a name or a list" is accepted fails the name branch too.
     deeper = {p.field.split("[")[0] for p in found if "[" in p.field}
     kept = [p for p in found if not (p.field in deeper and "valid string" in p.message)]
@@ -167,14 +175,12 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> str:
-    # Starlette's 405 names only the first route matching the path; list them all.
-    from starlette.routing import Match
-
+    # Starlette's 405 names no methods; list every route's whose path matches.
+    path = request.scope.get("path", "")
     methods: set[str] = set()
-    for route in request.app.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    for pattern, route_methods in getattr(request.app.state, "route_methods", ()):
+        if pattern.match(path):
+            methods |= route_methods
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))
@@ -183,8 +189,10 @@ def _allowed_methods(request: Request) -> str:
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(getattr(exc, "headers", None) or {})
+    detail = str(exc.detail)
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
+        detail = f"{request.method} is not allowed here; use {headers['Allow']}"
     codes = {
         400: "bad_request",
         401: "unauthorized",
@@ -194,7 +202,7 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
         415: "unsupported_media_type",
     }
     return JSONResponse(
-        error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+        error_body(codes.get(exc.status_code, "http_error"), detail),
         status_code=exc.status_code,
         headers=headers,
     )

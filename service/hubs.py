@@ -9,11 +9,12 @@ are relative to the TOML file. See ``service/hubs.example.toml``.
 from __future__ import annotations
 
 import csv
+import difflib
 import logging
 import tomllib
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,12 +70,14 @@ def normalise_village(name: str) -> str:
 
 @dataclass(frozen=True)
 class Village:
-    """A gazetteer entry."""
+    """A gazetteer entry: its id, its name and every other name it is found by."""
 
     name: str
     lon: float
     lat: float
     township: str = ""
+    id: str = ""
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,22 @@ class HubRuntime:
         return self.config.id
 
     def village(self, name: str) -> Village | None:
-        """Look a village up by name (case and width insensitive)."""
+        """Look a village up by any of its names (case and width insensitive)."""
         return self.villages.get(normalise_village(name))
+
+    def closest_villages(self, name: str, n: int = 3) -> list[str]:
+        """The names of up to ``n`` villages whose names are closest to ``name``."""
+        keys = difflib.get_close_matches(normalise_village(name), self.villages, n=3 * n)
+        out: list[str] = []
+        for key in keys:
+            found = self.villages[key].name
+            if found not in out:
+                out.append(found)
+        return out[:n]
+
+    def gazetteer(self) -> list[Village]:
+        """Each village once, in the gazetteer's order."""
+        return list({id(v): v for v in self.villages.values()}.values())
 
     @cached_property
     def report_roads(self) -> tuple[list[list[tuple[float, float]]], list[str]]:
@@ -121,12 +138,16 @@ class HubRuntime:
 _NAME_COLS = ("village", "name", "village_name", "name_zh", "village_zh")
 _LON_COLS = ("lon", "longitude", "lon_wgs84", "lng", "x")
 _LAT_COLS = ("lat", "latitude", "lat_wgs84", "y")
+_ID_COLS = ("village_id", "id")
 
 
 def read_gazetteer(path: Path) -> dict[str, Village]:
-    """Read a village CSV (columns ``village``/``name``, ``lon``, ``lat``).
+    """Read a village CSV (columns ``village``/``name``, ``lon``, ``lat``) keyed by every name.
 
-    Rows without coordinates are skipped; the first row of a repeated name wins.
+    A village goes by its name, by the other name columns of its row (``name_zh``...)
+    and by each word of a name when no other village has that word, so "Qingshu 青树",
+    "Qingshu" and "青树" are one village. Its id is the ``village_id``/``id`` column, else
+    ``v<row>``. Rows without coordinates are skipped; the first row of a repeated name wins.
 
     Raises
     ------
@@ -138,39 +159,69 @@ def read_gazetteer(path: Path) -> dict[str, Village]:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             cols = {c.strip().lower(): c for c in reader.fieldnames or ()}
-            name_col = next((cols[c] for c in _NAME_COLS if c in cols), None)
+            name_cols = [cols[c] for c in _NAME_COLS if c in cols]
             lon_col = next((cols[c] for c in _LON_COLS if c in cols), None)
             lat_col = next((cols[c] for c in _LAT_COLS if c in cols), None)
-            if not (name_col and lon_col and lat_col):
+            if not (name_cols and lon_col and lat_col):
                 raise InputError(
                     InputProblem(record, "", "needs columns village (or name), lon and lat")
                 )
+            id_col = next((cols[c] for c in _ID_COLS if c in cols), None)
             town_col = cols.get("township") or cols.get("township_zh")
-            out: dict[str, Village] = {}
-            for row in reader:
-                try:
-                    lon, lat = float(row[lon_col]), float(row[lat_col])
-                except (TypeError, ValueError):
-                    continue
-                name = (row.get(name_col) or "").strip()
-                if name:
-                    out.setdefault(
-                        normalise_village(name),
-                        Village(name, lon, lat, (row.get(town_col) or "") if town_col else ""),
-                    )
-            # "Yani 亚尼" is also found as "Yani" or "亚尼" when that part is unique.
-            parts: dict[str, list[Village]] = {}
-            for village in out.values():
-                words = normalise_village(village.name).split()
-                if len(words) > 1:
-                    for word in words:
-                        parts.setdefault(word, []).append(village)
-            for word, villages in parts.items():
-                if len(villages) == 1:
-                    out.setdefault(word, villages[0])
-            return out
+            rows = [
+                _gazetteer_row(row, n, name_cols, (lon_col, lat_col), id_col, town_col)
+                for n, row in enumerate(reader, start=1)
+            ]
     except OSError as exc:
         raise InputError(InputProblem(record, "", f"cannot be read ({exc})")) from None
+    return _index_villages([r for r in rows if r is not None])
+
+
+def _gazetteer_row(
+    row: dict[str, str],
+    n: int,
+    name_cols: list[str],
+    lonlat_cols: tuple[str, str],
+    id_col: str | None,
+    town_col: str | None,
+) -> Village | None:
+    try:
+        lon, lat = float(row[lonlat_cols[0]]), float(row[lonlat_cols[1]])
+    except (TypeError, ValueError):
+        return None
+    names = [(row.get(c) or "").strip() for c in name_cols]
+    names = list(dict.fromkeys(x for x in names if x))
+    if not names:
+        return None
+    town = (row.get(town_col) or "").strip() if town_col else ""
+    vid = ((row.get(id_col) or "").strip() if id_col else "") or f"v{n}"
+    return Village(names[0], lon, lat, town, vid, tuple(names))
+
+
+def _index_villages(rows: list[Village]) -> dict[str, Village]:
+    out: dict[str, Village] = {}
+    kept: list[Village] = []
+    for village in rows:
+        if normalise_village(village.name) in out:
+            continue
+        kept.append(village)
+        for name in village.names:
+            out.setdefault(normalise_village(name), village)
+    # "Yani 亚尼" is also found as "Yani" or "亚尼" when that word is its alone.
+    words: dict[str, list[tuple[Village, str]]] = {}
+    for village in kept:
+        for name in village.names:
+            for word in name.split():
+                if len(name.split()) > 1:
+                    words.setdefault(normalise_village(word), []).append((village, word))
+    extra: dict[int, list[str]] = {}
+    for key, found in words.items():
+        if len({id(v) for v, _ in found}) == 1 and key not in out:
+            out[key] = found[0][0]
+            extra.setdefault(id(found[0][0]), []).append(found[0][1])
+    # Each village (as one object under all its keys) lists every name it goes by.
+    whole = {id(v): replace(v, names=(*v.names, *extra.get(id(v), ()))) for v in kept}
+    return {key: whole[id(v)] for key, v in out.items()}
 
 
 def read_fleet_file(path: Path) -> tuple[VehicleType, ...]:

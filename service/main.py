@@ -15,7 +15,9 @@ from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
+from service.body_checks import JsonBodyMiddleware
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.executor.base import Executor, JobFn
@@ -24,7 +26,7 @@ from service.hubs import load_hubs
 from service.jobs import load_networks, run_matrix_job, run_plan_job
 from service.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
 from service.planner import Planner
-from service.routes import health, plans, quotes, vroom
+from service.routes import health, hub, plans, quotes, vroom
 from service.store.database import make_engine, upgrade_database
 from service.store.repo import PlanRepo
 
@@ -138,15 +140,24 @@ def create_app(
             {"name": "plans", "description": "Plan a day's collection runs."},
             {"name": "quotes", "description": "Price one more pickup."},
             {"name": "vroom", "description": "VROOM-compatible solving."},
+            {"name": "hub", "description": "The caller's hub: villages, fleets, roads."},
             {"name": "health", "description": "Liveness and readiness."},
         ],
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for module in (plans, quotes, vroom, health):
+    for module in (plans, quotes, vroom, hub, health):
         app.include_router(module.router)
+    # Paths and methods for the 405 answer's Allow header (the app's router nests them).
+    app.state.route_methods = [
+        (route.path_regex, frozenset(route.methods or ()))
+        for module in (plans, quotes, vroom, hub, health)
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+    ]
     return app
 
 

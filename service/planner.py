@@ -171,7 +171,12 @@ class Planner:
             When every worker is busy and the queue is full.
         """
         if req.hub is not None and req.hub != hub.id:
-            raise NotFound(f"unknown hub {req.hub!r}")
+            raise NotFound(
+                f"unknown hub {req.hub!r}",
+                problems=[
+                    InputProblem("", "hub", f"leave it out or give {hub.id!r}, your key's hub")
+                ],
+            )
         body = req.model_dump(mode="json")
         digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         if idempotency_key is not None:

@@ -7,13 +7,14 @@ at once even for background plans.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from routing.errors import InputError, NetworkError
 from routing.errors import Problem as InputProblem
 from routing.model import problem_from_dict
 from service.hubs import HubRuntime
-from service.schemas import PickupIn, PlanRequest
+from service.schemas import PickupIn, PlanRequest, VehicleTypeIn
 
 
 def _pickup_data(
@@ -40,19 +41,27 @@ def _pickup_data(
             found = hub.village(p.village)
             if found is None:
                 problems.append(
-                    InputProblem(
-                        f"pickup {p.id!r}",
-                        f"{where}.village",
-                        f"unknown village {p.village!r} at hub {hub.id!r}; "
-                        "check the spelling or give lon and lat",
-                    )
+                    InputProblem(f"pickup {p.id!r}", f"{where}.village", _unknown(hub, p.village))
                 )
             else:
                 data["lon"], data["lat"] = found.lon, found.lat
                 if not p.township and found.township:
                     data["township"] = found.township
+    known = hub.village(p.village) if p.village else None
+    if known is not None:
+        # One village, one name in the plan, whichever of its names the request used.
+        data["village"] = known.name
     data.setdefault("village", p.id)
     return data
+
+
+def _unknown(hub: HubRuntime, name: str) -> str:
+    close = hub.closest_villages(name)
+    hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+    return (
+        f"unknown village {name!r} at hub {hub.id!r}; {hint}"
+        "check the spelling (GET /v1/hub lists the villages) or give lon and lat"
+    )
 
 
 def problem_data(hub: HubRuntime, req: PlanRequest) -> dict[str, Any]:
@@ -136,7 +145,10 @@ def check_problem(hub: HubRuntime, data: dict[str, Any], *, max_snap_m: float) -
     InputError
         Every problem, pickups too far from the roads included.
     """
-    problem = problem_from_dict(data)
+    try:
+        problem = problem_from_dict(data)
+    except InputError as exc:
+        raise InputError([_request_path(p, data) for p in exc.problems]) from None
     if hub.network is None:
         return
     from routing.network import snap_points
@@ -158,3 +170,37 @@ def check_problem(hub: HubRuntime, data: dict[str, Any], *, max_snap_m: float) -
             )
     if found:
         raise NetworkError(found)
+
+
+_RECORD = re.compile(r"^(pickup|vehicle type) '(.*)'$")
+_IN_MESSAGE = re.compile(r"^(pickup|vehicle type) '(.*?)': (.*)$", re.S)
+_LEADING_KEY = re.compile(r"^(\w+)[: ]")
+
+
+def _request_path(problem: InputProblem, data: dict[str, Any]) -> InputProblem:
+    """Name a library problem by its path in the request (``pickups[3].ready_s``)."""
+    found = _RECORD.match(problem.record)
+    if found is None:
+        # A model validator's problem arrives as one message: "pickup 'P0': field: ...".
+        inline = _IN_MESSAGE.match(problem.message)
+        if problem.record or inline is None:
+            return problem
+        kind, key, rest = inline.groups()
+        problem = InputProblem(f"{kind} {key!r}", "", rest)
+    else:
+        kind, key = found.groups()
+    items = data["pickups"] if kind == "pickup" else data["vehicle_types"]
+    where = "pickups" if kind == "pickup" else "fleet"
+    index = next((i for i, item in enumerate(items) if item.get(_ID[kind]) == key), None)
+    if index is None:
+        return problem
+    field = problem.field
+    if not field:
+        lead = _LEADING_KEY.match(problem.message)
+        field = lead.group(1) if lead and lead.group(1) in _FIELDS[kind] else ""
+    path = f"{where}[{index}]" + (f".{field}" if field else "")
+    return InputProblem(problem.record, path, problem.message)
+
+
+_ID = {"pickup": "id", "vehicle type": "name"}
+_FIELDS = {"pickup": set(PickupIn.model_fields), "vehicle type": set(VehicleTypeIn.model_fields)}

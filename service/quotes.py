@@ -11,8 +11,9 @@ from typing import Any
 
 from anyio import to_thread
 
+from routing.errors import Problem as InputProblem
 from routing.model import Plan, problem_from_dict
-from service.errors import Conflict, Unavailable
+from service.errors import Conflict, NotFound, Unavailable
 from service.hubs import HubRuntime
 from service.planner import Planner
 from service.problem_input import _pickup_data
@@ -38,7 +39,11 @@ async def quote_pickup(planner: Planner, hub: HubRuntime, req: QuoteRequest) -> 
     InputError
         The pickup is invalid (unknown village, bad coordinates...).
     """
-    stored = await planner.get(hub.id, req.plan_id)
+    try:
+        stored = await planner.get(hub.id, req.plan_id)
+    except NotFound as exc:
+        exc.problems = (InputProblem("", "plan_id", "no such plan at this hub; check the id"),)
+        raise
     if stored.status != "done" or stored.result_json is None:
         raise Conflict(f"plan {req.plan_id!r} is {stored.status}; quotes need a done plan")
     full = await to_thread.run_sync(planner.repo.get_payload, stored.id)

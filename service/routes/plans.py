@@ -178,10 +178,10 @@ def _library(module: str, name: str) -> Any:
     },
 )
 async def plan_geojson(plan_id: PlanId, hub: HubDep, planner: PlannerDep) -> Response:
-    """A FeatureCollection: one LineString per run, one Point per stop."""
+    """A FeatureCollection: the hub's Point, one LineString per run, one Point per stop."""
     plan = await _done_plan(planner, hub.id, plan_id)
     to_geojson = _library("routing.io", "plan_to_geojson")
-    return JSONResponse(to_geojson(plan), media_type="application/geo+json")
+    return JSONResponse(to_geojson(plan, hubs=[hub.hub]), media_type="application/geo+json")
 
 
 @router.get(

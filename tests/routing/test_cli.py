@@ -86,6 +86,9 @@ def test_plan_on_the_small_fixture_writes_checked_outputs(tmp_path: Path) -> Non
     geo = json.loads((tmp_path / "routes.geojson").read_text())
     lines = [f for f in geo["features"] if f["geometry"]["type"] == "LineString"]
     assert len(lines) == len(plan.runs)
+    hub_lon, hub_lat = (float(v) for v in HUB.split(","))
+    hub_points = [f for f in geo["features"] if f["properties"]["kind"] == "hub"]
+    assert [f["geometry"]["coordinates"] for f in hub_points] == [[hub_lon, hub_lat]]
     # Runs follow the road geometry: more vertices than stops + 2 hub visits.
     assert all(len(f["geometry"]["coordinates"]) > f["properties"]["stops"] + 2 for f in lines)
     rows = (tmp_path / "runs.csv").read_text().splitlines()

@@ -145,6 +145,11 @@ def test_exports_of_a_done_plan(client: AppClient) -> None:
     assert geo.status_code == 200, geo.text
     assert geo.headers["content-type"].startswith("application/geo+json")
     assert geo.json()["type"] == "FeatureCollection"
+    hubs = [f for f in geo.json()["features"] if f["properties"]["kind"] == "hub"]
+    assert len(hubs) == 1, hubs
+    assert hubs[0]["properties"]["id"] == "alpha"
+    # The alpha hub's position in tests/service/data/hubs.toml.
+    assert hubs[0]["geometry"] == {"type": "Point", "coordinates": [101.9887, 24.0729]}
     csv = client.get(loc + "/runs.csv", headers=ALPHA)
     assert csv.status_code == 200
     assert csv.headers["content-type"].startswith("text/csv")
