@@ -285,7 +285,8 @@ def test_calibration_through_routing_network(
     pickups: list[dict[str, str]], scenario: dict, seeds: dict
 ) -> None:
     """The same check through routing.network (its snapping and class speeds)."""
-    network = pytest.importorskip("routing.network")
+    import routing.network as network
+
     net = network.network_from_file(XP / "roads.geojson")
     points = [("hub", scenario["hub"]["lon"], scenario["hub"]["lat"])]
     points += [(p["id"], float(p["lon"]), float(p["lat"])) for p in pickups]
@@ -317,7 +318,8 @@ def test_fleet_and_scenario(scenario: dict) -> None:
 
 def test_scenario_reads_with_routing_io() -> None:
     """routing.io accepts the Xinping and small scenarios."""
-    rio = pytest.importorskip("routing.io")
+    import routing.io as rio
+
     xp = rio.read_scenario(XP / "scenario.toml")
     assert len(xp.problem.pickups) == len(_pickups(XP / "pickups.csv"))
     small = rio.read_scenario(SMALL / "scenario.toml")
