@@ -42,7 +42,8 @@ def bench_batch(hubs: int, iterations: int, time_limit_s: float, sizes: list[int
     from rich.console import Console
     from rich.table import Table
 
-    from routing.batch import dask_client, plan_batch_sequential, read_manifest, run_batch
+    from routing.batch import dask_client, plan_batch_sequential, run_batch
+    from routing.batch_manifest import read_manifest
 
     work = Path(tempfile.mkdtemp(prefix="dask-bench-"))
     _generate(["--hubs", str(hubs)], work)
@@ -81,8 +82,8 @@ def bench_decompose(pickups: list[int], time_limit_s: float, workers: int) -> No
     from routing.distributed import engine_for, solve_decomposed
     from routing.io import read_scenario
     from routing.matrix import RoadMatrixProvider
-    from routing.network import network_from_file
     from routing.pipeline import matrices_for
+    from routing.road_file import network_from_file
     from routing.solve.portfolio import judge
 
     table = Table(title=f"decomposition: {workers} workers x {time_limit_s:g} s vs one solve")

@@ -11,7 +11,7 @@ interpreter of its own so that the peak memory reported is that size's alone. Th
 times, with ``time.perf_counter``:
 
 * reading the scenario (:func:`routing.io.read_scenario`);
-* building the road network (:func:`routing.network.network_from_file`);
+* building the road network (:func:`routing.road_file.network_from_file`);
 * the plan, through :func:`routing.pipeline.plan_day` as ``hubroute demo``/``plan`` call
   it (scenario's time limit unless ``--time-limit``), split by the plan's own
   ``summary.timings_s``: ``matrices`` (snapping, profile graphs and travel matrices, cold
@@ -208,8 +208,9 @@ def bench_size(
     vehicle they may use are split rather than refused; the plan then has no baselines).
     """
     from routing.io import read_scenario
-    from routing.network import network_from_file, without_roads
+    from routing.network import without_roads
     from routing.pipeline import SolveOptions, plan_day
+    from routing.road_file import network_from_file
 
     t0 = time.perf_counter()
     sc = read_scenario(scenario)

@@ -33,7 +33,8 @@ import numpy as np
 from routing.costs import CostModel, fleet_cost_model, leg_values, split_fen, to_fen
 from routing.matrix import TravelMatrix
 from routing.model import PickupPoint, Plan, Problem, VehicleType
-from routing.network import RoadNetwork, snap_points
+from routing.network import RoadNetwork
+from routing.paths import snap_points
 from routing.units import UNREACHABLE
 
 

@@ -158,8 +158,8 @@ def _plan_and_write(
 
     from routing.io import write_outputs
     from routing.model import Problem
-    from routing.network import network_from_file
     from routing.pipeline import SolveOptions, plan_day
+    from routing.road_file import network_from_file
 
     with progress_display() as step:
         step("reading input")
@@ -372,7 +372,7 @@ def report(
 ) -> None:
     """Re-render report.html and map.png from a saved plan."""
     from routing.io import read_plan
-    from routing.network import network_from_file
+    from routing.road_file import network_from_file
 
     def run() -> list[Path]:
         plan = read_plan(plan_file)
@@ -460,7 +460,7 @@ def quote(
 ) -> None:
     """Marginal cost of collecting one more pickup, against a saved plan."""
     from routing.io import parse_lonlat
-    from routing.quote import quote_from_files
+    from routing.quote_request import quote_from_files
 
     def run() -> object:
         if (village is None) == (at is None):
@@ -572,8 +572,8 @@ def plan_batch(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("batch-out"),
 ) -> None:
     """Plan every problem of a manifest on Dask; write plans and summary.csv."""
-    from routing.batch import hub_table, rich_progress, summary_table
     from routing.batch import plan_batch as run_batch
+    from routing.batch_results import hub_table, rich_progress, summary_table
 
     def run() -> bool:
         with rich_progress(console) as progress:

@@ -51,11 +51,9 @@ to the run's cost in fen exactly.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 import tomllib
-import weakref
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -65,12 +63,54 @@ from typing import TYPE_CHECKING, Any, Final, Self
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from scipy.sparse.csgraph import dijkstra
 
+from routing.allocation import (
+    ALLOCATION_METHODS as ALLOCATION_METHODS,
+)
+from routing.allocation import (
+    SHAPLEY_EXACT_MAX as SHAPLEY_EXACT_MAX,
+)
+from routing.allocation import (
+    SHAPLEY_SAMPLES as SHAPLEY_SAMPLES,
+)
+from routing.allocation import (
+    StopDemand as StopDemand,
+)
+from routing.allocation import (
+    allocate_run_fen as allocate_run_fen,
+)
+from routing.allocation import (
+    allocation_weights as allocation_weights,
+)
+from routing.allocation import (
+    run_cost_rmb as run_cost_rmb,
+)
+from routing.allocation import (
+    shapley_rmb as shapley_rmb,
+)
+from routing.allocation import (
+    split_fen as split_fen,
+)
+from routing.allocation import (
+    to_fen as to_fen,
+)
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
 from routing.model import Plan, Run, Stop, VehicleType, VillageCost
-from routing.network import ROAD_CLASSES, ProfileGraph, RoadNetwork, profile_graph, snap_points
+from routing.network import ROAD_CLASSES, RoadNetwork
+from routing.paths import snap_points
+from routing.road_classes import (
+    _EDGE_CLASS as _EDGE_CLASS,
+)
+from routing.road_classes import (
+    edge_road_class as edge_road_class,
+)
+from routing.road_classes import (
+    leg_values as leg_values,
+)
+from routing.road_classes import (
+    tree_sums as tree_sums,
+)
 
 if TYPE_CHECKING:
     from routing.matrix import TravelMatrix
@@ -80,287 +120,10 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-ALLOCATION_METHODS: Final = ("proportional", "standalone", "shapley")
-
-#: Runs with at most this many paying stops get the exact Shapley value (n! orders
-#: are enumerated, vectorised); longer runs get a seeded sample of join orders.
-SHAPLEY_EXACT_MAX: Final = 7
-
-#: Join orders sampled for the Shapley value of a longer run.
-SHAPLEY_SAMPLES: Final = 2000
 
 #: Mountain-road factors used when a cost file gives none: km on village roads cost
 #: 30 % more fuel and wear than on a county road, on tracks 50 % more.
 DEFAULT_ROAD_CLASS_FACTOR: Final[Mapping[str, float]] = {"village": 1.3, "track": 1.5}
-
-
-# --------------------------------------------------------------------------- fen
-
-
-def to_fen(rmb: float) -> int:
-    """RMB to whole fen, rounded half away from zero.
-
-    The amount is first rounded to 1e-6 fen so that binary noise (``1.005 * 100`` is
-    ``100.49999...``) does not decide which way a half fen goes.
-    """
-    cents = round(abs(rmb) * 100, 6)
-    fen = math.floor(cents + 0.5)
-    return fen if rmb >= 0 else -fen
-
-
-def run_cost_rmb(
-    *,
-    distance_m: float,
-    duration_s: float,
-    fixed_rmb: float,
-    rmb_per_km: float,
-    rmb_per_hour: float,
-) -> tuple[float, float, float]:
-    """Fixed, distance and time parts of a run's cost in RMB (not rounded).
-
-    The run cost is fixed + RMB/km x km + RMB/h x h, with the hours counted from
-    leaving the hub to returning (waiting and loading included: the driver is paid).
-    """
-    return (fixed_rmb, rmb_per_km * distance_m / 1000.0, rmb_per_hour * duration_s / 3600.0)
-
-
-def split_fen(
-    total_fen: int, weights: Sequence[float], keys: Sequence[str] | None = None
-) -> list[int]:
-    """Split ``total_fen`` in proportion to ``weights`` so the parts add up exactly.
-
-    Largest-remainder rounding; ties are broken by weight and then by ``keys`` (stop
-    ids), never by input position, so reordering the input changes no one's share.
-    The weights are summed with :func:`math.fsum`, which is exact and so independent
-    of their order. A zero weight always gets zero. All-zero weights split the total
-    evenly (a run whose stops handle no parcels is shared equally).
-
-    Raises
-    ------
-    ValueError
-        If a weight is negative or not finite.
-    """
-    n = len(weights)
-    if n == 0:
-        return []
-    if any(not math.isfinite(w) or w < 0 for w in weights):
-        raise ValueError("allocation weights must be finite and not negative")
-    wsum = math.fsum(weights)
-    if wsum <= 0:
-        weights = [1.0] * n
-        wsum = float(n)
-    exact = [total_fen * (w / wsum) for w in weights]
-    parts = [math.floor(x) for x in exact]
-    left = total_fen - sum(parts)
-    tie = list(keys) if keys is not None else [""] * n
-    eligible = [i for i in range(n) if weights[i] > 0]
-    order = sorted(eligible, key=lambda i: (-(exact[i] - parts[i]), -weights[i], tie[i]))
-    # Float error can leave more (or fewer) fen than positive weights; go round again.
-    k = 0
-    while left > 0 and order:
-        parts[order[k % len(order)]] += 1
-        left -= 1
-        k += 1
-    while left < 0 and order:
-        i = order[-1 - (k % len(order))]
-        if parts[i] > 0:
-            parts[i] -= 1
-            left += 1
-        k += 1
-    return parts
-
-
-# --------------------------------------------------------------------------- allocation
-
-
-@dataclass(frozen=True)
-class StopDemand:
-    """What allocation needs to know about one stop of a run.
-
-    Attributes
-    ----------
-    key
-        Stable id (the pickup id); breaks ties and seeds the Shapley sample.
-    parcels
-        Parcels handled at the stop (collected plus dropped).
-    position
-        1-based place of the stop in the run's visiting order (0 is the hub).
-    service_rmb
-        Cost of the time spent at the stop (loading), RMB.
-    """
-
-    key: str
-    parcels: int
-    position: int
-    service_rmb: float = 0.0
-
-
-def allocation_weights(
-    method: str,
-    *,
-    parcels: Sequence[int],
-    standalone_cost_rmb: Sequence[float],
-) -> list[float]:
-    """Weights for :func:`split_fen` under ``proportional`` or ``standalone``.
-
-    Parameters
-    ----------
-    method
-        ``"proportional"`` or ``"standalone"`` (``"shapley"`` needs the run's leg
-        costs: use :func:`allocate_run_fen`).
-    parcels
-        Parcels handled at each stop (collected plus dropped).
-    standalone_cost_rmb
-        Cost of serving each stop alone from the hub (variable part only).
-
-    Raises
-    ------
-    ValueError
-        For an unknown method, or ``"shapley"``.
-    """
-    if method == "proportional":
-        return [float(max(p, 0)) for p in parcels]
-    if method == "standalone":
-        total = sum(p for p in parcels if p > 0)
-        if total <= 0:
-            return [0.0] * len(parcels)
-        # A stop's weight grows with its stand-alone cost and, less than in
-        # proportion, with its size: sqrt(share) gives economies of scale.
-        weights = [
-            max(c, 0.0) * (p / total) ** 0.5 if p > 0 else 0.0
-            for p, c in zip(parcels, standalone_cost_rmb, strict=True)
-        ]
-        if math.fsum(weights) <= 0:  # every paying stop sits at the hub: by parcels
-            return [float(max(p, 0)) for p in parcels]
-        return weights
-    if method == "shapley":
-        raise ValueError("the shapley method needs the run's leg costs; use allocate_run_fen")
-    raise ValueError(f"unknown allocation method {method!r}; use one of {ALLOCATION_METHODS}")
-
-
-def shapley_rmb(
-    leg_rmb: FloatArray,
-    stops: Sequence[StopDemand],
-    *,
-    fixed_rmb: float = 0.0,
-    samples: int = SHAPLEY_SAMPLES,
-) -> list[float]:
-    """Shapley value of each stop in the run's cost game, RMB.
-
-    The value of a set ``S`` of stops is the cost of the tour hub -> stops of ``S``
-    in run order -> hub (``leg_rmb``) plus their service cost; the empty set costs
-    nothing. The fixed cost is added by parcels. Stops handling no parcels are not players (they pay
-    nothing and the tour of the others skips them).
-
-    Parameters
-    ----------
-    leg_rmb
-        ``(m + 1) x (m + 1)`` variable cost of driving between run positions; row and
-        column 0 are the hub, ``k`` is the stop at position ``k``.
-    stops
-        The run's stops (any order); ``position`` indexes ``leg_rmb``.
-    fixed_rmb
-        The run's fixed cost. It buys capacity, so it is shared by parcels rather than
-        played in the game (where symmetry would split it equally, and a stop with
-        two parcels would pay as much of the van's day as one with sixty).
-    samples
-        Join orders to sample when there are more than :data:`SHAPLEY_EXACT_MAX`
-        paying stops.
-
-    Returns
-    -------
-    list of float
-        One value per stop of ``stops``, in its order; they add up to the cost of the
-        tour through the paying stops plus ``fixed_rmb``.
-    """
-    out = [0.0] * len(stops)
-    players = sorted((i for i, s in enumerate(stops) if s.parcels > 0), key=lambda i: stops[i].key)
-    n = len(players)
-    if n == 0:
-        return out
-    pos = np.array([stops[i].position for i in players], dtype=np.int64)
-    own = np.array([stops[i].service_rmb for i in players], dtype=np.float64)
-    if n <= SHAPLEY_EXACT_MAX:
-        orders = np.array(list(itertools.permutations(range(n))), dtype=np.int64)
-    else:
-        digest = hashlib.sha256("\x1f".join(stops[i].key for i in players).encode()).digest()
-        rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-        orders = np.argsort(rng.random((samples, n)), axis=1)
-    count = orders.shape[0]
-    # Tour positions of the players, sorted; a joiner slots in between the nearest
-    # members before and after it (or the hub).
-    rank = np.argsort(np.argsort(pos))  # player -> its place among players by position
-    by_rank = np.argsort(pos)  # place -> player
-    tour = np.concatenate([[0], pos[by_rank], [0]])  # leg_rmb index of place 0..n+1
-    member = np.zeros((count, n + 2), dtype=bool)
-    member[:, 0] = member[:, n + 1] = True
-    idx = np.arange(n + 2)
-    total = np.zeros(n, dtype=np.float64)
-    rows = np.arange(count)
-    for step in range(n):
-        joiner = orders[:, step]  # player joining in each order
-        place = rank[joiner] + 1
-        before = np.where(member & (idx[None, :] < place[:, None]), idx[None, :], -1).max(axis=1)
-        after = np.where(member & (idx[None, :] > place[:, None]), idx[None, :], n + 2).min(axis=1)
-        a, j, b = tour[before], tour[place], tour[after]
-        marginal = leg_rmb[a, j] + leg_rmb[j, b] - leg_rmb[a, b]
-        np.add.at(total, joiner, marginal)
-        member[rows, place] = True
-    parcels = np.array([stops[i].parcels for i in players], dtype=np.float64)
-    phi = total / count + own + fixed_rmb * parcels / parcels.sum()
-    for k, i in enumerate(players):
-        out[i] = float(phi[k])
-    return out
-
-
-def allocate_run_fen(
-    run_fen: int,
-    stops: Sequence[StopDemand],
-    *,
-    method: str,
-    leg_rmb: FloatArray | None = None,
-    fixed_rmb: float = 0.0,
-) -> list[int]:
-    """Share a run's cost in fen among its stops by ``method``.
-
-    Parameters
-    ----------
-    run_fen
-        The run's cost in fen.
-    stops
-        The stops, in any order (``position`` says where each is on the run).
-    method
-        One of :data:`ALLOCATION_METHODS`.
-    leg_rmb
-        ``(m + 1) x (m + 1)`` variable cost between run positions (0 = hub). Needed by
-        ``standalone`` (hub -> stop -> hub) and ``shapley``; without it
-        ``standalone`` falls back to ``proportional``.
-    fixed_rmb
-        The run's fixed cost (for ``shapley``).
-
-    Returns
-    -------
-    list of int
-        Fen per stop, in the order of ``stops``, adding up to ``run_fen``.
-    """
-    parcels = [s.parcels for s in stops]
-    keys = [s.key for s in stops]
-    if method == "shapley":
-        if leg_rmb is None:
-            raise ValueError("the shapley method needs leg_rmb (the run's leg costs)")
-        return split_fen(run_fen, shapley_rmb(leg_rmb, stops, fixed_rmb=fixed_rmb), keys)
-    if method == "standalone" and leg_rmb is not None:
-        alone = [
-            float(leg_rmb[0, s.position] + leg_rmb[s.position, 0]) + s.service_rmb for s in stops
-        ]
-    elif method == "standalone":
-        method = "proportional"
-        alone = [0.0] * len(stops)
-    else:
-        alone = [0.0] * len(stops)
-    return split_fen(
-        run_fen, allocation_weights(method, parcels=parcels, standalone_cost_rmb=alone), keys
-    )
 
 
 # --------------------------------------------------------------------------- cost model
@@ -549,143 +312,6 @@ def read_cost_model(path: str | Path) -> CostModel:
                 for err in exc.errors()
             ]
         ) from None
-
-
-# --------------------------------------------------------------------------- road classes
-
-_EDGE_CLASS: weakref.WeakKeyDictionary[RoadNetwork, dict[tuple[str, ...], IntArray]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def edge_road_class(network: RoadNetwork, avoid_road_classes: Sequence[str] = ()) -> IntArray:
-    """Index in :data:`ROAD_CLASSES` of each edge of the profile graph.
-
-    The result runs parallel to the CSR data of
-    ``profile_graph(network, avoid_road_classes=...)``: the selection of the kept edge
-    among parallel ones (fastest, then shortest) is repeated here on the same edge
-    order, so the two agree edge for edge. Cached on the network per profile.
-    """
-    key = tuple(sorted({str(c).strip().lower() for c in avoid_road_classes}))
-    cache = _EDGE_CLASS.setdefault(network, {})
-    if key in cache:
-        return cache[key]
-    graph = profile_graph(network, avoid_road_classes=avoid_road_classes)
-    n = len(graph.nodes)
-    class_index = {c: i for i, c in enumerate(ROAD_CLASSES)}
-    rows = list(network.graph.edges(data=True))
-    src = np.fromiter((graph.index[a] for a, _, _ in rows), dtype=np.int64, count=len(rows))
-    dst = np.fromiter((graph.index[b] for _, b, _ in rows), dtype=np.int64, count=len(rows))
-    time_s = np.fromiter((d["travel_time_s"] for *_, d in rows), dtype=np.float64, count=len(rows))
-    length = np.fromiter((d["length_m"] for *_, d in rows), dtype=np.float64, count=len(rows))
-    names = [str(d["road_class"]).strip().lower() for *_, d in rows]
-    cls = np.array([class_index.get(c, 0) for c in names], dtype=np.int64)
-    keep = np.array([c not in key for c in names], dtype=bool) & (src != dst)
-    src, dst, time_s, length, cls = src[keep], dst[keep], time_s[keep], length[keep], cls[keep]
-    order = np.lexsort((length, time_s, dst, src))
-    code = src[order] * n + dst[order]
-    first = np.ones(len(code), dtype=bool)
-    first[1:] = code[1:] != code[:-1]
-    out: IntArray = cls[order[first]]
-    if len(out) != len(graph.edge_code) or not np.array_equal(code[first], graph.edge_code):
-        raise RuntimeError("road classes do not line up with the profile graph's edges")
-    cache[key] = out
-    return out
-
-
-def tree_sums(
-    graph: ProfileGraph, pred: npt.NDArray[np.int32], edge_values: FloatArray, *, reverse: bool
-) -> FloatArray:
-    """Sum per-edge values from each tree's root to every node, along the tree.
-
-    Parameters
-    ----------
-    graph
-        The profile graph the trees were grown on.
-    pred
-        ``k x n`` scipy predecessors (``-9999`` for roots and unreached nodes).
-    edge_values
-        ``(E, C)`` values per edge of ``graph`` (parallel to its CSR data).
-    reverse
-        True when the trees were grown on the transposed graph (paths *to* the root):
-        node ``v`` with predecessor ``u`` then uses the original edge ``v -> u``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``k x n x C``; unreached nodes get 0 (mask them by their infinite time).
-    """
-    k, n = pred.shape
-    c = edge_values.shape[1]
-    flat = pred.reshape(-1).astype(np.int64)
-    has = np.flatnonzero(flat >= 0)
-    node = has % n
-    parent_node = flat[has]
-    parent = np.arange(k * n, dtype=np.int64)
-    parent[has] = parent_node + (has - node)
-    along = np.zeros((k * n, c), dtype=np.float64)
-    pos = (
-        graph.edge_positions(node, parent_node)
-        if reverse
-        else graph.edge_positions(parent_node, node)
-    )
-    along[has] = edge_values[pos]
-    active = has[parent[parent[has]] != parent[has]]
-    while active.size:
-        up = parent[active]
-        along[active] += along[up]
-        parent[active] = parent[up]
-        active = active[parent[parent[active]] != parent[active]]
-    return along.reshape(k, n, c)
-
-
-def leg_values(
-    network: RoadNetwork,
-    pairs: Sequence[tuple[int, int]],
-    *,
-    avoid_road_classes: Sequence[str] = (),
-) -> FloatArray:
-    """Seconds, metres and metres per road class along the fastest path of each pair.
-
-    Parameters
-    ----------
-    network
-        The road network.
-    pairs
-        ``(from node, to node)`` graph nodes (from :func:`routing.network.snap_points`).
-    avoid_road_classes
-        The vehicle's access profile.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``len(pairs) x (2 + len(ROAD_CLASSES))``: seconds, metres, then metres on each
-        class of :data:`ROAD_CLASSES`. ``inf`` seconds where there is no path.
-    """
-    graph = profile_graph(network, avoid_road_classes=avoid_road_classes)
-    cls = edge_road_class(network, avoid_road_classes)
-    nc = len(ROAD_CLASSES)
-    values = np.zeros((len(cls), 1 + nc), dtype=np.float64)
-    values[:, 0] = graph.length_m
-    values[np.arange(len(cls)), 1 + cls] = graph.length_m
-    out = np.zeros((len(pairs), 2 + nc), dtype=np.float64)
-    if not pairs:
-        return out
-    rows = np.array([[graph.index[a], graph.index[b]] for a, b in pairs], dtype=np.int64)
-    sources, where = np.unique(rows[:, 0], return_inverse=True)
-    block = max(1, 2**22 // max(1, len(graph.nodes) * (1 + nc)))
-    for start in range(0, len(sources), block):
-        chunk = sources[start : start + block]
-        time_s, pred = dijkstra(
-            graph.travel_time_s, directed=True, indices=chunk, return_predecessors=True
-        )
-        time_s, pred = np.atleast_2d(time_s), np.atleast_2d(pred)
-        sums = tree_sums(graph, pred, values, reverse=False)
-        sel = np.flatnonzero((where >= start) & (where < start + len(chunk)))
-        r = where[sel] - start
-        out[sel, 0] = time_s[r, rows[sel, 1]]
-        out[sel, 1:] = sums[r, rows[sel, 1]]
-    return out
 
 
 def run_road_factors(
@@ -1003,10 +629,12 @@ def quote(
     network: RoadNetwork | None = None,
     cost_model: CostModel | None = None,
 ) -> Quote:
-    """Marginal cost of adding ``pickup`` to ``plan``; see :func:`routing.quote.quote_pickup`.
+    """Marginal cost of adding ``pickup`` to ``plan``.
+
+    See :func:`routing.quote_request.quote_pickup`.
 
     Kept here because the service looks quotes up as ``routing.costs.quote``.
     """
-    from routing.quote import quote_pickup
+    from routing.quote_request import quote_pickup
 
     return quote_pickup(plan, pickup, problem=problem, network=network, cost_model=cost_model)

@@ -36,7 +36,8 @@ from routing.build import build_instance, check_fits
 from routing.errors import InputError, SolveError
 from routing.matrix import MatrixProvider, RoadMatrixProvider, StraightLineMatrixProvider
 from routing.model import Plan, Problem
-from routing.network import RoadNetwork, snap_points
+from routing.network import RoadNetwork
+from routing.paths import snap_points
 from routing.pipeline import SolveOptions, matrices_for
 from routing.plan import assemble_plan
 from routing.solve import decompose

@@ -29,9 +29,8 @@ from routing.network import (
     SnapResult,
     profile_graph,
     profile_name,
-    shortest_path_trees,
-    snap_points,
 )
+from routing.paths import shortest_path_trees, snap_points
 from routing.units import UNREACHABLE
 
 #: Mean Earth radius (IUGG), metres.

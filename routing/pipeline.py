@@ -25,7 +25,8 @@ from routing.matrix import (
     TravelMatrix,
 )
 from routing.model import Plan, Problem
-from routing.network import Node, RoadNetwork, path_lonlat, snap_points
+from routing.network import Node, RoadNetwork
+from routing.paths import path_lonlat, snap_points
 from routing.plan import assemble_plan
 from routing.solve.instance import Instance, Solution
 from routing.solve.ortools_engine import solve_ortools

@@ -356,7 +356,7 @@ def season_from_file(
         See :func:`season_estimate`.
     """
     from routing.io import read_scenario
-    from routing.network import network_from_file
+    from routing.road_file import network_from_file
 
     sc = read_scenario(scenario_path)
     provider: MatrixProvider = (

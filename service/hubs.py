@@ -344,7 +344,7 @@ def load_hub(config: HubConfig, *, load_network: bool = True) -> HubRuntime:
     network = None
     notes: list[str] = []
     if config.roads is not None and load_network:
-        from routing.network import network_from_file
+        from routing.road_file import network_from_file
 
         network = network_from_file(config.roads)
     elif config.roads is None:

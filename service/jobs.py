@@ -41,7 +41,7 @@ def network_for(path: str) -> RoadNetwork:
     """The road network at ``path``, loaded once per process."""
     network = _NETWORKS.get(path)
     if network is None:
-        from routing.network import network_from_file
+        from routing.road_file import network_from_file
 
         network = network_from_file(path)
         _NETWORKS[path] = network

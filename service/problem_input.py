@@ -151,7 +151,7 @@ def check_problem(hub: HubRuntime, data: dict[str, Any], *, max_snap_m: float) -
         raise InputError([_request_path(p, data) for p in exc.problems]) from None
     if hub.network is None:
         return
-    from routing.network import snap_points
+    from routing.paths import snap_points
 
     found: list[InputProblem] = []
     for kind, points in (

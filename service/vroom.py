@@ -119,7 +119,7 @@ def run_vroom_job(payload: dict[str, Any]) -> dict[str, Any]:
 
 def add_geometry(answer: dict[str, Any], network: RoadNetwork, *, max_snap_m: float) -> None:
     """Give each route a ``geometry``: the encoded polyline along the hub's roads."""
-    from routing.network import path_lonlat, snap_points
+    from routing.paths import path_lonlat, snap_points
 
     began = time.perf_counter()
     for route in answer["routes"]:

@@ -285,12 +285,13 @@ def test_calibration_through_routing_network(
     pickups: list[dict[str, str]], scenario: dict, seeds: dict
 ) -> None:
     """The same check through routing.network (its snapping and class speeds)."""
-    import routing.network as network
+    import routing.paths as paths
+    import routing.road_file as road_file
 
-    net = network.network_from_file(XP / "roads.geojson")
+    net = road_file.network_from_file(XP / "roads.geojson")
     points = [("hub", scenario["hub"]["lon"], scenario["hub"]["lat"])]
     points += [(p["id"], float(p["lon"]), float(p["lat"])) for p in pickups]
-    snap = network.snap_points(net, points, max_snap_m=2000)
+    snap = paths.snap_points(net, points, max_snap_m=2000)
     nodes = dict(zip([p[0] for p in points], snap.nodes, strict=True))
     orange = set(scenario["produce"]["navel_orange_pickups"])
     _check_calibration(net.graph, nodes["hub"], nodes, seeds, orange)

@@ -27,7 +27,7 @@ Profile = Annotated[
 
 
 def _load(path: Path, elevation: Path | None, profile: str) -> RoadNetwork:
-    from routing.network import network_from_file
+    from routing.road_file import network_from_file
 
     return network_from_file(path, elevation=elevation, road_profile=profile)
 

@@ -22,14 +22,8 @@ from routing.costs import apply_cost_model, fleet_cost_model
 from routing.errors import NetworkError
 from routing.matrix import TravelMatrix
 from routing.model import Plan, Problem, VehicleType
-from routing.network import (
-    FloatArray,
-    Node,
-    RoadNetwork,
-    path_lonlat,
-    profile_name,
-    without_roads,
-)
+from routing.network import FloatArray, Node, RoadNetwork, profile_name, without_roads
+from routing.paths import path_lonlat
 from routing.roads.matrix import join_points, point_matrices
 from routing.roads.snap import locate, with_points
 from routing.roads.vehicle import network_for_vehicle

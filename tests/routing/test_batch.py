@@ -20,15 +20,9 @@ from typing import Any
 import pytest
 from distributed import Client, LocalCluster
 
-from routing.batch import (
-    BatchEvent,
-    BatchResult,
-    Manifest,
-    plan_batch,
-    plan_batch_sequential,
-    read_manifest,
-    run_batch,
-)
+from routing.batch import plan_batch, plan_batch_sequential, run_batch
+from routing.batch_manifest import Manifest, read_manifest
+from routing.batch_results import BatchEvent, BatchResult
 from routing.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]

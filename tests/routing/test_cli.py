@@ -12,8 +12,8 @@ import pytest
 from routing.check import check_plan
 from routing.io import read_fleet, read_plan, read_scenario
 from routing.matrix import RoadMatrixProvider
-from routing.network import network_from_file
 from routing.pipeline import matrices_for
+from routing.road_file import network_from_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "fixtures" / "small"

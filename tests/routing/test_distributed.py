@@ -10,8 +10,8 @@ from distributed import Client, LocalCluster
 
 from routing.distributed import plan_decomposed
 from routing.io import read_scenario
-from routing.network import network_from_file
 from routing.pipeline import SolveOptions
+from routing.road_file import network_from_file
 
 REPO = Path(__file__).resolve().parents[2]
 

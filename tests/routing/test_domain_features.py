@@ -15,8 +15,9 @@ from routing.check import check_plan
 from routing.io import read_scenario
 from routing.matrix import RoadMatrixProvider, TravelMatrix
 from routing.model import Break, LockedRun, Plan, Problem
-from routing.network import RoadNetwork, network_from_file, without_roads
+from routing.network import RoadNetwork, without_roads
 from routing.pipeline import SolveOptions, matrices_for, plan_day
+from routing.road_file import network_from_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "fixtures" / "xinping" / "scenario.toml"

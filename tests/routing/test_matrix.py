@@ -25,13 +25,8 @@ from routing.matrix import (
     TravelMatrix,
     travel_matrix,
 )
-from routing.network import (
-    ROAD_CLASSES,
-    RoadNetwork,
-    edge_subgraph_for,
-    network_from_gdf,
-    without_roads,
-)
+from routing.network import ROAD_CLASSES, RoadNetwork, edge_subgraph_for, without_roads
+from routing.road_file import network_from_gdf
 from routing.units import UNREACHABLE
 
 UTM = "EPSG:32647"

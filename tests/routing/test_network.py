@@ -31,12 +31,10 @@ from routing.network import (
     ROAD_CLASSES,
     RoadNetwork,
     edge_subgraph_for,
-    network_from_file,
-    network_from_gdf,
-    path_lonlat,
-    snap_points,
     without_roads,
 )
+from routing.paths import path_lonlat, snap_points
+from routing.road_file import network_from_file, network_from_gdf
 
 UTM = "EPSG:32647"
 X0, Y0 = 780_000.0, 2_665_000.0  # about 101.78 E, 24.07 N

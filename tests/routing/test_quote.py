@@ -10,7 +10,8 @@ from routing.check import check_plan
 from routing.matrix import StraightLineMatrixProvider
 from routing.model import Hub, LockedRun, PickupPoint, Plan, Problem, VehicleType
 from routing.pipeline import SolveOptions, matrices_for, plan_day, plan_with_matrices
-from routing.quote import Quote, QuoteContext, make_request
+from routing.quote import Quote, QuoteContext
+from routing.quote_request import make_request
 
 REPO = Path(__file__).resolve().parents[2]
 HUB = Hub(id="hub", lon=101.99, lat=24.07)
@@ -156,7 +157,7 @@ def test_xinping_quotes_agree_with_replans_within_5_percent() -> None:
     one pickup's marginal cost.
     """
     from routing.io import read_scenario
-    from routing.network import network_from_file
+    from routing.road_file import network_from_file
 
     sc = read_scenario(XINPING)
     net = network_from_file(sc.network_path)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from typing import Any
 from asgi_client import AppClient
 from conftest import ALPHA
 
-from routing.network import network_from_file
+from routing.road_file import network_from_file
 from routing.vroom.check import check_answer
 from service.vroom import add_geometry
 

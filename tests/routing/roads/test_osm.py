@@ -10,7 +10,7 @@ import networkx as nx
 import pytest
 
 from routing.errors import NetworkError
-from routing.network import network_from_file
+from routing.road_file import network_from_file
 from routing.roads import read_roads
 from routing.roads.osm import is_osm_path, read_raw
 from routing.roads.profile import load_profile
