@@ -215,8 +215,9 @@ def solve_batch_problem(
     try:
         if network is None or nodes is None:
             plan = plan_day(item.problem, network=None, options=item.options)
-        elif network.graph.graph.get("source") == "osm":
-            # OSM roads: each vehicle type's own roads and snapping onto road segments.
+        elif network.graph.graph.get("source") == "osm" or item.problem.closed_roads:
+            # OSM roads (each vehicle type's own roads, snapping onto road segments) or
+            # roads closed today (the shared matrix is over every road): plan_day's path.
             plan = plan_day(item.problem, network=network, options=item.options)
         else:
             t0 = time.perf_counter()

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from routing.build import check_fits
+from routing.costs import CostModel, read_cost_model
 from routing.errors import InputError, NetworkError
 from routing.errors import Problem as InputProblem
 from routing.io import make_problem, read_fleet, read_pickups
 from routing.model import Hub, Problem
-from routing.network import Node, RoadNetwork
+from routing.network import MAX_SNAP_M, Node, RoadNetwork, without_roads
+from routing.options import SolveOptions
 from routing.paths import snap_points
-from routing.pipeline import (
-    SolveOptions,
-)
 from routing.road_file import network_from_file
 
-#: Columns of a CSV manifest (``hub_lon``/``hub_lat`` WGS84 degrees).
+#: Columns of a CSV manifest (``hub_lon``/``hub_lat`` WGS84 degrees; ``closed_roads``,
+#: ``allocation`` and ``engines`` are lists separated by ``;`` or ``,``).
 MANIFEST_COLUMNS = (
     "name",
     "hub_id",
@@ -34,14 +35,21 @@ MANIFEST_COLUMNS = (
     "pickups",
     "network",
     "fleet",
+    "cost_model",
+    "closed_roads",
     "time_limit_s",
     "seed",
     "iterations",
+    "allocation",
+    "engines",
 )
 
-#: Keys of a ``[[problem]]`` table (besides ``[problem.hub]``) and of the manifest's
-#: top level, where they are defaults for every problem.
-PROBLEM_KEYS = ("name", "pickups", "network", "fleet", "time_limit_s", "seed", "iterations")
+#: Solver options a problem may set (:meth:`SolveOptions.from_mapping` reads them).
+OPTION_KEYS = ("time_limit_s", "seed", "iterations", "allocation", "engines", "baselines")
+
+#: Keys of a ``[[problem]]`` table (besides ``[problem.hub]`` and ``[[problem.locked_runs]]``)
+#: and of the manifest's top level, where they are defaults for every problem.
+PROBLEM_KEYS = ("name", "pickups", "network", "fleet", "cost_model", "closed_roads", *OPTION_KEYS)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -140,22 +148,7 @@ def _csv_rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _number(
-    value: str | int | float, *, kind: type[int] | type[float], low: float, field_name: str
-) -> tuple[int | float | None, str | None]:
-    """Parse a number from TOML or CSV text; return it or the reason it is wrong."""
-    if isinstance(value, bool):
-        return None, f"expected a number, got {value!r}"
-    try:
-        number = kind(value) if not isinstance(value, str) else kind(value.strip())
-    except (TypeError, ValueError):
-        return None, f"expected {'a whole' if kind is int else 'a'} number, got {value!r}"
-    if not (math.isfinite(number) and number >= low):
-        return None, f"{field_name} must be at least {low:g}, got {value!r}"
-    return number, None
-
-
-def read_manifest(path: str | Path, *, max_snap_m: float = 2000.0) -> Manifest:
+def read_manifest(path: str | Path, *, max_snap_m: float = MAX_SNAP_M) -> Manifest:
     """Read and validate a batch manifest, its files and road networks.
 
     Each distinct road file is read once; every hub and pickup is snapped to it.
@@ -181,139 +174,207 @@ def read_manifest(path: str | Path, *, max_snap_m: float = 2000.0) -> Manifest:
     """
     path = Path(path)
     manifest_name, rows = _raw_rows(path)
-    root = path.parent
     found: list[InputProblem] = []
     good: list[BatchProblem] = []
     seen: dict[str, int] = {}
     for row, raw in enumerate(rows, start=1):
-        before = len(found)
-        name = raw.get("name")
-        where = _record(path.name, row, name)
+        where = _record(path.name, row, raw.get("name"))
         if "_bad" in raw:
             found.append(InputProblem(where, "", str(raw["_bad"])))
             continue
-        unknown = sorted(set(raw) - {*PROBLEM_KEYS, "hub"})
-        for key in unknown:
-            found.append(InputProblem(where, key, f"unknown key; use one of {PROBLEM_KEYS}"))
-        if not isinstance(name, str) or not _NAME.match(name):
-            found.append(
-                InputProblem(
-                    where,
-                    "name",
-                    f"got {name!r}; give a name of letters, digits, '.', '_' or '-' "
-                    "(it names the output folder)",
-                )
-            )
-        elif name in seen:
-            found.append(
-                InputProblem(
-                    where, "name", f"also used by problem #{seen[name]}; names must be unique"
-                )
-            )
-        else:
-            seen[name] = row
-        # numbers
-        limit, err = _number(
-            raw.get("time_limit_s", 10.0), kind=float, low=0.01, field_name="time_limit_s"
-        )
-        if err:
-            found.append(InputProblem(where, "time_limit_s", f"{err}; seconds of solver time"))
-        seed, err = _number(raw.get("seed", 0), kind=int, low=0, field_name="seed")
-        if err:
-            found.append(InputProblem(where, "seed", f"{err}; a whole number from 0"))
-        iterations: int | float | None = None
-        if raw.get("iterations") not in (None, ""):
-            iterations, err = _number(raw["iterations"], kind=int, low=1, field_name="iterations")
-            if err:
-                found.append(
-                    InputProblem(where, "iterations", f"{err}; leave empty for the clock only")
-                )
-        # hub
-        hub: Hub | None = None
-        hub_raw = raw.get("hub")
-        if not isinstance(hub_raw, dict) or "lon" not in hub_raw or "lat" not in hub_raw:
-            found.append(
-                InputProblem(
-                    where,
-                    "hub",
-                    "missing hub position; give [problem.hub] lon and lat (CSV: hub_lon, hub_lat)",
-                )
-            )
-        else:
-            try:
-                hub = Hub.model_validate(
-                    {"id": f"hub-{name}" if isinstance(name, str) else "hub", **hub_raw}
-                )
-            except ValueError as exc:
-                for e in getattr(exc, "errors", lambda: [])():
-                    loc = ".".join(str(x) for x in e["loc"])
-                    found.append(
-                        InputProblem(where, f"hub.{loc}", f"{e['msg']} (got {e.get('input')!r})")
-                    )
-        # files
-        files: dict[str, Path | None] = {}
-        for key, required in (("pickups", True), ("fleet", True), ("network", False)):
-            value = raw.get(key)
-            if value in (None, ""):
-                if required:
-                    found.append(InputProblem(where, key, f"missing; give the {key} file's path"))
-                files[key] = None
-                continue
-            file = root / str(value)
-            if not file.is_file():
-                found.append(
-                    InputProblem(where, key, f"{file} not found; paths are relative to {root}")
-                )
-                files[key] = None
-            else:
-                files[key] = file
-        pickups = fleet = None
-        for key, reader in (("pickups", read_pickups), ("fleet", read_fleet)):
-            source = files.get(key)
-            if source is None:
-                continue
-            try:
-                value = reader(source)
-            except InputError as exc:
-                found.extend(InputProblem(where, key, f"{source.name}: {p}") for p in exc.problems)
-                continue
-            if key == "pickups":
-                pickups = value
-            else:
-                fleet = value
-        if len(found) > before or hub is None or pickups is None or fleet is None:
-            continue
-        assert isinstance(name, str)
-        assert limit is not None
-        assert seed is not None
-        try:
-            problem = make_problem(hubs=[hub], pickups=pickups, fleet=fleet, name=name)  # type: ignore[arg-type]
-            check_fits(problem)
-        except InputError as exc:
-            found.extend(
-                InputProblem(
-                    where,
-                    p.field or "problem",
-                    f"{p.record}: {p.message}" if p.record else p.message,
-                )
-                for p in exc.problems
-            )
-            continue
-        options = SolveOptions(
-            time_limit_s=float(limit),
-            seed=int(seed),
-            iterations=None if iterations is None else int(iterations),
-            max_snap_m=max_snap_m,
-            # One process per problem: Dask already runs one problem per core.
-            workers=1,
-        )
-        good.append(BatchProblem(row, name, problem, files.get("network"), options))
+        item = _read_problem(Row(row, where, path.parent, raw), seen, found, max_snap_m)
+        if item is not None:
+            good.append(item)
     networks, nodes = _networks(path.name, good, found, max_snap_m=max_snap_m)
     if found:
         raise InputError(found)
     return Manifest(
         name=manifest_name, path=path, problems=tuple(good), networks=networks, nodes=nodes
     )
+
+
+@dataclass(frozen=True)
+class Row:
+    """One raw manifest problem and where it stands."""
+
+    number: int
+    where: str
+    """The record name of its problems: ``"batch.toml: problem #2 'x'"``."""
+    root: Path
+    """The manifest's folder: relative paths start here."""
+    raw: Mapping[str, Any]
+
+
+def _read_problem(
+    row: Row, seen: dict[str, int], found: list[InputProblem], max_snap_m: float
+) -> BatchProblem | None:
+    """Validate one manifest problem; add its problems to ``found``."""
+    before = len(found)
+    found.extend(
+        InputProblem(row.where, key, f"unknown key; use one of {(*PROBLEM_KEYS, 'hub')}")
+        for key in sorted(set(row.raw) - {*PROBLEM_KEYS, "hub", "locked_runs"})
+    )
+    name = _name(row, seen, found)
+    options = _options(row, found, max_snap_m)
+    hub = _hub(row, name, found)
+    files = _files(row, found)
+    pickups = _read_file(row, files, "pickups", read_pickups, found)
+    fleet = _read_file(row, files, "fleet", read_fleet, found)
+    closed_roads = _names(row.raw.get("closed_roads"))
+    if closed_roads is None:
+        found.append(
+            InputProblem(
+                row.where,
+                "closed_roads",
+                f"got {row.raw['closed_roads']!r}; give a list of road ids from the road file",
+            )
+        )
+    if (
+        len(found) > before
+        or name is None
+        or options is None
+        or hub is None
+        or closed_roads is None
+    ):
+        return None
+    try:
+        problem = make_problem(
+            hubs=[hub],
+            pickups=pickups,
+            fleet=fleet,
+            name=name,
+            closed_roads=closed_roads,
+            locked_runs=list(row.raw.get("locked_runs") or ()),
+        )
+        check_fits(problem)
+    except InputError as exc:
+        found.extend(
+            InputProblem(
+                row.where,
+                p.field or "problem",
+                f"{p.record}: {p.message}" if p.record else p.message,
+            )
+            for p in exc.problems
+        )
+        return None
+    return BatchProblem(row.number, name, problem, files.get("network"), options)
+
+
+def _names(raw: Any) -> tuple[str, ...] | None:
+    """A list from TOML, or ``;``/``,``-separated text from a CSV cell; None if neither."""
+    if isinstance(raw, str):
+        return tuple(x.strip() for x in re.split(r"[;,]", raw) if x.strip())
+    if raw is None:
+        return ()
+    if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+        return tuple(raw)
+    return None
+
+
+def _name(row: Row, seen: dict[str, int], found: list[InputProblem]) -> str | None:
+    name = row.raw.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        found.append(
+            InputProblem(
+                row.where,
+                "name",
+                f"got {name!r}; give a name of letters, digits, '.', '_' or '-' "
+                "(it names the output folder)",
+            )
+        )
+        return None
+    if name in seen:
+        found.append(
+            InputProblem(
+                row.where, "name", f"also used by problem #{seen[name]}; names must be unique"
+            )
+        )
+        return None
+    seen[name] = row.number
+    return name
+
+
+def _options(row: Row, found: list[InputProblem], max_snap_m: float) -> SolveOptions | None:
+    """The problem's solver options and cost model, through the one options contract."""
+    cost_model: CostModel | None = None
+    model_file = row.raw.get("cost_model")
+    if model_file not in (None, ""):
+        try:
+            cost_model = read_cost_model(row.root / str(model_file))
+        except InputError as exc:
+            found.extend(InputProblem(row.where, "cost_model", str(p)) for p in exc.problems)
+    given = {k: row.raw[k] for k in OPTION_KEYS if k in row.raw}
+    for key in ("allocation", "engines"):
+        if isinstance(given.get(key), str):
+            given[key] = list(_names(given[key]) or ())
+    try:
+        return SolveOptions.from_mapping(
+            # One process per problem: Dask already runs one problem per core.
+            {**given, "max_snap_m": max_snap_m, "workers": 1},
+            cost_model=cost_model,
+            record=row.where,
+        )
+    except InputError as exc:
+        found.extend(exc.problems)
+        return None
+
+
+def _hub(row: Row, name: str | None, found: list[InputProblem]) -> Hub | None:
+    hub_raw = row.raw.get("hub")
+    if not isinstance(hub_raw, dict) or "lon" not in hub_raw or "lat" not in hub_raw:
+        found.append(
+            InputProblem(
+                row.where,
+                "hub",
+                "missing hub position; give [problem.hub] lon and lat (CSV: hub_lon, hub_lat)",
+            )
+        )
+        return None
+    try:
+        return Hub.model_validate({"id": f"hub-{name}" if name else "hub", **hub_raw})
+    except ValidationError as exc:
+        for e in exc.errors():
+            loc = ".".join(str(x) for x in e["loc"])
+            found.append(
+                InputProblem(row.where, f"hub.{loc}", f"{e['msg']} (got {e.get('input')!r})")
+            )
+        return None
+
+
+def _files(row: Row, found: list[InputProblem]) -> dict[str, Path | None]:
+    files: dict[str, Path | None] = {}
+    for key, required in (("pickups", True), ("fleet", True), ("network", False)):
+        value = row.raw.get(key)
+        files[key] = None
+        if value in (None, ""):
+            if required:
+                found.append(InputProblem(row.where, key, f"missing; give the {key} file's path"))
+            continue
+        file = row.root / str(value)
+        if file.is_file():
+            files[key] = file
+        else:
+            found.append(
+                InputProblem(row.where, key, f"{file} not found; paths are relative to {row.root}")
+            )
+    return files
+
+
+def _read_file(
+    row: Row,
+    files: Mapping[str, Path | None],
+    key: str,
+    reader: Callable[[Path], Any],
+    found: list[InputProblem],
+) -> Any:
+    source = files.get(key)
+    if source is None:
+        return None
+    try:
+        return reader(source)
+    except InputError as exc:
+        found.extend(InputProblem(row.where, key, f"{source.name}: {p}") for p in exc.problems)
+        return None
 
 
 def _networks(
@@ -346,13 +407,17 @@ def _networks(
             points = [(h.id, h.lon, h.lat) for h in pr.hubs] + [
                 (p.id, p.lon, p.lat) for p in pr.pickups
             ]
+            field = "closed_roads"
             try:
-                snapped = snap_points(
-                    networks[net_path], points, max_snap_m=max_snap_m, kind="point"
-                )
+                # Snapped as plan_day snaps: on the roads left open today.
+                open_roads = networks[net_path]
+                if pr.closed_roads:
+                    open_roads = without_roads(open_roads, pr.closed_roads)
+                field = "pickups"
+                snapped = snap_points(open_roads, points, max_snap_m=max_snap_m, kind="point")
             except NetworkError as exc:
                 found.extend(
-                    InputProblem(_record(manifest, bp.row, bp.name), "pickups", str(p))
+                    InputProblem(_record(manifest, bp.row, bp.name), field, str(p))
                     for p in exc.problems
                 )
                 continue

@@ -1,23 +1,22 @@
 """The ``hubroute`` command line: thin — parse, call one library function, print.
 
 Bad input ends with one line per problem on stderr (record, field, fix) and exit
-code 2, never a traceback.
+code 2, never a traceback. Commands of other installed packages (``hubroute serve``
+from the service) are mounted from the ``hubroute.commands`` entry-point group, so the
+library never imports them.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from routing.errors import HubrouteError
+from routing.console import console, err_console, guarded, print_summary, progress_display
 from routing.errors import InputError as HubrouteInputError
 from routing.model import Hub, Plan
 from routing.roads.commands import network_app
@@ -25,6 +24,7 @@ from routing.vroom.cli import vroom as vroom_command
 
 if TYPE_CHECKING:
     from routing.network import RoadNetwork
+    from routing.options import SolveOptions
 
 app = typer.Typer(
     name="hubroute",
@@ -33,112 +33,41 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-# Piped output (CI logs, scripts) gets a width that fits the run table.
-console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
-
-T = TypeVar("T")
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = REPO_ROOT / "fixtures" / "xinping" / "scenario.toml"
 DEFAULT_COST_MODEL = REPO_ROOT / "fixtures" / "costs" / "xinping.toml"
 
 
-def fail(exc: HubrouteError) -> None:
-    """Print each problem of ``exc`` on one line and exit with code 2."""
-    problems = getattr(exc, "problems", None) or [str(exc)]
-    for p in problems:
-        err_console.print(f"error: {p}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
+def solve_options(
+    *,
+    time_limit_s: float,
+    iterations: int | None,
+    seed: int,
+    allocation: str,
+    engines: str,
+    cost_model: Path | None,
+) -> SolveOptions:
+    """The command line's options, checked by the one options contract.
 
+    Raises
+    ------
+    InputError
+        Naming each bad option (``allocation``, ``engines``...) or cost-model key.
+    """
+    from routing.costs import read_cost_model
+    from routing.options import SolveOptions
 
-def guarded(fn: Callable[[], T]) -> T:
-    """Run ``fn``; turn hubroute errors into clean messages and exit code 2."""
-    try:
-        return fn()
-    except HubrouteError as exc:
-        fail(exc)
-        raise  # unreachable: fail() exits
-
-
-@contextmanager
-def progress_display(enabled: bool = True) -> Iterator[Callable[[str], None]]:
-    """A spinner naming the current step (network, matrices, solve, plan)."""
-    if not enabled or not sys.stderr.isatty():
-        yield lambda step: err_console.print(f"[dim]… {step}[/dim]", highlight=False)
-        return
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("starting", total=None)
-        yield lambda step: bar.update(task, description=step)
-
-
-def print_summary(plan: Plan) -> None:
-    """The plan's summary and runs as rich tables."""
-    s = plan.summary
-    table = Table(title=f"Plan {plan.name}", show_header=False)
-    table.add_column("", style="bold")
-    table.add_column("")
-    per_parcel = "-" if s.cost_per_parcel_rmb is None else f"RMB {s.cost_per_parcel_rmb:.2f}"
-    rows = [
-        ("pickups", f"{s.pickups} ({s.pickups - s.unassigned} in runs, {s.unassigned} unassigned)"),
-        ("parcels", f"{s.parcels} collected, {s.delivery_parcels} dropped, {s.weight_kg:,.0f} kg"),
-        ("runs", f"{s.runs} on {s.vehicles} vehicles"),
-        ("distance", f"{s.distance_km:,.1f} km"),
-        ("driving + service", f"{s.duration_h:,.1f} h"),
-        ("total cost", f"RMB {s.total_cost_rmb:,.2f}"),
-        ("cost per parcel", per_parcel),
-        ("solver", s.solver),
-        ("time", ", ".join(f"{k} {v:.2f} s" for k, v in s.timings_s.items())),
-    ]
-    saving = plan.baselines.get("saving_per_parcel_rmb") if plan.baselines else None
-    if isinstance(saving, dict):
-        for name, value in saving.items():
-            rows.append((f"saving vs {name}", f"RMB {value:.2f} per parcel"))
-    for k, v in rows:
-        table.add_row(k, v)
-    console.print(table)
-    runs = Table(title="Runs")
-    for col in (
-        "vehicle",
-        "run",
-        "out",
-        "back",
-        "stops",
-        "parcels",
-        "km",
-        "h",
-        "RMB",
-        "RMB/parcel",
-    ):
-        runs.add_column(col, justify="right" if col not in ("vehicle",) else "left")
-    for r in plan.runs:
-        handled = r.parcels + r.delivery_parcels
-        runs.add_row(
-            r.vehicle,
-            str(r.run),
-            r.start_time,
-            r.end_time,
-            str(len(r.stops)),
-            str(r.parcels),
-            f"{r.distance_km:.1f}",
-            f"{r.duration_h:.1f}",
-            f"{r.cost_rmb:.2f}",
-            f"{r.cost_rmb / handled:.2f}" if handled else "-",
-        )
-    console.print(runs)
-    if plan.unassigned:
-        un = Table(title="Unassigned pickups")
-        for col in ("pickup", "village", "reason", "detail"):
-            un.add_column(col)
-        for u in plan.unassigned:
-            un.add_row(u.pickup_id, u.village, u.reason.value, u.detail)
-        console.print(un)
+    return SolveOptions.from_mapping(
+        {
+            "time_limit_s": time_limit_s,
+            "iterations": iterations,
+            "seed": seed,
+            "allocation": allocation,
+            "engines": engines,
+        },
+        cost_model=read_cost_model(cost_model) if cost_model else None,
+        record="command line",
+    )
 
 
 def _plan_and_write(
@@ -153,12 +82,13 @@ def _plan_and_write(
     scenario: Path | None = None,
     elevation: Path | None = None,
     road_profile: str = "rural_china",
+    engines: str = "auto",
 ) -> Plan:
     import time as _time
 
     from routing.io import write_outputs
     from routing.model import Problem
-    from routing.pipeline import SolveOptions, plan_day
+    from routing.pipeline import plan_day
     from routing.road_file import network_from_file
 
     with progress_display() as step:
@@ -180,14 +110,13 @@ def _plan_and_write(
                     "understood (listed by `hubroute network info`)",
                     highlight=False,
                 )
-        from routing.costs import read_cost_model
-
-        options = SolveOptions(
-            cost_model=read_cost_model(cost_model) if cost_model else None,
+        options = solve_options(
             time_limit_s=time_limit_s if time_limit_s is not None else default_limit,
             iterations=iterations,
             seed=seed,
-            allocation=tuple(a.strip() for a in allocation.split(",") if a.strip()),
+            allocation=allocation,
+            engines=engines,
+            cost_model=cost_model,
         )
         plan = plan_day(problem, network=network, options=options, progress=step, timings_s=timings)
         # Where the plan came from, so `hubroute report` and `quote --plan` find the roads.
@@ -234,6 +163,12 @@ Allocation = Annotated[
     str,
     typer.Option("--allocation", help="Cost allocation methods, comma-separated; first is used."),
 ]
+Engines = Annotated[
+    str,
+    typer.Option(
+        "--engines", help="Solver engines, comma-separated: auto, ortools, pyvrp, pyvrp-relaxed."
+    ),
+]
 Report = Annotated[
     bool, typer.Option("--report/--no-report", help="Write report.html and map.png.")
 ]
@@ -253,6 +188,7 @@ def demo(
     scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML.")] = DEFAULT_SCENARIO,
     report: Report = True,
     cost_model: CostModelOpt = DEFAULT_COST_MODEL,
+    engines: Engines = "auto",
 ) -> None:
     """Plan the Xinping navel-orange day and write plan.json, routes.geojson, runs.csv."""
     from routing.io import read_scenario
@@ -277,6 +213,7 @@ def demo(
             scenario,
             elevation=elevation,
             road_profile=road_profile,
+            engines=engines,
         )
 
     guarded(run)
@@ -314,6 +251,7 @@ def plan(
         bool, typer.Option("--split-oversize", help="Split pickups bigger than any vehicle.")
     ] = False,
     cost_model: CostModelOpt = None,
+    engines: Engines = "auto",
 ) -> None:
     """Plan from your own files (pickups, road network, fleet)."""
     from routing.io import make_problem, parse_lonlat, read_fleet, read_pickups
@@ -341,6 +279,7 @@ def plan(
             cost_model,
             elevation=elevation,
             road_profile=road_profile,
+            engines=engines,
         )
     )
 
@@ -546,20 +485,6 @@ def season(
     console.print(f"wrote {write_season_csv(report_, out)}", highlight=False)
 
 
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Solver processes (default: cores).")
-    ] = None,
-) -> None:
-    """Run the planning service (FastAPI on uvicorn)."""
-    from service.main import serve as serve_app
-
-    serve_app(host, port, workers)
-
-
 @app.command("plan-batch")
 def plan_batch(
     manifest: Annotated[Path, typer.Argument(help="batch.toml or .csv listing problems.")],
@@ -591,3 +516,16 @@ def plan_batch(
 
 app.add_typer(network_app, name="network")
 app.command("vroom")(vroom_command)
+
+
+def _mount_commands() -> None:
+    """Mount the commands other installed packages offer (``hubroute serve``...).
+
+    Each entry point of the ``hubroute.commands`` group names a Typer command function;
+    a package that is not installed simply adds no command.
+    """
+    for ep in entry_points(group="hubroute.commands"):
+        app.command(ep.name)(ep.load())
+
+
+_mount_commands()

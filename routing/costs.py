@@ -114,8 +114,6 @@ from routing.road_classes import (
 
 if TYPE_CHECKING:
     from routing.matrix import TravelMatrix
-    from routing.model import PickupPoint, Problem
-    from routing.quote import Quote
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -616,25 +614,3 @@ def replace_runs(plan: Plan, runs: Sequence[Run], *, allocation_method: str) -> 
             "allocation_method": allocation_method,
         }
     )
-
-
-# --------------------------------------------------------------------------- quotes
-
-
-def quote(
-    plan: Plan,
-    pickup: PickupPoint,
-    *,
-    problem: Problem | None = None,
-    network: RoadNetwork | None = None,
-    cost_model: CostModel | None = None,
-) -> Quote:
-    """Marginal cost of adding ``pickup`` to ``plan``.
-
-    See :func:`routing.quote_request.quote_pickup`.
-
-    Kept here because the service looks quotes up as ``routing.costs.quote``.
-    """
-    from routing.quote_request import quote_pickup
-
-    return quote_pickup(plan, pickup, problem=problem, network=network, cost_model=cost_model)

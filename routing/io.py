@@ -290,6 +290,7 @@ def read_scenario(path: str | Path) -> Scenario:
             "pickups": list(pickups),
             "vehicle_types": list(fleet),
             "closed_roads": tuple(data.get("closed_roads", ())),
+            "locked_runs": list(data.get("locked_runs", ())),
             "split_oversize": bool(data.get("split_oversize", False)),
         }
     )

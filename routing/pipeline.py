@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from routing.baselines import add_baselines
 from routing.build import build_instance, check_fits, split_oversize
-from routing.costs import CostModel, apply_cost_model
+from routing.costs import apply_cost_model
 from routing.errors import NetworkError
 from routing.errors import Problem as InputProblem
 from routing.matrix import (
@@ -26,6 +25,7 @@ from routing.matrix import (
 )
 from routing.model import Plan, Problem
 from routing.network import Node, RoadNetwork
+from routing.options import SolveOptions
 from routing.paths import path_lonlat, snap_points
 from routing.plan import assemble_plan
 from routing.solve.instance import Instance, Solution
@@ -33,46 +33,7 @@ from routing.solve.ortools_engine import solve_ortools
 
 Progress = Callable[[str], None]
 
-
-@dataclass(frozen=True)
-class SolveOptions:
-    """How to plan.
-
-    Parameters
-    ----------
-    time_limit_s
-        Solver budget in seconds (wall clock).
-    seed
-        Random seed for the engines; the same input, seed and ``iterations`` give the
-        same plan.
-    iterations
-        Stop after this many improving solutions rather than on the clock alone, for
-        bit-for-bit reproducible plans on any machine. ``None``: clock only.
-    allocation
-        Cost allocation methods; the first one fills each stop's ``cost_rmb``.
-    max_snap_m
-        Farthest a hub or pickup may be from the nearest road, metres.
-    engines
-        ``("auto",)`` lets the portfolio choose; or name engines such as
-        ``("ortools",)`` or ``("pyvrp",)``.
-    workers
-        Processes the portfolio may use (the machine's cores by default: 2).
-    cost_model
-        The hub's cost model (road-class factors, handling, overheads); ``None``
-        costs runs with the fleet's own rates.
-    baselines
-        Add the savings against direct runs and a nearest-neighbour plan.
-    """
-
-    time_limit_s: float = 10.0
-    seed: int = 0
-    iterations: int | None = None
-    allocation: tuple[str, ...] = ("proportional",)
-    max_snap_m: float = 2000.0
-    engines: tuple[str, ...] = ("auto",)
-    workers: int = 2
-    cost_model: CostModel | None = None
-    baselines: bool = True
+__all__ = ["SolveOptions", "matrices_for", "plan_day", "plan_with_matrices", "price_plan"]
 
 
 def _noop(_: str) -> None:
@@ -248,11 +209,7 @@ def plan_day(
     options = options or SolveOptions()
     timings = dict(timings_s or {})
     if network is not None and network.graph.graph.get("source") == "osm":
-        from routing.roads.flow import plan_on_roads  # per-vehicle roads, snapping on segments
-
-        return plan_on_roads(
-            problem, network, options=options, progress=progress, timings_s=timings
-        )
+        return _plan_on_osm_roads(problem, network, options, progress, timings)
     progress("matrices")
     t0 = time.perf_counter()
     provider: MatrixProvider
@@ -302,3 +259,31 @@ def plan_day(
         problem, matrices, options=options, paths=paths, timings_s=timings, progress=progress
     )
     return price_plan(plan, problem, matrices, network=network, options=options, progress=progress)
+
+
+def _plan_on_osm_roads(
+    problem: Problem,
+    network: RoadNetwork,
+    options: SolveOptions,
+    progress: Progress,
+    timings: dict[str, float],
+) -> Plan:
+    """:func:`plan_day` on OSM roads: each vehicle's own roads, snapping onto segments."""
+    from routing.roads.flow import prepare_day, price_climbs
+
+    progress("matrices")
+    t0 = time.perf_counter()
+    day = prepare_day(problem, network, max_snap_m=options.max_snap_m)
+    timings["matrices"] = round(time.perf_counter() - t0, 3)
+    plan = plan_with_matrices(
+        problem,
+        day.matrices,
+        options=options,
+        paths=day.paths,
+        timings_s=timings,
+        progress=progress,
+    )
+    plan = price_climbs(plan, problem, day, options=options)
+    return price_plan(
+        plan, problem, day.matrices, network=day.cost_network, options=options, progress=progress
+    )

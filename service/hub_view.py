@@ -143,7 +143,12 @@ def hub_view(hub: HubRuntime) -> HubOut:
         fleets=fleets,
         default_fleet=hub.config.default_fleet,
         cost_model=CostModelOut(
-            basis="each vehicle type's rates: RMB per run, per day used, per km and per hour",
+            basis=(
+                f"the hub's cost model {hub.cost_model.name!r}: road-class factors, "
+                "handling and overheads on the vehicle rates"
+                if hub.cost_model is not None
+                else "each vehicle type's rates: RMB per run, per day used, per km and per hour"
+            ),
             uncosted_vehicle_types=uncosted,
         ),
         road_network=_roads(hub),

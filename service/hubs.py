@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from routing.costs import CostModel, read_cost_model
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
 from routing.io import read_fleet
@@ -53,6 +54,12 @@ class HubConfig(BaseModel):
     villages: Path | None = Field(None, description="Gazetteer CSV: village, lon, lat.")
     fleets: dict[str, Path] = Field(default_factory=dict, description="name -> fleet TOML.")
     default_fleet: str | None = None
+    cost_model: Path | None = Field(
+        None,
+        description="The hub's cost model TOML (see fixtures/costs/xinping.toml); plans "
+        "and quotes are priced with it as `hubroute plan --cost-model` prices them. "
+        "Omit: the fleet files' rates.",
+    )
 
 
 class HubsFile(BaseModel):
@@ -91,6 +98,7 @@ class HubRuntime:
     network: RoadNetwork | None = None
     network_path: str | None = None
     notes: tuple[str, ...] = field(default=())
+    cost_model: CostModel | None = None
 
     @property
     def id(self) -> str:
@@ -312,6 +320,7 @@ def read_hubs_file(path: Path) -> tuple[HubConfig, ...]:
                 "roads": _resolve(base, h.roads),
                 "villages": _resolve(base, h.villages),
                 "fleets": {k: _resolve(base, v) for k, v in h.fleets.items()},
+                "cost_model": _resolve(base, h.cost_model),
             }
         )
         for h in parsed.hubs
@@ -341,6 +350,7 @@ def load_hub(config: HubConfig, *, load_network: bool = True) -> HubRuntime:
     )
     fleets = {name: read_fleet_file(p) for name, p in config.fleets.items()}
     villages = read_gazetteer(config.villages) if config.villages else {}
+    cost_model = read_cost_model(config.cost_model) if config.cost_model else None
     network = None
     notes: list[str] = []
     if config.roads is not None and load_network:
@@ -357,6 +367,7 @@ def load_hub(config: HubConfig, *, load_network: bool = True) -> HubRuntime:
         network=network,
         network_path=str(config.roads) if config.roads else None,
         notes=tuple(notes),
+        cost_model=cost_model,
     )
 
 

@@ -16,12 +16,14 @@ import logging
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from routing.errors import HubrouteError, InputError
 
 if TYPE_CHECKING:
     from routing.network import RoadNetwork
+    from routing.options import SolveOptions
 
 log = logging.getLogger("service.jobs")
 
@@ -65,17 +67,13 @@ def failure(exc: BaseException) -> dict[str, Any]:
     }
 
 
-def _options(data: dict[str, Any]) -> Any:
-    from routing.pipeline import SolveOptions
+def _options(data: dict[str, Any]) -> SolveOptions:
+    """The job's options: the service's :meth:`SolveOptions.as_data`, the hub's cost
+    model included, rebuilt and validated by the library's one options contract."""
+    from routing.options import options_from_data
 
-    return SolveOptions(
-        time_limit_s=float(data.get("time_limit_s", 10.0)),
-        seed=int(data.get("seed", 0)),
-        allocation=tuple(data.get("allocation", ("proportional",))),
-        max_snap_m=float(data.get("max_snap_m", 2000.0)),
-        # One solver process per job: the pool already uses every core.
-        workers=1,
-    )
+    # One solver process per job: the pool already uses every core.
+    return replace(options_from_data(data), workers=1)
 
 
 def run_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
@@ -85,8 +83,8 @@ def run_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
     ----------
     payload
         ``problem``: a dict for :func:`routing.model.problem_from_dict`; ``options``:
-        :class:`routing.pipeline.SolveOptions` fields; ``network_path``: road file or
-        None for the straight-line fallback.
+        :meth:`routing.options.SolveOptions.as_data` (cost model included);
+        ``network_path``: road file or None for the straight-line fallback.
 
     Returns
     -------

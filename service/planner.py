@@ -24,6 +24,7 @@ from anyio import CapacityLimiter, to_thread
 
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
+from routing.options import SolveOptions
 from service.config import Settings
 from service.errors import InvalidRequest, NotFound, QueueFull, SolveFailed, Unavailable
 from service.executor.base import (
@@ -47,6 +48,8 @@ from service.store.repo import IdempotencyReused, PlanRepo, StoredPlan
 log = logging.getLogger("service.planner")
 
 INPUT_ERROR_CODES = frozenset({"invalid_input", "invalid_network"})
+#: Request options that are solver options (the rest say how to wait for the answer).
+SOLVE_OPTION_FIELDS: set[str] = {"seed", "allocation", "iterations", "engines"}
 
 
 @dataclass(frozen=True)
@@ -142,16 +145,15 @@ class Planner:
             )
         data = problem_data(hub, req)
         check_problem(hub, data, max_snap_m=self.settings.max_snap_m)
-        return {
-            "problem": data,
-            "options": {
+        options = SolveOptions.from_mapping(
+            {
+                **req.options.model_dump(include=SOLVE_OPTION_FIELDS),
                 "time_limit_s": self.time_limit(req.options.time_limit_s),
-                "seed": req.options.seed,
-                "allocation": list(req.options.allocation),
                 "max_snap_m": self.settings.max_snap_m,
             },
-            "network_path": hub.network_path,
-        }
+            cost_model=hub.cost_model,
+        )
+        return {"problem": data, "options": options.as_data(), "network_path": hub.network_path}
 
     async def create(
         self, hub: HubRuntime, req: PlanRequest, idempotency_key: str | None = None

@@ -133,6 +133,7 @@ def problem_data(hub: HubRuntime, req: PlanRequest) -> dict[str, Any]:
         "pickups": pickups,
         "vehicle_types": vehicle_types,
         "closed_roads": list(req.closed_roads),
+        "locked_runs": [r.model_dump() for r in req.locked_runs],
         "split_oversize": req.split_oversize,
     }
 

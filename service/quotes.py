@@ -1,30 +1,23 @@
 """Quotes: the marginal cost of adding one pickup to a finished plan.
 
-The pricing itself is :func:`routing.costs.quote` (the library's); this module finds
-the plan, resolves the pickup (village look-up) and maps the answer.
+The pricing itself is :func:`routing.quote_pickup` (the library's), with the hub's cost
+model as the plan was priced; this module finds the plan, resolves the pickup (village
+look-up) and maps the answer.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from anyio import to_thread
 
+import routing
 from routing.errors import Problem as InputProblem
-from routing.model import Plan, problem_from_dict
-from service.errors import Conflict, NotFound, Unavailable
+from service.errors import Conflict, NotFound
 from service.hubs import HubRuntime
 from service.planner import Planner
 from service.problem_input import _pickup_data
 from service.schemas import QuoteOut, QuoteRequest
-
-
-def _quote_fn() -> Any:
-    try:
-        return importlib.import_module("routing.costs").quote
-    except (ImportError, AttributeError):
-        raise Unavailable("quotes need routing.costs.quote, not in this version") from None
 
 
 async def quote_pickup(planner: Planner, hub: HubRuntime, req: QuoteRequest) -> QuoteOut:
@@ -53,16 +46,15 @@ async def quote_pickup(planner: Planner, hub: HubRuntime, req: QuoteRequest) -> 
         from routing.errors import InputError
 
         raise InputError(problems)
-    quote = _quote_fn()
-    plan = Plan.model_validate_json(stored.result_json)
+    plan = routing.Plan.model_validate_json(stored.result_json)
     problem_dict = dict(full["problem"]) if full else None
 
     def run() -> Any:
-        problem = problem_from_dict(problem_dict) if problem_dict else None
-        from routing.model import PickupPoint
-
-        pickup = PickupPoint.model_validate(pickup_data)
-        return quote(plan, pickup, problem=problem, network=hub.network)
+        problem = routing.problem_from_dict(problem_dict) if problem_dict else None
+        pickup = routing.PickupPoint.model_validate(pickup_data)
+        return routing.quote_pickup(
+            plan, pickup, problem=problem, network=hub.network, cost_model=hub.cost_model
+        )
 
     result = await to_thread.run_sync(run)
     data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)

@@ -24,6 +24,7 @@ Clock = Annotated[
 ]
 IdStr = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s,;]+$")]
 AllocationMethod = Literal["proportional", "standalone"]
+Engine = Literal["auto", "pyvrp", "ortools", "pyvrp-relaxed"]
 
 
 class _In(BaseModel):
@@ -118,6 +119,19 @@ class PlanOptionsIn(_In):
         description="Cost allocation methods; the first fills each stop's cost_rmb.",
     )
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    iterations: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="Stop after this many improving solutions (OR-Tools alone): the same "
+        "request gives the same plan on any machine, as `hubroute plan --iterations`.",
+    )
+    engines: list[Engine] = Field(
+        default_factory=lambda: list[Engine](["auto"]),
+        min_length=1,
+        max_length=4,
+        description="Solver engines raced against the clock; 'auto' lets the portfolio choose.",
+    )
     wait: bool | None = Field(
         None,
         description="Answer 200 with the plan (true) or 202 at once (false). Default: "
@@ -130,6 +144,14 @@ class PlanOptionsIn(_In):
         description="When waiting, hold the connection at most this long; then answer "
         "202 with Retry-After. Default: the time limit plus a grace period.",
     )
+
+
+class LockedRunIn(_In):
+    """A run already on the road: its pickups start the run, in this order."""
+
+    vehicle: IdStr = Field(description="Vehicle name as in the plan, e.g. 'van-2'.")
+    run: int = Field(1, ge=1, le=100)
+    pickup_ids: list[IdStr] = Field(min_length=1, max_length=5000)
 
 
 _PLAN_EXAMPLE: dict[str, Any] = {
@@ -186,6 +208,9 @@ class PlanRequest(_In):
     )
     split_oversize: bool = Field(
         False, description="Split pickups larger than any vehicle into several stops."
+    )
+    locked_runs: list[LockedRunIn] = Field(
+        default_factory=list, max_length=1000, description="Runs already on the road."
     )
     options: PlanOptionsIn = Field(default_factory=PlanOptionsIn)
 

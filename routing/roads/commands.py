@@ -37,7 +37,7 @@ def info(
     road_file: RoadFile, elevation: Elevation = None, road_profile: Profile = "rural_china"
 ) -> None:
     """Nodes and edges (raw and contracted), km per class, components, bbox, tag problems."""
-    from routing.cli import guarded
+    from routing.console import guarded
     from routing.roads.info import summarise
 
     s = guarded(lambda: summarise(_load(road_file, elevation, road_profile)))
@@ -68,7 +68,7 @@ def export(
     road_profile: Profile = "rural_china",
 ) -> None:
     """Write the roads (and places) as a GeoPackage for QGIS."""
-    from routing.cli import guarded
+    from routing.console import guarded
     from routing.roads.info import export_gpkg
 
     written = guarded(lambda: export_gpkg(_load(road_file, elevation, road_profile), out))

@@ -14,8 +14,7 @@ run's cost.
 from __future__ import annotations
 
 import itertools
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from routing.costs import apply_cost_model, fleet_cost_model
@@ -23,13 +22,12 @@ from routing.errors import NetworkError
 from routing.matrix import TravelMatrix
 from routing.model import Plan, Problem, VehicleType
 from routing.network import FloatArray, Node, RoadNetwork, profile_name, without_roads
+from routing.options import SolveOptions
 from routing.paths import path_lonlat
 from routing.roads.matrix import join_points, point_matrices
 from routing.roads.snap import locate, with_points
 from routing.roads.vehicle import network_for_vehicle
 from routing.units import UNREACHABLE
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -180,31 +178,13 @@ def _base(location_id: str) -> str:
     return location_id.rsplit("#", 1)[0] if "#" in location_id else location_id
 
 
-def plan_on_roads(
-    problem: Problem,
-    network: RoadNetwork,
-    *,
-    options: object,
-    progress: Progress,
-    timings_s: Mapping[str, float] | None = None,
-) -> Plan:
-    """:func:`routing.pipeline.plan_day` on an OSM network (see the module docstring)."""
-    from routing.pipeline import SolveOptions, plan_with_matrices, price_plan
+def price_climbs(plan: Plan, problem: Problem, day: DayRoads, *, options: SolveOptions) -> Plan:
+    """Each run's climbs and snap distances; with the fleet's rates, the climbing energy.
 
-    assert isinstance(options, SolveOptions)
-    timings = dict(timings_s or {})
-    progress("matrices")
-    t0 = time.perf_counter()
-    day = prepare_day(problem, network, max_snap_m=options.max_snap_m)
-    timings["matrices"] = round(time.perf_counter() - t0, 3)
-    plan = plan_with_matrices(
-        problem,
-        day.matrices,
-        options=options,
-        paths=day.paths,
-        timings_s=timings,
-        progress=progress,
-    )
+    The step of :func:`routing.pipeline.plan_day` between assembling the plan on these
+    roads and pricing it (with the hub's cost model, when given, which prices the
+    climbs itself).
+    """
     plan = add_climbs(plan, day)
     if options.cost_model is None and any(v.rmb_per_100m_ascent > 0 for v in problem.vehicle_types):
         # The fleet's rates, with the climbing energy the assembled plan leaves out.
@@ -216,6 +196,4 @@ def plan_on_roads(
             allocation=options.allocation,
             max_snap_m=options.max_snap_m,
         )
-    return price_plan(
-        plan, problem, day.matrices, network=day.cost_network, options=options, progress=progress
-    )
+    return plan

@@ -28,7 +28,7 @@ def vroom(
     Coordinates without matrices are timed on the straight-line estimate (25 km/h,
     1.5 detour), said in the answer's ``notes``.
     """
-    from routing.cli import fail
+    from routing.console import fail
     from routing.matrix import StraightLineMatrixProvider
     from routing.vroom.api import answer_request
 

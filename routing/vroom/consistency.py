@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from routing.vroom.fields import Reader
-from routing.vroom.request import VroomProblem
+
+if TYPE_CHECKING:
+    from routing.vroom.request import VroomProblem
 
 
 def check_consistency(r: Reader, problem: VroomProblem) -> None:
