@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint typecheck pytest browser-deps pg-deps bench clean
+.PHONY: demo test lint typecheck pytest browser-deps pg-deps bench golden clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,7 @@ pg-deps:
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check routing service benchmarks fixtures tests
 	$(BIN)/ruff format --check routing
+	$(BIN)/lint-imports
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy routing
@@ -48,6 +49,10 @@ pytest: $(DEV_STAMP) browser-deps pg-deps
 	$(BIN)/python -m pytest -n 2 --timeout 900 -q
 
 test: lint typecheck pytest
+
+# Regenerate fixtures/golden/*.plan.json after a change that is meant to change plans.
+golden: $(STAMP)
+	$(BIN)/python -m fixtures.golden
 
 bench: $(DEV_STAMP)
 	$(BIN)/hubroute bench

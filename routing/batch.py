@@ -47,12 +47,10 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from routing.batch_manifest import BatchProblem, Manifest, read_manifest
 from routing.batch_results import (
@@ -66,183 +64,18 @@ from routing.batch_results import (
     hub_rows,
     summary_rows,
 )
+from routing.batch_tasks import (
+    SHARED_MATRIX_MAX_NODES,
+    ProblemOutcome,
+    node_matrices,
+    solve_batch_problem,
+)
 from routing.errors import HubrouteError
 from routing.io import write_outputs
-from routing.matrix import (
-    MatrixProvider,
-    RoadMatrixProvider,
-    TravelMatrix,
-    travel_matrix,
-)
-from routing.model import Plan, Problem
-from routing.network import Node, RoadNetwork
-from routing.paths import path_lonlat
-from routing.pipeline import (
-    matrices_for,
-    plan_day,
-    plan_with_matrices,
-    price_plan,
-)
+from routing.pipeline import plan_day
 
 if TYPE_CHECKING:
     from distributed import Client
-
-
-#: Above this many distinct road nodes on one network the shared matrix (``n x n``
-#: int64 twice per profile: 2000 nodes is 64 MB) is not built; each task then routes
-#: its own problem on the shared network instead.
-SHARED_MATRIX_MAX_NODES = 2000
-
-
-# --------------------------------------------------------------------------- solving
-
-
-@dataclass(frozen=True)
-class NodeMatrices:
-    """Travel matrices between road nodes of one network, one per road profile."""
-
-    nodes: tuple[Node, ...]
-    by_profile: Mapping[str, TravelMatrix]
-
-    def for_problem(self, problem: Problem, nodes: Sequence[Node]) -> dict[str, TravelMatrix]:
-        """The problem's matrices (ids: hub ids then pickup ids), cut from these."""
-        position = {n: i for i, n in enumerate(self.nodes)}
-        take = [position[n] for n in nodes]
-        grid = np.ix_(take, take)
-        ids = tuple([h.id for h in problem.hubs] + [p.id for p in problem.pickups])
-        return {
-            key: TravelMatrix(
-                ids=ids, distance_m=m.distance_m[grid], duration_s=m.duration_s[grid], profile=key
-            )
-            for key, m in self.by_profile.items()
-        }
-
-
-def node_matrices(
-    network: RoadNetwork, nodes: Sequence[Node], profiles: Mapping[str, tuple[str, ...]]
-) -> NodeMatrices:
-    """Travel matrices between ``nodes`` (distinct road nodes) for each road profile.
-
-    Parameters
-    ----------
-    network
-        The road network.
-    nodes
-        Distinct graph nodes.
-    profiles
-        Profile name (``VehicleType.profile``) -> road classes it avoids.
-
-    Returns
-    -------
-    NodeMatrices
-        One :class:`TravelMatrix` per profile, rows and columns in ``nodes`` order.
-    """
-    ids = [str(n) for n in nodes]
-    return NodeMatrices(
-        nodes=tuple(nodes),
-        by_profile={
-            key: travel_matrix(network, nodes, ids, avoid_road_classes=avoid)
-            for key, avoid in profiles.items()
-        },
-    )
-
-
-def road_paths(
-    network: RoadNetwork, problem: Problem, nodes: Sequence[Node]
-) -> Callable[[Sequence[Sequence[str]], str], list[list[tuple[float, float]]]]:
-    """The run-geometry function :func:`plan_with_matrices` takes, as in :func:`plan_day`."""
-    ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
-    node_of = dict(zip(ids, nodes, strict=True))
-    avoid = {vt.profile: vt.avoid_road_classes for vt in problem.vehicle_types}
-
-    def paths(sequences: Sequence[Sequence[str]], profile: str) -> list[list[tuple[float, float]]]:
-        return path_lonlat(
-            network,
-            [[node_of[i] for i in seq] for seq in sequences],
-            avoid_road_classes=avoid.get(profile, ()),
-        )
-
-    return paths
-
-
-@dataclass(frozen=True)
-class ProblemOutcome:
-    """What a batch task returns (plain, picklable)."""
-
-    name: str
-    plan: Plan | None
-    error_code: str = ""
-    error: str = ""
-    worker: str = ""
-    wall_s: float = 0.0
-
-
-def _worker_address() -> str:
-    try:
-        from distributed import get_worker
-
-        return str(get_worker().address)
-    except (ImportError, ValueError):
-        return "local"
-
-
-def solve_batch_problem(
-    item: BatchProblem,
-    nodes: tuple[Node, ...] | None,
-    network: RoadNetwork | None,
-    shared: NodeMatrices | None,
-) -> ProblemOutcome:
-    """Solve one manifest problem (the Dask task; module-level so it pickles by name).
-
-    Parameters
-    ----------
-    item
-        The problem and its options.
-    nodes
-        Road node of each hub then pickup (None without a network).
-    network
-        The shared road network, or None for straight-line estimates.
-    shared
-        The network's shared node matrices, or None to route this problem alone.
-
-    Returns
-    -------
-    ProblemOutcome
-        The plan, or the error code and message of a hubroute error (bad input or a
-        failed solve) so that a bad problem does not fail the batch.
-    """
-    started = time.perf_counter()
-    try:
-        if network is None or nodes is None:
-            plan = plan_day(item.problem, network=None, options=item.options)
-        elif network.graph.graph.get("source") == "osm" or item.problem.closed_roads:
-            # OSM roads (each vehicle type's own roads, snapping onto road segments) or
-            # roads closed today (the shared matrix is over every road): plan_day's path.
-            plan = plan_day(item.problem, network=network, options=item.options)
-        else:
-            t0 = time.perf_counter()
-            if shared is not None:
-                matrices = shared.for_problem(item.problem, nodes)
-            else:
-                provider: MatrixProvider = RoadMatrixProvider(
-                    network, max_snap_m=item.options.max_snap_m
-                )
-                matrices = matrices_for(item.problem, provider)
-            plan = plan_with_matrices(
-                item.problem,
-                matrices,
-                options=item.options,
-                paths=road_paths(network, item.problem, nodes),
-                timings_s={"matrices": round(time.perf_counter() - t0, 3)},
-            )
-            plan = price_plan(plan, item.problem, matrices, network=network, options=item.options)
-    except HubrouteError as exc:
-        return ProblemOutcome(
-            item.name, None, exc.code, str(exc), _worker_address(), time.perf_counter() - started
-        )
-    return ProblemOutcome(
-        item.name, plan, worker=_worker_address(), wall_s=time.perf_counter() - started
-    )
 
 
 # --------------------------------------------------------------------------- running
@@ -406,118 +239,144 @@ def run_batch(
         died more often than the scheduler allows, or the timeout).
     """
     from distributed import as_completed
-    from distributed.scheduler import KilledWorker
 
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex[:8]
-    report = progress or (lambda _e: None)
     timeout = timeout_s or 120.0 + 2 * sum(bp.options.time_limit_s for bp in manifest.problems)
-
-    # One copy of each road network on every worker; one shared matrix per network.
-    net_futures = {
-        path: client.scatter(net, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
-        for path, net in manifest.networks.items()
-    }
-    matrix_futures: dict[Path, Any] = {}
-    for path, fut in net_futures.items():
-        users = [bp for bp in manifest.problems if bp.network_path == path]
-        distinct = sorted({n for bp in users for n in manifest.nodes[bp.name]})
-        if len(distinct) <= SHARED_MATRIX_MAX_NODES:
-            matrix_futures[path] = client.submit(
-                node_matrices,
-                fut,
-                tuple(distinct),
-                _profiles(users),
-                key=f"hubroute-matrices-{path.stem}-{token}",
-                retries=1,
-            )
-
-    by_key: dict[str, BatchProblem] = {}
-    attempts: dict[str, int] = {}
-
-    def submit(bp: BatchProblem, attempt: int) -> Any:
-        key = f"hubroute-plan-{bp.name}-{token}-{attempt}"
-        path = bp.network_path
-        fut = client.submit(
-            solve_batch_problem,
-            bp,
-            manifest.nodes.get(bp.name),
-            net_futures.get(path) if path else None,
-            matrix_futures.get(path) if path else None,
-            key=key,
-            retries=1,
-        )
-        by_key[key] = bp
-        attempts[bp.name] = attempt
-        return fut
-
-    futures = [submit(bp, 1) for bp in manifest.problems]
+    run = _DaskRun(client, manifest, out, progress or (lambda _e: None))
+    run.scatter()
+    futures = [run.submit(bp, 1) for bp in manifest.problems]
     dashboard = _dashboard(client)
     scheduler = str(client.scheduler.address) if client.scheduler else "?"
     workers = len(client.scheduler_info().get("workers", {}))
-    report(BatchEvent("started", len(futures), 0, scheduler=scheduler, dashboard_link=dashboard))
-    results: dict[str, ProblemResult] = {}
+    run.report(
+        BatchEvent("started", len(futures), 0, scheduler=scheduler, dashboard_link=dashboard)
+    )
     pending = set(futures)
     ac = as_completed(futures, timeout=timeout)  # type: ignore[no-untyped-call]
     try:
         for fut in ac:
             pending.discard(fut)
-            bp = by_key[fut.key]
-            tries = attempts[bp.name]
-            if fut.status == "finished":
-                results[bp.name] = _finish(bp, fut.result(), out, attempts=tries)
-            else:
-                exc = fut.exception() if fut.status == "error" else None
-                if isinstance(exc, KilledWorker):
-                    reason = (
-                        "the Dask workers running it died repeatedly (killed or out of "
-                        "memory); re-run this problem alone or give the workers more memory"
-                    )
-                    code = "worker_crashed"
-                elif exc is not None:
-                    reason, code = f"{type(exc).__name__}: {exc}", "solve_failed"
-                elif tries < 2:
-                    # Cancelled or lost (e.g. a scattered network lost with its workers):
-                    # send the networks again and re-run once.
-                    for path, net in manifest.networks.items():
-                        net_futures[path] = client.scatter(net, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
-                        matrix_futures.pop(path, None)
-                    new = submit(bp, tries + 1)
-                    pending.add(new)
-                    ac.add(new)  # type: ignore[no-untyped-call]
-                    continue
-                else:
-                    reason, code = f"the task was {fut.status} twice", "worker_crashed"
-                results[bp.name] = _finish(bp, None, out, error=reason, code=code, attempts=tries)
-            report(BatchEvent("finished", len(futures), len(results), results[bp.name]))
+            again = run.finished(fut)
+            if again is not None:
+                pending.add(again)
+                ac.add(again)  # type: ignore[no-untyped-call]
     except TimeoutError:
-        for fut in pending:
-            bp = by_key[fut.key]
-            if bp.name not in results:
-                results[bp.name] = _finish(
-                    bp,
-                    None,
-                    out,
-                    code="timeout",
-                    error=f"no result within {timeout:.0f} s; "
-                    f"are workers connected to {scheduler}?",
-                )
-                report(BatchEvent("finished", len(futures), len(results), results[bp.name]))
-        client.cancel(list(pending))  # type: ignore[no-untyped-call]
+        run.timed_out(
+            pending, f"no result within {timeout:.0f} s; are workers connected to {scheduler}?"
+        )
     finally:
-        for fut in (*net_futures.values(), *matrix_futures.values()):
-            fut.release()
+        run.release()
     return _result(
         manifest,
-        results,
+        run.results,
         out,
         wall_s=time.perf_counter() - started,
         scheduler=scheduler,
         workers=workers,
         dashboard=dashboard,
     )
+
+
+class _DaskRun:
+    """One batch on a Dask client: shared inputs, submitted tasks and their results."""
+
+    def __init__(
+        self, client: Client, manifest: Manifest, out: Path, report: BatchProgress
+    ) -> None:
+        self.client = client
+        self.manifest = manifest
+        self.out = out
+        self.report = report
+        self.token = uuid.uuid4().hex[:8]
+        self.net_futures: dict[Path, Any] = {}
+        self.matrix_futures: dict[Path, Any] = {}
+        self.by_key: dict[str, BatchProblem] = {}
+        self.attempts: dict[str, int] = {}
+        self.results: dict[str, ProblemResult] = {}
+
+    def scatter(self) -> None:
+        """One copy of each road network on every worker; one shared matrix per network."""
+        for path, net in self.manifest.networks.items():
+            self.net_futures[path] = self.client.scatter(net, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
+        for path, fut in self.net_futures.items():
+            users = [bp for bp in self.manifest.problems if bp.network_path == path]
+            distinct = sorted({n for bp in users for n in self.manifest.nodes[bp.name]})
+            if len(distinct) <= SHARED_MATRIX_MAX_NODES:
+                self.matrix_futures[path] = self.client.submit(
+                    node_matrices,
+                    fut,
+                    tuple(distinct),
+                    _profiles(users),
+                    key=f"hubroute-matrices-{path.stem}-{self.token}",
+                    retries=1,
+                )
+
+    def submit(self, bp: BatchProblem, attempt: int) -> Any:
+        """Submit ``bp``'s task (attempt 1, or 2 after its inputs were lost)."""
+        key = f"hubroute-plan-{bp.name}-{self.token}-{attempt}"
+        path = bp.network_path
+        fut = self.client.submit(
+            solve_batch_problem,
+            bp,
+            self.manifest.nodes.get(bp.name),
+            self.net_futures.get(path) if path else None,
+            self.matrix_futures.get(path) if path else None,
+            key=key,
+            retries=1,
+        )
+        self.by_key[key] = bp
+        self.attempts[bp.name] = attempt
+        return fut
+
+    def finished(self, fut: Any) -> Any:
+        """Record a finished task; return the resubmitted task when it is run again."""
+        from distributed.scheduler import KilledWorker
+
+        bp = self.by_key[fut.key]
+        tries = self.attempts[bp.name]
+        if fut.status == "finished":
+            self._done(bp, _finish(bp, fut.result(), self.out, attempts=tries))
+            return None
+        exc = fut.exception() if fut.status == "error" else None
+        if isinstance(exc, KilledWorker):
+            reason = (
+                "the Dask workers running it died repeatedly (killed or out of "
+                "memory); re-run this problem alone or give the workers more memory"
+            )
+            code = "worker_crashed"
+        elif exc is not None:
+            reason, code = f"{type(exc).__name__}: {exc}", "solve_failed"
+        elif tries < 2:
+            # Cancelled or lost (e.g. a scattered network lost with its workers):
+            # send the networks again and re-run once.
+            for path, net in self.manifest.networks.items():
+                self.net_futures[path] = self.client.scatter(net, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
+                self.matrix_futures.pop(path, None)
+            return self.submit(bp, tries + 1)
+        else:
+            reason, code = f"the task was {fut.status} twice", "worker_crashed"
+        self._done(bp, _finish(bp, None, self.out, error=reason, code=code, attempts=tries))
+        return None
+
+    def timed_out(self, pending: set[Any], reason: str) -> None:
+        """Fail every problem still pending, and cancel its task."""
+        for fut in pending:
+            bp = self.by_key[fut.key]
+            if bp.name not in self.results:
+                self._done(bp, _finish(bp, None, self.out, code="timeout", error=reason))
+        self.client.cancel(list(pending))  # type: ignore[no-untyped-call]
+
+    def release(self) -> None:
+        """Let the workers drop the shared networks and matrices."""
+        for fut in (*self.net_futures.values(), *self.matrix_futures.values()):
+            fut.release()
+
+    def _done(self, bp: BatchProblem, result: ProblemResult) -> None:
+        self.results[bp.name] = result
+        total = len(self.manifest.problems)
+        self.report(BatchEvent("finished", total, len(self.results), result))
 
 
 @contextlib.contextmanager

@@ -343,7 +343,7 @@ def plan_decomposed(
     provider: MatrixProvider = StraightLineMatrixProvider()
     paths = None
     if network is not None:
-        from routing.batch import road_paths
+        from routing.batch_tasks import road_paths
 
         points = [(h.id, h.lon, h.lat) for h in problem.hubs] + [
             (p.id, p.lon, p.lat) for p in problem.pickups

@@ -32,8 +32,19 @@ from routing.solve.instance import Instance, Solution
 from routing.solve.ortools_engine import solve_ortools
 
 Progress = Callable[[str], None]
+#: Road geometry of runs: stop-id sequences and a road profile -> (lon, lat) lines.
+PathsFn = Callable[[Sequence[Sequence[str]], str], list[list[tuple[float, float]]]]
 
-__all__ = ["SolveOptions", "matrices_for", "plan_day", "plan_with_matrices", "price_plan"]
+__all__ = [
+    "PathsFn",
+    "SolveOptions",
+    "matrices_for",
+    "plan_day",
+    "plan_with_matrices",
+    "price_plan",
+    "road_paths",
+    "snap_day",
+]
 
 
 def _noop(_: str) -> None:
@@ -102,7 +113,7 @@ def plan_with_matrices(
     matrices: Mapping[str, TravelMatrix],
     *,
     options: SolveOptions | None = None,
-    paths: Callable[[Sequence[Sequence[str]], str], list[list[tuple[float, float]]]] | None = None,
+    paths: PathsFn | None = None,
     timings_s: Mapping[str, float] | None = None,
     progress: Progress = _noop,
 ) -> Plan:
@@ -178,6 +189,47 @@ def price_plan(
     return plan
 
 
+def snap_day(problem: Problem, network: RoadNetwork, *, max_snap_m: float) -> dict[str, Node]:
+    """The road node of every hub and pickup, by id.
+
+    Raises
+    ------
+    NetworkError
+        Naming every hub and pickup too far from the roads at once, in the planner's
+        words ("pickup 'V17'").
+    """
+    node_of: dict[str, Node] = {}
+    found: list[InputProblem] = []
+    for kind, points in (
+        ("hub", [(h.id, h.lon, h.lat) for h in problem.hubs]),
+        ("pickup", [(p.id, p.lon, p.lat) for p in problem.pickups]),
+    ):
+        try:
+            snapped = snap_points(network, points, max_snap_m=max_snap_m, kind=kind)
+        except NetworkError as exc:
+            found.extend(exc.problems)
+            continue
+        node_of.update(zip([pid for pid, _, _ in points], snapped.nodes, strict=True))
+    if found:
+        raise NetworkError(found)
+    return node_of
+
+
+def road_paths(network: RoadNetwork, problem: Problem, node_of: Mapping[str, Node]) -> PathsFn:
+    """The run-geometry function :func:`plan_with_matrices` takes: fastest road paths."""
+    avoid = {vt.profile: vt.avoid_road_classes for vt in problem.vehicle_types}
+
+    def paths(sequences: Sequence[Sequence[str]], profile: str) -> list[list[tuple[float, float]]]:
+        return path_lonlat(
+            network,
+            # Parts of a split pickup ("V17#2") stand where their pickup stands.
+            [[node_of.get(i) or node_of[i.rsplit("#", 1)[0]] for i in seq] for seq in sequences],
+            avoid_road_classes=avoid.get(profile, ()),
+        )
+
+    return paths
+
+
 def plan_day(
     problem: Problem,
     *,
@@ -213,44 +265,15 @@ def plan_day(
     progress("matrices")
     t0 = time.perf_counter()
     provider: MatrixProvider
-    paths = None
+    paths: PathsFn | None = None
     if network is not None:
         if problem.closed_roads:
             from routing.network import without_roads
 
             network = without_roads(network, problem.closed_roads)
-        # Snap once here so that every hub and pickup too far from the roads is
-        # reported together, with the planner's words ("pickup 'V17'").
-        node_of: dict[str, Node] = {}
-        found: list[InputProblem] = []
-        for kind, points in (
-            ("hub", [(h.id, h.lon, h.lat) for h in problem.hubs]),
-            ("pickup", [(p.id, p.lon, p.lat) for p in problem.pickups]),
-        ):
-            try:
-                snapped = snap_points(network, points, max_snap_m=options.max_snap_m, kind=kind)
-            except NetworkError as exc:
-                found.extend(exc.problems)
-                continue
-            node_of.update(zip([pid for pid, _, _ in points], snapped.nodes, strict=True))
-        if found:
-            raise NetworkError(found)
+        node_of = snap_day(problem, network, max_snap_m=options.max_snap_m)
         provider = RoadMatrixProvider(network, max_snap_m=options.max_snap_m)
-        road_net = network
-        avoid = {vt.profile: vt.avoid_road_classes for vt in problem.vehicle_types}
-
-        def paths(
-            sequences: Sequence[Sequence[str]], profile: str
-        ) -> list[list[tuple[float, float]]]:
-            return path_lonlat(
-                road_net,
-                # Parts of a split pickup ("V17#2") stand where their pickup stands.
-                [
-                    [node_of.get(i) or node_of[i.rsplit("#", 1)[0]] for i in seq]
-                    for seq in sequences
-                ],
-                avoid_road_classes=avoid.get(profile, ()),
-            )
+        paths = road_paths(network, problem, node_of)
     else:
         provider = StraightLineMatrixProvider()
     matrices = matrices_for(problem, provider)

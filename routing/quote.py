@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,7 +36,6 @@ from scipy.sparse.csgraph import dijkstra
 from routing.costs import (
     CostModel,
     RunRates,
-    edge_road_class,
     leg_values,
     to_fen,
     tree_sums,
@@ -45,9 +43,10 @@ from routing.costs import (
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
 from routing.matrix import EARTH_RADIUS_M
-from routing.model import Hub, Plan, Problem, Run, VehicleType
+from routing.model import Hub, PickupPoint, Plan, Problem, Run, VehicleType
 from routing.network import ROAD_CLASSES, RoadNetwork, profile_graph
 from routing.paths import snap_points
+from routing.quote_runs import RunData, profile_arrays, schedule, stop_windows
 from routing.units import format_clock
 
 FloatArray = npt.NDArray[np.float64]
@@ -107,76 +106,11 @@ class Quote(BaseModel):
         return self.cost_rmb
 
 
-@dataclass
-class _RunData:
-    index: int
-    run: Run
-    vt: VehicleType
-    hub: Hub
-    rates: RunRates
-    factors: FloatArray  # per road class
-    unknown: float  # factor on km whose road class is unknown
-    locs: list[int]  # location index: hub, stops..., hub
-    leg_s: list[int]
-    leg_m: list[float]
-    leg_w: list[float]  # factor-weighted metres
-    ready: list[int]
-    close: list[int]
-    service: list[int]
-    load_p: list[int]  # parcels on board after leaving the hub / each stop
-    load_kg: list[float]
-    earliest: int
-    latest_end: int
-    base_duration: int
-    base_ok: bool
-
-
 def _haversine_m(lon: FloatArray, lat: FloatArray, lon0: float, lat0: float) -> FloatArray:
     la, lo, la0, lo0 = np.radians(lat), np.radians(lon), math.radians(lat0), math.radians(lon0)
     h = np.sin((la - la0) / 2) ** 2 + np.cos(la) * math.cos(la0) * np.sin((lo - lo0) / 2) ** 2
     out: FloatArray = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
     return out
-
-
-def _simulate(
-    start: int, leg_s: Sequence[int], ready: Sequence[int], service: Sequence[int]
-) -> tuple[list[int], list[int], int]:
-    """Earliest schedule from ``start``: arrival and service start per stop, return."""
-    t = start
-    arrivals: list[int] = []
-    begins: list[int] = []
-    for k in range(len(ready)):
-        a = t + leg_s[k]
-        b = max(a, ready[k])
-        arrivals.append(a)
-        begins.append(b)
-        t = b + service[k]
-    return arrivals, begins, t + leg_s[len(ready)]
-
-
-def _schedule(
-    earliest: int,
-    leg_s: Sequence[int],
-    ready: Sequence[int],
-    close: Sequence[int],
-    service: Sequence[int],
-    latest_end: int,
-) -> tuple[int, int, list[int]] | None:
-    """Start, end and arrivals leaving as late as windows allow; None if infeasible."""
-    arrivals, begins, end = _simulate(earliest, leg_s, ready, service)
-    waited = 0
-    room: int | None = None
-    for a, b, c in zip(arrivals, begins, close, strict=True):
-        if b > c:
-            return None
-        waited += b - a
-        room = c - b + waited if room is None else min(room, c - b + waited)
-    if end > latest_end:
-        return None
-    delay = max(0, min(waited, room if room is not None else 0))
-    if delay:
-        arrivals, begins, end = _simulate(earliest + delay, leg_s, ready, service)
-    return earliest + delay, end, arrivals
 
 
 class QuoteContext:
@@ -220,19 +154,7 @@ class QuoteContext:
         windows = {p.id: p for p in problem.pickups} if problem is not None else {}
         if problem is None:
             self.notes.append("existing stops' windows assumed open until the shift end")
-        # Locations: hubs, then every stop.
-        self.loc_lonlat: list[tuple[float, float]] = [h.location for h in plan.hubs]
-        hub_loc = {h.id: i for i, h in enumerate(plan.hubs)}
-        self.runs: list[_RunData] = []
-        stop_loc: list[list[int]] = []
-        for r in plan.runs:
-            locs = []
-            for s in r.stops:
-                locs.append(len(self.loc_lonlat))
-                self.loc_lonlat.append(s.location)
-            stop_loc.append(locs)
-        lonlat = np.array(self.loc_lonlat, dtype=np.float64)
-        self.loc_lon, self.loc_lat = lonlat[:, 0], lonlat[:, 1]
+        hub_loc, stop_loc = self._locations()
         self.loc_node: list[int] = []
         if network is not None:
             pts = [(f"loc{i}", lon, lat) for i, (lon, lat) in enumerate(self.loc_lonlat)]
@@ -241,95 +163,106 @@ class QuoteContext:
         self._graphs: dict[tuple[str, ...], tuple[csr_array, csr_array, FloatArray]] = {}
         if network is not None:
             for avoid in self.profiles:
-                g = profile_graph(network, avoid_road_classes=avoid)
-                cls = edge_road_class(network, avoid)
-                values = np.zeros((len(cls), 1 + len(ROAD_CLASSES)))
-                values[:, 0] = g.length_m
-                values[np.arange(len(cls)), 1 + cls] = g.length_m
-                self._graphs[avoid] = (g.travel_time_s, g.travel_time_s.T.tocsr(), values)
+                self._graphs[avoid] = profile_arrays(network, avoid)
         by_vehicle: dict[str, list[Run]] = {}
         for r in plan.runs:
             by_vehicle.setdefault(r.vehicle, []).append(r)
         self.by_vehicle = {k: sorted(v, key=lambda x: x.run) for k, v in by_vehicle.items()}
-        # Legs of every run, per profile in one batch.
+        legs = self._run_legs(hub_loc, stop_loc)
+        self.runs: list[RunData] = [
+            self._run_data(
+                i, r, [hub_loc[r.hub_id], *stop_loc[i], hub_loc[r.hub_id]], legs[i], windows
+            )
+            for i, r in enumerate(plan.runs)
+        ]
+        self._build_slots()
+
+    def _locations(self) -> tuple[dict[str, int], list[list[int]]]:
+        """Number the hubs, then every stop: each hub's and each run's stops' locations."""
+        self.loc_lonlat: list[tuple[float, float]] = [h.location for h in self.plan.hubs]
+        hub_loc = {h.id: i for i, h in enumerate(self.plan.hubs)}
+        stop_loc: list[list[int]] = []
+        for r in self.plan.runs:
+            locs = []
+            for s in r.stops:
+                locs.append(len(self.loc_lonlat))
+                self.loc_lonlat.append(s.location)
+            stop_loc.append(locs)
+        lonlat = np.array(self.loc_lonlat, dtype=np.float64)
+        self.loc_lon, self.loc_lat = lonlat[:, 0], lonlat[:, 1]
+        return hub_loc, stop_loc
+
+    def _run_legs(
+        self, hub_loc: Mapping[str, int], stop_loc: Sequence[Sequence[int]]
+    ) -> dict[int, list[FloatArray]]:
+        """Each run's legs (time, metres, metres per road class), per profile in one batch."""
         pairs_by_profile: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
-        for i, r in enumerate(plan.runs):
+        for i, r in enumerate(self.plan.runs):
             vt = self.types[r.vehicle_type]
             seq = [hub_loc[r.hub_id], *stop_loc[i], hub_loc[r.hub_id]]
             pairs_by_profile.setdefault(vt.avoid_road_classes, []).extend(
                 (i, a, b) for a, b in itertools.pairwise(seq)
             )
-        legs: dict[int, list[FloatArray]] = {i: [] for i in range(len(plan.runs))}
+        legs: dict[int, list[FloatArray]] = {i: [] for i in range(len(self.plan.runs))}
         for avoid, items in pairs_by_profile.items():
             vals = self._pair_values([(a, b) for _, a, b in items], avoid)
             for (i, _, _), row in zip(items, vals, strict=True):
                 legs[i].append(row)
-        for i, r in enumerate(plan.runs):
-            vt = self.types[r.vehicle_type]
-            hub = self.hubs[r.hub_id]
-            model = self._model(r.hub_id)
-            rates = model.rates_for(vt) if model is not None else RunRates.of(vt)
-            factors = model.class_factors() if model is not None else np.ones(len(ROAD_CLASSES))
-            rows = np.array(legs[i]).reshape(-1, 2 + len(ROAD_CLASSES))
-            leg_s = [self._dur(t, vt) for t in rows[:, 0]]
-            leg_m = [float(round(x)) for x in rows[:, 1]]
-            leg_w = self._weighted(rows, factors, model)
-            ready, close, service, load_p, load_kg = [], [], [], [], []
-            p_on = sum(s.delivery_parcels for s in r.stops)
-            kg_on = sum(s.delivery_weight_kg for s in r.stops)
-            load_p.append(p_on)
-            load_kg.append(kg_on)
-            for s in r.stops:
-                p = windows.get(s.pickup_id) or windows.get(s.pickup_id.split("#", 1)[0])
-                begin = s.arrival + s.waiting_time
-                if p is not None:
-                    ready.append(p.ready_s)
-                    close.append(p.close_s)
-                else:
-                    ready.append(begin if s.waiting_time > 0 else 0)
-                    close.append(vt.shift_end_s)
-                service.append(s.departure - begin)
-                p_on += s.parcels - s.delivery_parcels
-                kg_on += s.weight_kg - s.delivery_weight_kg
-                load_p.append(p_on)
-                load_kg.append(kg_on)
-            runs_of_vehicle = self.by_vehicle[r.vehicle]
-            k = runs_of_vehicle.index(r)
-            earliest = max(vt.shift_start_s, hub.open_s)
-            if k > 0:
-                earliest = runs_of_vehicle[k - 1].end + round(vt.reload_min * 60)
-            latest_end = min(vt.shift_end_s, hub.close_s)
-            if k + 1 < len(runs_of_vehicle):
-                latest_end = min(
-                    latest_end, runs_of_vehicle[k + 1].start - round(vt.reload_min * 60)
-                )
-            sched = _schedule(earliest, leg_s, ready, close, service, max(latest_end, r.end))
-            base = (sched[1] - sched[0]) if sched is not None else r.duration
-            self.runs.append(
-                _RunData(
-                    index=i,
-                    run=r,
-                    vt=vt,
-                    hub=hub,
-                    rates=rates,
-                    factors=factors,
-                    unknown=model.unknown_road_factor if model is not None else 1.0,
-                    locs=[hub_loc[r.hub_id], *stop_loc[i], hub_loc[r.hub_id]],
-                    leg_s=leg_s,
-                    leg_m=leg_m,
-                    leg_w=leg_w,
-                    ready=ready,
-                    close=close,
-                    service=service,
-                    load_p=load_p,
-                    load_kg=load_kg,
-                    earliest=earliest,
-                    latest_end=max(latest_end, r.end),
-                    base_duration=base,
-                    base_ok=sched is not None,
-                )
-            )
-        self._build_slots()
+        return legs
+
+    def _run_data(
+        self,
+        i: int,
+        r: Run,
+        locs: list[int],
+        legs: list[FloatArray],
+        windows: Mapping[str, PickupPoint],
+    ) -> RunData:
+        """A run as the insertion search needs it: legs, windows, loads and time bounds."""
+        vt = self.types[r.vehicle_type]
+        hub = self.hubs[r.hub_id]
+        model = self._model(r.hub_id)
+        rates = model.rates_for(vt) if model is not None else RunRates.of(vt)
+        factors = model.class_factors() if model is not None else np.ones(len(ROAD_CLASSES))
+        rows = np.array(legs).reshape(-1, 2 + len(ROAD_CLASSES))
+        leg_s = [self._dur(t, vt) for t in rows[:, 0]]
+        ready, close, service, load_p, load_kg = stop_windows(r, vt, windows)
+        earliest, latest_end = self._bounds(r, vt, hub)
+        sched = schedule(earliest, leg_s, ready, close, service, max(latest_end, r.end))
+        return RunData(
+            index=i,
+            run=r,
+            vt=vt,
+            hub=hub,
+            rates=rates,
+            factors=factors,
+            unknown=model.unknown_road_factor if model is not None else 1.0,
+            locs=locs,
+            leg_s=leg_s,
+            leg_m=[float(round(x)) for x in rows[:, 1]],
+            leg_w=self._weighted(rows, factors, model),
+            ready=ready,
+            close=close,
+            service=service,
+            load_p=load_p,
+            load_kg=load_kg,
+            earliest=earliest,
+            latest_end=max(latest_end, r.end),
+            base_duration=(sched[1] - sched[0]) if sched is not None else r.duration,
+            base_ok=sched is not None,
+        )
+
+    def _bounds(self, r: Run, vt: VehicleType, hub: Hub) -> tuple[int, int]:
+        """Earliest start and latest end of run ``r``, between the vehicle's other runs."""
+        runs_of_vehicle = self.by_vehicle[r.vehicle]
+        k = runs_of_vehicle.index(r)
+        earliest = max(vt.shift_start_s, hub.open_s)
+        if k > 0:
+            earliest = runs_of_vehicle[k - 1].end + round(vt.reload_min * 60)
+        latest_end = min(vt.shift_end_s, hub.close_s)
+        if k + 1 < len(runs_of_vehicle):
+            latest_end = min(latest_end, runs_of_vehicle[k + 1].start - round(vt.reload_min * 60))
+        return earliest, latest_end
 
     # ------------------------------------------------------------------ helpers
 
@@ -539,7 +472,7 @@ class QuoteContext:
             ready = [*rd.ready[:i], req.ready_s, *rd.ready[i:]]
             close = [*rd.close[:i], req.close_s, *rd.close[i:]]
             serv = [*rd.service[:i], service, *rd.service[i:]]
-            sched = _schedule(rd.earliest, leg_s, ready, close, serv, rd.latest_end)
+            sched = schedule(rd.earliest, leg_s, ready, close, serv, rd.latest_end)
             if sched is None:
                 continue
             start, end, arrivals = sched
@@ -629,7 +562,7 @@ class QuoteContext:
                 k = next(i for i in range(1, len(taken) + 2) if i not in taken)
                 options.append((f"{vt.name}-{k}", 1, max(vt.shift_start_s, hub.open_s), True))
             for name, run_no, earliest, fresh in options:
-                sched = _schedule(
+                sched = schedule(
                     earliest, [s_out, s_back], [req.ready_s], [req.close_s], [service], latest
                 )
                 if sched is None:

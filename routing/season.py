@@ -216,21 +216,8 @@ def season_estimate(
     """
     from routing.pipeline import SolveOptions, matrices_for, plan_with_matrices
 
-    known = {p.village for p in problem.pickups}
-    unknown = sorted({d.village for d in demand} - known)
-    if unknown:
-        raise InputError(
-            [
-                InputProblem(
-                    "season", "village", f"{v!r} has no pickup point in the scenario; add one"
-                )
-                for v in unknown
-            ]
-        )
-    per_day: dict[dt.date, dict[str, tuple[int, float]]] = defaultdict(dict)
-    for d in demand:
-        p, kg = per_day[d.date].get(d.village, (0, 0.0))
-        per_day[d.date][d.village] = (p + d.parcels, kg + d.weight_kg)
+    _check_villages(demand, problem)
+    per_day = _demand_by_day(demand)
     dates = sorted(per_day)
     parcels = [sum(v[0] for v in per_day[d].values()) for d in dates]
     weights = [sum(v[1] for v in per_day[d].values()) for d in dates]
@@ -249,8 +236,47 @@ def season_estimate(
         plan = plan_with_matrices(day, sub, options=options)
         solved[i] = _day_from_plan(dates[i], parcels[i], weights[i], plan)
     days = _interpolate(dates, parcels, weights, solved)
+    return _report(
+        name, days, solved, weights, problem, solve_time_s=round(time.perf_counter() - t0, 2)
+    )
+
+
+def _check_villages(demand: list[SeasonDemand], problem: Problem) -> None:
+    """Every village of the season file must have a pickup point in the scenario."""
+    known = {p.village for p in problem.pickups}
+    unknown = sorted({d.village for d in demand} - known)
+    if unknown:
+        raise InputError(
+            [
+                InputProblem(
+                    "season", "village", f"{v!r} has no pickup point in the scenario; add one"
+                )
+                for v in unknown
+            ]
+        )
+
+
+def _demand_by_day(demand: list[SeasonDemand]) -> dict[dt.date, dict[str, tuple[int, float]]]:
+    """Parcels and kilograms per village, per day."""
+    per_day: dict[dt.date, dict[str, tuple[int, float]]] = defaultdict(dict)
+    for d in demand:
+        p, kg = per_day[d.date].get(d.village, (0, 0.0))
+        per_day[d.date][d.village] = (p + d.parcels, kg + d.weight_kg)
+    return per_day
+
+
+def _report(
+    name: str,
+    days: list[SeasonDay],
+    solved: Mapping[int, SeasonDay],
+    weights: list[float],
+    problem: Problem,
+    *,
+    solve_time_s: float,
+) -> SeasonReport:
+    """The season's totals, peak and fleet needs from its estimated days."""
     total_fen = round(sum(d.cost_rmb for d in days) * 100)
-    total_parcels = sum(parcels)
+    total_parcels = sum(d.parcels for d in days)
     peak = max(days, key=lambda d: (d.vehicles, d.parcels), default=None)
     by_type: dict[str, int] = {}
     for sd in solved.values():
@@ -275,7 +301,7 @@ def season_estimate(
         fleet_vehicles=fleet,
         days_short=sum(1 for d in solved.values() if d.unassigned_parcels > 0),
         solved_days=len(solved),
-        solve_time_s=round(time.perf_counter() - t0, 2),
+        solve_time_s=solve_time_s,
     )
 
 

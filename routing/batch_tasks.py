@@ -1,0 +1,175 @@
+"""What one plan-batch task runs: a manifest problem, planned on shared roads and matrices.
+
+Module-level functions on plain, picklable data, so that Dask workers call them by
+name. A problem on a road file (not OSM, no roads closed) takes its rows and columns
+of the network's shared node-to-node matrix; the others go through
+:func:`routing.pipeline.plan_day` itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from routing.batch_manifest import BatchProblem
+from routing.errors import HubrouteError
+from routing.matrix import (
+    MatrixProvider,
+    RoadMatrixProvider,
+    TravelMatrix,
+    travel_matrix,
+)
+from routing.model import Plan, Problem
+from routing.network import Node, RoadNetwork
+from routing.pipeline import (
+    PathsFn,
+    matrices_for,
+    plan_day,
+    plan_with_matrices,
+    price_plan,
+)
+from routing.pipeline import road_paths as paths_on_roads
+
+#: Above this many distinct road nodes on one network the shared matrix (``n x n``
+#: int64 twice per profile: 2000 nodes is 64 MB) is not built; each task then routes
+#: its own problem on the shared network instead.
+SHARED_MATRIX_MAX_NODES = 2000
+
+
+@dataclass(frozen=True)
+class NodeMatrices:
+    """Travel matrices between road nodes of one network, one per road profile."""
+
+    nodes: tuple[Node, ...]
+    by_profile: Mapping[str, TravelMatrix]
+
+    def for_problem(self, problem: Problem, nodes: Sequence[Node]) -> dict[str, TravelMatrix]:
+        """The problem's matrices (ids: hub ids then pickup ids), cut from these."""
+        position = {n: i for i, n in enumerate(self.nodes)}
+        take = [position[n] for n in nodes]
+        grid = np.ix_(take, take)
+        ids = tuple([h.id for h in problem.hubs] + [p.id for p in problem.pickups])
+        return {
+            key: TravelMatrix(
+                ids=ids, distance_m=m.distance_m[grid], duration_s=m.duration_s[grid], profile=key
+            )
+            for key, m in self.by_profile.items()
+        }
+
+
+def node_matrices(
+    network: RoadNetwork, nodes: Sequence[Node], profiles: Mapping[str, tuple[str, ...]]
+) -> NodeMatrices:
+    """Travel matrices between ``nodes`` (distinct road nodes) for each road profile.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    nodes
+        Distinct graph nodes.
+    profiles
+        Profile name (``VehicleType.profile``) -> road classes it avoids.
+
+    Returns
+    -------
+    NodeMatrices
+        One :class:`TravelMatrix` per profile, rows and columns in ``nodes`` order.
+    """
+    ids = [str(n) for n in nodes]
+    return NodeMatrices(
+        nodes=tuple(nodes),
+        by_profile={
+            key: travel_matrix(network, nodes, ids, avoid_road_classes=avoid)
+            for key, avoid in profiles.items()
+        },
+    )
+
+
+def road_paths(network: RoadNetwork, problem: Problem, nodes: Sequence[Node]) -> PathsFn:
+    """:func:`routing.pipeline.road_paths` from the road node of each hub, then pickup."""
+    ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
+    return paths_on_roads(network, problem, dict(zip(ids, nodes, strict=True)))
+
+
+@dataclass(frozen=True)
+class ProblemOutcome:
+    """What a batch task returns (plain, picklable)."""
+
+    name: str
+    plan: Plan | None
+    error_code: str = ""
+    error: str = ""
+    worker: str = ""
+    wall_s: float = 0.0
+
+
+def _worker_address() -> str:
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except (ImportError, ValueError):
+        return "local"
+
+
+def solve_batch_problem(
+    item: BatchProblem,
+    nodes: tuple[Node, ...] | None,
+    network: RoadNetwork | None,
+    shared: NodeMatrices | None,
+) -> ProblemOutcome:
+    """Solve one manifest problem (the Dask task; module-level so it pickles by name).
+
+    Parameters
+    ----------
+    item
+        The problem and its options.
+    nodes
+        Road node of each hub then pickup (None without a network).
+    network
+        The shared road network, or None for straight-line estimates.
+    shared
+        The network's shared node matrices, or None to route this problem alone.
+
+    Returns
+    -------
+    ProblemOutcome
+        The plan, or the error code and message of a hubroute error (bad input or a
+        failed solve) so that a bad problem does not fail the batch.
+    """
+    started = time.perf_counter()
+    try:
+        if network is None or nodes is None:
+            plan = plan_day(item.problem, network=None, options=item.options)
+        elif network.graph.graph.get("source") == "osm" or item.problem.closed_roads:
+            # OSM roads (each vehicle type's own roads, snapping onto road segments) or
+            # roads closed today (the shared matrix is over every road): plan_day's path.
+            plan = plan_day(item.problem, network=network, options=item.options)
+        else:
+            t0 = time.perf_counter()
+            if shared is not None:
+                matrices = shared.for_problem(item.problem, nodes)
+            else:
+                provider: MatrixProvider = RoadMatrixProvider(
+                    network, max_snap_m=item.options.max_snap_m
+                )
+                matrices = matrices_for(item.problem, provider)
+            plan = plan_with_matrices(
+                item.problem,
+                matrices,
+                options=item.options,
+                paths=road_paths(network, item.problem, nodes),
+                timings_s={"matrices": round(time.perf_counter() - t0, 3)},
+            )
+            plan = price_plan(plan, item.problem, matrices, network=network, options=item.options)
+    except HubrouteError as exc:
+        return ProblemOutcome(
+            item.name, None, exc.code, str(exc), _worker_address(), time.perf_counter() - started
+        )
+    return ProblemOutcome(
+        item.name, plan, worker=_worker_address(), wall_s=time.perf_counter() - started
+    )
