@@ -37,6 +37,7 @@ from routing.costs import (
     CostModel,
     RunRates,
     leg_values,
+    run_cost_rmb,
     to_fen,
     tree_sums,
 )
@@ -425,7 +426,15 @@ class QuoteContext:
         )
 
     def _cost_fen(self, rd_rates: RunRates, d_w: float, d_s: float, fixed: float = 0.0) -> int:
-        return to_fen(fixed + rd_rates.rmb_per_km * d_w / 1000 + rd_rates.rmb_per_hour * d_s / 3600)
+        """The fen ``d_w`` weighted metres and ``d_s`` seconds cost, priced as a plan's run."""
+        parts = run_cost_rmb(
+            distance_m=d_w,
+            duration_s=d_s,
+            fixed_rmb=fixed,
+            rmb_per_km=rd_rates.rmb_per_km,
+            rmb_per_hour=rd_rates.rmb_per_hour,
+        )
+        return to_fen(parts[0] + parts[1] + parts[2])
 
     def _best_insertion(
         self,
