@@ -144,6 +144,22 @@ class SolveOptions:
             raise InputError(problems)
         return cls(**values, cost_model=cost_model)
 
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], *, record: str = "options") -> SolveOptions:
+        """Rebuild options written by :meth:`as_data` (a job payload), cost model included.
+
+        Raises
+        ------
+        InputError
+            Naming each bad field.
+        """
+        from routing.costs import CostModel
+
+        rest = {k: v for k, v in data.items() if k != "cost_model"}
+        raw_model = data.get("cost_model")
+        model = None if raw_model is None else CostModel.model_validate(raw_model)
+        return cls.from_mapping(rest, cost_model=model, record=record)
+
     def as_data(self) -> dict[str, Any]:
         """The options as JSON-ready data (the cost model as its own fields, or None)."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "cost_model"}
@@ -151,22 +167,6 @@ class SolveOptions:
         out["engines"] = list(self.engines)
         out["cost_model"] = None if self.cost_model is None else self.cost_model.model_dump()
         return out
-
-
-def options_from_data(data: Mapping[str, Any], *, record: str = "options") -> SolveOptions:
-    """Rebuild options written by :meth:`SolveOptions.as_data` (a job payload).
-
-    Raises
-    ------
-    InputError
-        Naming each bad field.
-    """
-    from routing.costs import CostModel
-
-    rest = {k: v for k, v in data.items() if k != "cost_model"}
-    raw_model = data.get("cost_model")
-    model = None if raw_model is None else CostModel.model_validate(raw_model)
-    return SolveOptions.from_mapping(rest, cost_model=model, record=record)
 
 
 def _check(o: Mapping[str, Any], record: str) -> list[InputProblem]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from routing.costs import CostModel, read_cost_model
+from routing import CostModel, read_cost_model
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
 from routing.io import read_fleet

@@ -17,13 +17,10 @@ import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from routing.errors import HubrouteError, InputError
-
-if TYPE_CHECKING:
-    from routing.network import RoadNetwork
-    from routing.options import SolveOptions
+import routing
+from routing import HubrouteError, InputError, RoadNetwork, SolveOptions
 
 log = logging.getLogger("service.jobs")
 
@@ -43,9 +40,7 @@ def network_for(path: str) -> RoadNetwork:
     """The road network at ``path``, loaded once per process."""
     network = _NETWORKS.get(path)
     if network is None:
-        from routing.road_file import network_from_file
-
-        network = network_from_file(path)
+        network = routing.network_from_file(path)
         _NETWORKS[path] = network
     return network
 
@@ -70,10 +65,8 @@ def failure(exc: BaseException) -> dict[str, Any]:
 def _options(data: dict[str, Any]) -> SolveOptions:
     """The job's options: the service's :meth:`SolveOptions.as_data`, the hub's cost
     model included, rebuilt and validated by the library's one options contract."""
-    from routing.options import options_from_data
-
     # One solver process per job: the pool already uses every core.
-    return replace(options_from_data(data), workers=1)
+    return replace(SolveOptions.from_data(data), workers=1)
 
 
 def run_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
@@ -94,13 +87,11 @@ def run_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
     """
     started = time.perf_counter()
     try:
-        from routing.model import problem_from_dict
-        from routing.pipeline import plan_day
-
-        problem = problem_from_dict(payload["problem"])
+        problem = routing.problem_from_dict(payload["problem"])
         path = payload.get("network_path")
         network = network_for(path) if path else None
-        plan = plan_day(problem, network=network, options=_options(payload.get("options", {})))
+        options = _options(payload.get("options", {}))
+        plan = routing.plan_day(problem, network=network, options=options)
     except Exception as exc:
         if not isinstance(exc, HubrouteError):
             log.error("plan job failed: %s", traceback.format_exc())
@@ -120,13 +111,9 @@ def run_matrix_job(payload: dict[str, Any]) -> dict[str, Any]:
     """
     started = time.perf_counter()
     try:
-        from routing.matrix import TravelMatrix
-        from routing.model import problem_from_dict
-        from routing.pipeline import plan_with_matrices
-
-        problem = problem_from_dict(payload["problem"])
+        problem = routing.problem_from_dict(payload["problem"])
         matrices = {
-            profile: TravelMatrix(
+            profile: routing.TravelMatrix(
                 ids=tuple(m["ids"]),
                 distance_m=m["distance_m"],
                 duration_s=m["duration_s"],
@@ -134,7 +121,8 @@ def run_matrix_job(payload: dict[str, Any]) -> dict[str, Any]:
             )
             for profile, m in payload["matrices"].items()
         }
-        plan = plan_with_matrices(problem, matrices, options=_options(payload.get("options", {})))
+        options = _options(payload.get("options", {}))
+        plan = routing.plan_with_matrices(problem, matrices, options=options)
     except Exception as exc:
         if not isinstance(exc, HubrouteError):
             log.error("matrix job failed: %s", traceback.format_exc())

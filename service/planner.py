@@ -22,9 +22,9 @@ from typing import Any
 
 from anyio import CapacityLimiter, to_thread
 
+from routing import SolveOptions
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
-from routing.options import SolveOptions
 from service.config import Settings
 from service.errors import InvalidRequest, NotFound, QueueFull, SolveFailed, Unavailable
 from service.executor.base import (
