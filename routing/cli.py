@@ -252,6 +252,10 @@ def plan(
     ] = False,
     cost_model: CostModelOpt = None,
     engines: Engines = "auto",
+    closed_roads: Annotated[
+        str,
+        typer.Option("--closed-roads", help="Road ids closed today, comma-separated."),
+    ] = "",
 ) -> None:
     """Plan from your own files (pickups, road network, fleet)."""
     from routing.io import make_problem, parse_lonlat, read_fleet, read_pickups
@@ -264,6 +268,7 @@ def plan(
             fleet=read_fleet(fleet),
             name=pickups.stem,
             split_oversize=split_oversize,
+            closed_roads=tuple(r.strip() for r in closed_roads.split(",") if r.strip()),
         )
         return problem, network, time_limit or 10.0
 

@@ -287,3 +287,32 @@ def test_report_re_rendered_from_plan_json_draws_the_plans_roads(tmp_path: Path)
     assert result.returncode == 0, result.stderr
     html = (again / "report.html").read_text()
     assert html.count('<path class="rd') >= 1
+
+
+def test_bad_solver_options_are_named_by_the_options_contract(tmp_path: Path) -> None:
+    """An unknown allocation method and engine are named together, exit code 2."""
+    done = plan_small(tmp_path / "out", "--allocation", "fair", "--engines", "gurobi")
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert any("command line: allocation: unknown method 'fair'" in e for e in errors)
+    assert any("command line: engines: unknown engine 'gurobi'" in e for e in errors)
+    assert "Traceback" not in done.stderr
+
+
+def test_closed_roads_are_avoided_and_unknown_ids_refused(tmp_path: Path) -> None:
+    """``--closed-roads`` takes road ids of the road file; unknown ones are named."""
+    done = plan_small(tmp_path / "bad", "--closed-roads", "s03,s99")
+    assert done.returncode == 2, done.stderr
+    assert "road 's99': closed_roads: no road has this id" in done.stderr
+    open_day = plan_small(tmp_path / "open")
+    closed_day = plan_small(tmp_path / "closed", "--closed-roads", "s03")
+    assert open_day.returncode == closed_day.returncode == 0, closed_day.stderr
+    # (102.036, 24.086) lies on road s03 only: today's runs drive around it.
+    on_s03 = (102.036, 24.086)
+
+    def drives_s03(plan_dir: str) -> bool:
+        plan = read_plan(tmp_path / plan_dir / "plan.json")
+        return any(on_s03 in [tuple(p) for p in r.path] for r in plan.runs)
+
+    assert drives_s03("open")
+    assert not drives_s03("closed")
