@@ -269,7 +269,8 @@ class Scenario:
 
 
 def read_scenario(path: str | Path) -> Scenario:
-    """Read a scenario TOML: ``[hub]`` (or ``[[hubs]]``), ``[files]`` and ``[solve]``."""
+    """Read a scenario TOML: ``[hub]`` (or ``[[hubs]]``), ``[files]``, ``[solve]``, the day's
+    ``closed_roads`` and its ``[[locked_runs]]`` (runs already on the road)."""
     path = Path(path)
     data = _read_toml(path)
     root = path.parent
@@ -290,7 +291,7 @@ def read_scenario(path: str | Path) -> Scenario:
             "pickups": list(pickups),
             "vehicle_types": list(fleet),
             "closed_roads": tuple(data.get("closed_roads", ())),
-            "locked_runs": list(data.get("locked_runs", ())),
+            "locked_runs": data.get("locked_runs", []),
             "split_oversize": bool(data.get("split_oversize", False)),
         }
     )
