@@ -95,3 +95,13 @@ def test_locked_run_keeps_its_pickups_first(app_factory: Any) -> None:
     assert r.status_code == 200, r.text
     run = next(r for r in r.json()["runs"] if r["vehicle"] == "van-1" and r["run"] == 1)
     assert [s["pickup_id"] for s in run["stops"]][:2] == ["P3", "P0"]
+
+
+def test_request_engines_are_the_librarys() -> None:
+    """The engines a request may name are those SolveOptions accepts."""
+    from typing import get_args
+
+    from routing.options import ENGINE_NAMES
+    from service.schemas import Engine
+
+    assert set(get_args(Engine)) == {"auto", *ENGINE_NAMES}
