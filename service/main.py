@@ -36,9 +36,21 @@ API_DESCRIPTION = """\
 Route optimiser for rural farm-to-hub collection at county logistics hubs.
 
 Units: distances in metres (``distance``) or km (``*_km``), durations in seconds
-(``duration``, ``arrival``...) or hours (``*_h``), money in RMB (``*_rmb``), clock
-times in seconds since midnight (input also accepts ``"HH:MM"``), coordinates
-``[lon, lat]`` WGS84. Every error has the same JSON shape with a stable ``code``.
+(``duration``, ``arrival``...) or hours (``*_h``), money in RMB (``*_rmb``),
+coordinates ``[lon, lat]`` WGS84. Every error has the same JSON shape with a stable
+``code`` and names each field as ``pickups[3].ready``.
+
+Clock times in requests are named as in the fleet and pickup files, without ``_s``:
+``ready``, ``close``, ``shift_start``, ``shift_end``, ``driver_break.earliest`` and
+``latest``; each takes ``"HH:MM"`` or seconds since midnight. The first version's names
+(``ready_s``, ``shift_start_s``...) are still accepted as deprecated aliases; sending
+both names of one time is a 422. Plans give times as seconds (``arrival``) and as
+``"HH:MM"`` (``arrival_time``).
+
+An inline fleet must state its rates (``rmb_per_km``, ``rmb_per_hour``,
+``fixed_rmb_per_run``, ``fixed_rmb_per_day``; 0 is allowed): a vehicle type that gives
+none of them is a 422, since it would plan every run at RMB 0.00. Leave ``fleet`` out
+or name one of the hub's fleets to plan at the hub's rates (``GET /v1/hub``).
 
 Authenticate with ``X-API-Key``; each key belongs to one hub and sees only its plans.
 """

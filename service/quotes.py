@@ -10,9 +10,12 @@ import importlib
 from typing import Any
 
 from anyio import to_thread
+from pydantic import ValidationError
 
+from routing.errors import InputError
 from routing.errors import Problem as InputProblem
-from routing.model import Plan, problem_from_dict
+from routing.io import to_file_names as api_names
+from routing.model import PickupPoint, Plan, problem_from_dict
 from service.errors import Conflict, NotFound, Unavailable
 from service.hubs import HubRuntime
 from service.planner import Planner
@@ -25,6 +28,34 @@ def _quote_fn() -> Any:
         return importlib.import_module("routing.costs").quote
     except (ImportError, AttributeError):
         raise Unavailable("quotes need routing.costs.quote, not in this version") from None
+
+
+def _quote_pickup(hub: HubRuntime, req: QuoteRequest) -> PickupPoint:
+    """The pickup to price, its village resolved; every problem named ``pickup.<field>``."""
+    problems: list[InputProblem] = []
+    data = _pickup_data(hub, 0, req.pickup, problems)
+    if problems:
+        raise InputError(
+            [
+                InputProblem(p.record, p.field.replace("pickups[0]", "pickup"), p.message)
+                for p in problems
+            ]
+        )
+    try:
+        return PickupPoint.model_validate(data)
+    except ValidationError as exc:
+        # E.g. a window that closes before it opens: the schema cannot say so.
+        found = []
+        for err in exc.errors():
+            message = api_names(str(err["msg"]).removeprefix("Value error, "))
+            loc = [api_names(str(x)) for x in err["loc"]]
+            lead = message.split(" ", 1)[0]
+            if not loc and lead in type(req.pickup).model_fields:
+                loc = [lead]  # a check of two fields names the first in its message
+            found.append(
+                InputProblem(f"pickup {req.pickup.id!r}", ".".join(["pickup", *loc]), message)
+            )
+        raise InputError(found) from None
 
 
 async def quote_pickup(planner: Planner, hub: HubRuntime, req: QuoteRequest) -> QuoteOut:
@@ -47,21 +78,13 @@ async def quote_pickup(planner: Planner, hub: HubRuntime, req: QuoteRequest) -> 
     if stored.status != "done" or stored.result_json is None:
         raise Conflict(f"plan {req.plan_id!r} is {stored.status}; quotes need a done plan")
     full = await to_thread.run_sync(planner.repo.get_payload, stored.id)
-    problems: list[Any] = []
-    pickup_data = _pickup_data(hub, 0, req.pickup, problems)
-    if problems:
-        from routing.errors import InputError
-
-        raise InputError(problems)
+    pickup = _quote_pickup(hub, req)
     quote = _quote_fn()
     plan = Plan.model_validate_json(stored.result_json)
     problem_dict = dict(full["problem"]) if full else None
 
     def run() -> Any:
         problem = problem_from_dict(problem_dict) if problem_dict else None
-        from routing.model import PickupPoint
-
-        pickup = PickupPoint.model_validate(pickup_data)
         return quote(plan, pickup, problem=problem, network=hub.network)
 
     result = await to_thread.run_sync(run)
