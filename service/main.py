@@ -10,19 +10,21 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 
+from routing.errors import HubrouteError
 from service.body_checks import JsonBodyMiddleware
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.executor.base import Executor, JobFn
 from service.executor.local import LocalExecutor
-from service.hubs import load_hubs
+from service.hubs import HubRuntime, load_hubs
 from service.jobs import load_networks, run_matrix_job, run_plan_job
 from service.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
 from service.planner import Planner
@@ -89,6 +91,7 @@ def create_app(
     executor_factory: ExecutorFactory = default_executor,
     plan_job: JobFn = run_plan_job,
     matrix_job: JobFn = run_matrix_job,
+    hubs: Mapping[str, HubRuntime] | None = None,
 ) -> FastAPI:
     """Build the app.
 
@@ -102,6 +105,9 @@ def create_app(
     plan_job, matrix_job
         Module-level job functions run by the executor (tests inject slow or fake
         ones).
+    hubs
+        The hubs, already loaded (:func:`serve` loads them before listening, so that
+        a bad hubs file stops start-up with a message); default: loaded by the lifespan.
 
     Returns
     -------
@@ -111,19 +117,22 @@ def create_app(
     """
     configure_logging(settings.log_level, json_lines=settings.log_json)
 
+    def load_settings_hubs() -> dict[str, HubRuntime]:
+        return load_hubs(settings.hubs_file, max_hub_snap_m=settings.max_hub_snap_m)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hubs = await to_thread.run_sync(load_hubs, settings.hubs_file)
+        loaded = dict(hubs) if hubs is not None else await to_thread.run_sync(load_settings_hubs)
         engine = make_engine(settings.sqlalchemy_url)
         await to_thread.run_sync(upgrade_database, engine)
         repo = PlanRepo(engine)
-        network_paths = sorted({h.network_path for h in hubs.values() if h.network_path})
+        network_paths = sorted({h.network_path for h in loaded.values() if h.network_path})
         executor = executor_factory(settings, network_paths)
         planner = Planner(
-            settings=settings, repo=repo, executor=executor, hubs=hubs, plan_job=plan_job
+            settings=settings, repo=repo, executor=executor, hubs=loaded, plan_job=plan_job
         )
         app.state.settings = settings
-        app.state.hubs = hubs
+        app.state.hubs = loaded
         app.state.repo = repo
         app.state.planner = planner
         app.state.matrix_job = matrix_job
@@ -135,7 +144,7 @@ def create_app(
         planner.start()
         log.info(
             "hubroute service ready",
-            extra={"hubs": sorted(hubs), "workers": settings.workers, **counts},
+            extra={"hubs": sorted(loaded), "workers": settings.workers, **counts},
         )
         try:
             yield
@@ -198,14 +207,30 @@ def serve(
     # The event loop shares the GIL with request threads; a 1 ms switch interval (not
     # 5 ms) lets it answer health checks promptly while requests are being validated.
     sys.setswitchinterval(0.001)
-    settings = settings or Settings()
-    if workers is not None:
-        settings = settings.model_copy(update={"workers": workers})
+    try:
+        settings = settings or Settings()
+        if workers is not None:
+            settings = settings.model_copy(update={"workers": workers})
+        configure_logging(settings.log_level, json_lines=settings.log_json)
+        # Before listening: a hub that cannot be planned for stops start-up here, with
+        # a message naming it, rather than serving 422s no caller can fix.
+        hubs = load_hubs(settings.hubs_file, max_hub_snap_m=settings.max_hub_snap_m)
+    except (HubrouteError, ValidationError) as exc:
+        raise SystemExit(_startup_failure(exc)) from None
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, hubs=hubs),
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
         access_log=False,  # the service logs each request as JSON with its id
         timeout_graceful_shutdown=10,
     )
+
+
+def _startup_failure(exc: HubrouteError | ValidationError) -> str:
+    """The message ``serve`` exits with: one line per problem, no traceback."""
+    if isinstance(exc, ValidationError):
+        lines = [f"setting {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+    else:
+        lines = [str(p) for p in getattr(exc, "problems", ())] or [str(exc)]
+    return "hubroute serve: cannot start:\n" + "\n".join(f"  {line}" for line in lines)
