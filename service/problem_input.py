@@ -187,7 +187,7 @@ def check_problem(hub: HubRuntime, data: dict[str, Any], *, max_snap_m: float) -
     try:
         problem = problem_from_dict(data)
     except InputError as exc:
-        raise InputError([_request_path(p, data) for p in exc.problems]) from None
+        raise InputError(_request_paths(exc.problems, data)) from None
     if hub.network is None:
         return
     from routing.paths import snap_points
@@ -211,35 +211,41 @@ def check_problem(hub: HubRuntime, data: dict[str, Any], *, max_snap_m: float) -
         raise NetworkError(found)
 
 
-_RECORD = re.compile(r"^(pickup|vehicle type) '(.*)'$")
-_IN_MESSAGE = re.compile(r"^(pickup|vehicle type) '(.*?)': (.*)$", re.S)
 _LEADING_KEY = re.compile(r"^(\w+)[: ]")
 
 
-def _request_path(problem: InputProblem, data: dict[str, Any]) -> InputProblem:
-    """Name a library problem by its path and words in the request (``pickups[3].ready``)."""
-    problem = InputProblem(problem.record, api_names(problem.field), api_names(problem.message))
-    found = _RECORD.match(problem.record)
-    if found is None:
-        # A model validator's problem arrives as one message: "pickup 'P0': field: ...".
-        inline = _IN_MESSAGE.match(problem.message)
-        if problem.record or inline is None:
-            return problem
-        kind, key, rest = inline.groups()
-        problem = InputProblem(f"{kind} {key!r}", "", rest)
-    else:
-        kind, key = found.groups()
-    items = data["pickups"] if kind == "pickup" else data["vehicle_types"]
-    where = "pickups" if kind == "pickup" else "fleet"
-    index = next((i for i, item in enumerate(items) if item.get(_ID[kind]) == key), None)
-    if index is None:
-        return problem
-    field = problem.field
-    if not field:
-        lead = _LEADING_KEY.match(problem.message)
-        field = lead.group(1) if lead and lead.group(1) in _FIELDS[kind] else ""
-    path = f"{where}[{index}]" + (f".{field}" if field else "")
-    return InputProblem(problem.record, path, problem.message)
+def _request_paths(problems: tuple[InputProblem, ...], data: dict[str, Any]) -> list[InputProblem]:
+    """Name library problems by their paths and words in the request (``pickups[3].ready``).
+
+    Records are matched as the library writes them (``pickup 'P3'``, the id's repr), so
+    ids with quotes or unusual characters are found too.
+    """
+    records: dict[str, tuple[str, str, int]] = {}
+    for kind, where, items in (
+        ("pickup", "pickups", data["pickups"]),
+        ("vehicle type", "fleet", data["vehicle_types"]),
+    ):
+        for index, item in enumerate(items):
+            records.setdefault(f"{kind} {item.get(_ID[kind])!r}", (kind, where, index))
+    out = []
+    for problem in problems:
+        record, message = problem.record, api_names(problem.message)
+        if not record:
+            # A model validator's problem arrives as one message: "pickup 'P0': ...".
+            record = next((r for r in records if message.startswith(f"{r}: ")), "")
+            message = message.removeprefix(f"{record}: ") if record else message
+        if record not in records:
+            out.append(InputProblem(problem.record, api_names(problem.field), message))
+            continue
+        kind, where, index = records[record]
+        field = api_names(problem.field)
+        if not field:
+            lead = _LEADING_KEY.match(message)
+            field = lead.group(1) if lead and lead.group(1) in _FIELDS[kind] else ""
+        out.append(
+            InputProblem(record, f"{where}[{index}]" + (f".{field}" if field else ""), message)
+        )
+    return out
 
 
 _ID = {"pickup": "id", "vehicle type": "name"}

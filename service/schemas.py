@@ -12,14 +12,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from routing.model import Plan
 from routing.units import parse_clock
 
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema counts 3.0 as an integer; strict pydantic would not. 3.5 and "3" stay
+    # refused (the strict int check sees them unchanged).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeInt = Annotated[int, BeforeValidator(_whole_number)]
+"""An integer field: takes ``3`` and ``3.0`` (both JSON Schema integers), not ``"3"``."""
+
 PlanStatus = Literal["queued", "running", "done", "failed"]
 Clock = Annotated[
-    int | str,
+    WholeInt | str,
     Field(description="Seconds since midnight, or 'HH:MM'.", examples=["07:30"]),
 ]
 IdStr = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s,;]+$")]
@@ -76,9 +88,9 @@ class PickupIn(_In):
     township: str = Field("", max_length=200)
     lon: float | None = Field(None, ge=-180, le=180, description="WGS84 longitude.")
     lat: float | None = Field(None, ge=-90, le=90, description="WGS84 latitude.")
-    parcels: int = Field(0, ge=0, le=100_000, description="Parcels to collect.")
+    parcels: WholeInt = Field(0, ge=0, le=100_000, description="Parcels to collect.")
     weight_kg: float = Field(0.0, ge=0, le=1_000_000, description="Weight to collect, kg.")
-    delivery_parcels: int = Field(0, ge=0, le=100_000, description="Parcels to drop.")
+    delivery_parcels: WholeInt = Field(0, ge=0, le=100_000, description="Parcels to drop.")
     delivery_weight_kg: float = Field(0.0, ge=0, le=1_000_000)
     ready: Clock | None = Field(None, description="When the produce is ready.")
     close: Clock | None = Field(None, description="When the station closes (last arrival).")
@@ -87,7 +99,7 @@ class PickupIn(_In):
     prize_rmb: float | None = Field(
         None, ge=0, le=1_000_000, description="Makes the pickup optional, worth this."
     )
-    priority: int = Field(0, ge=0, le=100)
+    priority: WholeInt = Field(0, ge=0, le=100)
     allowed_vehicle_types: list[IdStr] | None = Field(None, max_length=100)
     max_on_board_min: float | None = Field(None, gt=0, le=2880)
     contact: str = Field("", max_length=200)
@@ -133,8 +145,10 @@ class VehicleTypeIn(_In):
     """
 
     name: IdStr
-    count: int | None = Field(1, ge=0, le=1000, description="How many; null: unlimited.")
-    capacity_parcels: int = Field(gt=0, le=1_000_000)
+    count: Annotated[int, Field(ge=0, le=1000), BeforeValidator(_whole_number)] | None = Field(
+        1, description="How many; null: unlimited."
+    )
+    capacity_parcels: WholeInt = Field(gt=0, le=1_000_000)
     capacity_kg: float = Field(gt=0, le=1_000_000)
     fixed_rmb_per_run: float = Field(0.0, ge=0, le=1_000_000)
     fixed_rmb_per_day: float = Field(0.0, ge=0, le=1_000_000)
@@ -143,7 +157,7 @@ class VehicleTypeIn(_In):
     shift_start: Clock | None = Field(None, description="Default '07:00'.")
     shift_end: Clock | None = Field(None, description="Default '19:00'.")
     speed_factor: float = Field(1.0, gt=0, le=3)
-    max_runs_per_day: int = Field(1, ge=1, le=10)
+    max_runs_per_day: WholeInt = Field(1, ge=1, le=10)
     reload_min: float = Field(30.0, ge=0, le=1440)
     avoid_road_classes: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=20
@@ -172,7 +186,7 @@ class PlanOptionsIn(_In):
         max_length=2,
         description="Cost allocation methods; the first fills each stop's cost_rmb.",
     )
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+    seed: WholeInt = Field(0, ge=0, le=2**31 - 1)
     wait: bool | None = Field(
         None,
         description="Answer 200 with the plan (true) or 202 at once (false). Default: "

@@ -97,6 +97,12 @@ CATALOGUE = [
         "pickups[0].close",
     ),
     Bad(
+        "closes before it is ready, id with quotes",
+        {"pickups": [_p(id="O'Neil\"s-\u00e9\u0007", ready="10:00", close="09:00")]},
+        422,
+        "pickups[0].close",
+    ),
+    Bad(
         "shift ends before it starts",
         {"pickups": [_p()], "fleet": [_van(shift_start="18:00", shift_end="07:00")]},
         422,

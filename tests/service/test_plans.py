@@ -220,3 +220,17 @@ def test_request_id_is_echoed(client: AppClient) -> None:
     r = client.get("/v1/plans")
     assert len(r.headers["x-request-id"]) == 32
     assert r.json()["request_id"] == r.headers["x-request-id"]
+
+
+def test_whole_numbers_written_with_a_point_are_integers(client: AppClient) -> None:
+    """JSON Schema counts 5.0 as an integer, so the API does; 5.5 and "5" stay 422s."""
+    whole = [{**pickups(1)[0], "parcels": 5.0, "priority": 3.0}]
+    r = client.post("/v1/plans", json={"pickups": whole, "options": {"seed": 1.0}}, headers=ALPHA)
+    assert r.status_code == 200, r.text
+    assert r.json()["summary"]["parcels"] == 5
+    for bad in (5.5, "5"):
+        r = client.post(
+            "/v1/plans", json={"pickups": [{**whole[0], "parcels": bad}]}, headers=ALPHA
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["problems"][0]["field"] == "pickups[0].parcels"
