@@ -323,19 +323,18 @@ def read_hubs_file(path: Path) -> tuple[HubConfig, ...]:
     return hubs
 
 
-def load_hub(
-    config: HubConfig, *, load_network: bool = True, max_hub_snap_m: float = 2000.0
-) -> HubRuntime:
+def load_hub(config: HubConfig, *, max_hub_snap_m: float, load_network: bool = True) -> HubRuntime:
     """Load a hub's fleets, gazetteer and road network (once, at start-up).
 
     Parameters
     ----------
     config
         The hub's table of the hubs file.
+    max_hub_snap_m
+        Farthest the hub may lie from a road of its network, metres (the setting
+        ``max_hub_snap_m``).
     load_network
         Read the road file (else planning reads it in the solver processes).
-    max_hub_snap_m
-        Farthest the hub may lie from a road of its network, metres.
 
     Raises
     ------
@@ -408,7 +407,7 @@ def check_hub_on_roads(
 
 
 def load_hubs(
-    path: Path | None, *, load_networks: bool = True, max_hub_snap_m: float = 2000.0
+    path: Path | None, *, max_hub_snap_m: float, load_networks: bool = True
 ) -> dict[str, HubRuntime]:
     """Load every hub of the hubs file (none if ``path`` is None).
 
