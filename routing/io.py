@@ -88,6 +88,8 @@ def _pickup_record(raw: Mapping[str, Any]) -> dict[str, Any]:
         if key == "allowed_vehicle_types" and isinstance(value, str):
             value = tuple(v.strip() for v in value.split(";") if v.strip())
         rec[key] = value
+    if rec.get("id") and "village" not in rec:
+        rec["village"] = rec["id"]  # as the API does: the README lists village as optional
     return rec
 
 

@@ -49,3 +49,12 @@ def test_pickup_window_reported_by_file_names(tmp_path: Path) -> None:
     csv.write_text("id,village,lon,lat,ready,close\nP1,Gasa,101.8,24.0,10:00,09:00\n")
     [(_, message)] = _problems(read_pickups, csv)
     assert message.startswith("close 09:00 is before ready 10:00")
+
+
+def test_pickups_need_only_id_lon_lat(tmp_path: Path) -> None:
+    """As the README's table says (and the API does), a pickup without a village is
+    named after its id."""
+    csv = tmp_path / "pickups.csv"
+    csv.write_text("id,lon,lat,ready\nP1,101.8,24.0,08:30\n")
+    [pickup] = read_pickups(csv)
+    assert (pickup.village, pickup.ready_s) == ("P1", 8 * 3600 + 1800)
