@@ -39,11 +39,11 @@ pg-deps:
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check routing service benchmarks fixtures tests
-	$(BIN)/ruff format --check routing
+	$(BIN)/ruff format --check routing service tests/service
 	$(BIN)/lint-imports
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy routing
+	$(BIN)/mypy routing service
 
 pytest: $(DEV_STAMP) browser-deps pg-deps
 	$(BIN)/python -m pytest -n 2 --timeout 900 -q

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,15 @@ ALIASES = {
     "latest": "latest_s",
     "open": "open_s",
 }
+
+_FILE_NAMES = {model: file for file, model in ALIASES.items()}
+_MODEL_NAME = re.compile(r"\b(" + "|".join(_FILE_NAMES) + r")\b")
+
+
+def to_file_names(text: str) -> str:
+    """A field path or message in the names files and the API use (``ready_s`` -> ``ready``)."""
+    return _MODEL_NAME.sub(lambda m: _FILE_NAMES[m.group(1)], text)
+
 
 PICKUP_COLUMNS = (
     "id",
@@ -78,6 +88,8 @@ def _pickup_record(raw: Mapping[str, Any]) -> dict[str, Any]:
         if key == "allowed_vehicle_types" and isinstance(value, str):
             value = tuple(v.strip() for v in value.split(";") if v.strip())
         rec[key] = value
+    if rec.get("id") and "village" not in rec:
+        rec["village"] = rec["id"]  # as the API does: the README lists village as optional
     return rec
 
 
@@ -96,9 +108,8 @@ def pickups_from_records(
             out.append(PickupPoint.model_validate(rec))
         except ValidationError as exc:
             for err in exc.errors():
-                field = ".".join(str(x) for x in err["loc"]) or "row"
-                field = {v: k for k, v in ALIASES.items()}.get(field, field)
-                msg = str(err["msg"]).removeprefix("Value error, ")
+                field = to_file_names(".".join(str(x) for x in err["loc"]) or "row")
+                msg = to_file_names(str(err["msg"]).removeprefix("Value error, "))
                 problems.append(InputProblem(name, field, f"{msg} (got {err.get('input')!r})"))
     if problems:
         raise InputError(problems)
@@ -215,9 +226,8 @@ def fleet_from_records(
             out.append(VehicleType.model_validate(rec))
         except ValidationError as exc:
             for err in exc.errors():
-                field = ".".join(str(x) for x in err["loc"]) or "table"
-                field = {v: k for k, v in ALIASES.items()}.get(field, field)
-                msg = str(err["msg"]).removeprefix("Value error, ")
+                field = to_file_names(".".join(str(x) for x in err["loc"]) or "table")
+                msg = to_file_names(str(err["msg"]).removeprefix("Value error, "))
                 problems.append(InputProblem(f"{source}: {name}", field, msg))
     if problems:
         raise InputError(problems)

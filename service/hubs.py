@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from routing import CostModel, read_cost_model
-from routing.errors import InputError
+from routing.errors import InputError, NetworkError
 from routing.errors import Problem as InputProblem
 from routing.io import read_fleet
 from routing.model import Hub, Lat, Lon, VehicleType, input_error_from_validation
@@ -332,13 +332,24 @@ def read_hubs_file(path: Path) -> tuple[HubConfig, ...]:
     return hubs
 
 
-def load_hub(config: HubConfig, *, load_network: bool = True) -> HubRuntime:
+def load_hub(config: HubConfig, *, max_hub_snap_m: float, load_network: bool = True) -> HubRuntime:
     """Load a hub's fleets, gazetteer and road network (once, at start-up).
+
+    Parameters
+    ----------
+    config
+        The hub's table of the hubs file.
+    max_hub_snap_m
+        Farthest the hub may lie from a road of its network, metres (the setting
+        ``max_hub_snap_m``).
+    load_network
+        Read the road file (else planning reads it in the solver processes).
 
     Raises
     ------
     InputError
-        If a file named in the config is missing or invalid.
+        If a file named in the config is missing or invalid, or the hub lies farther
+        than ``max_hub_snap_m`` from its roads (every plan would be refused).
     """
     hub = Hub(
         id=config.id,
@@ -357,6 +368,7 @@ def load_hub(config: HubConfig, *, load_network: bool = True) -> HubRuntime:
         from routing.road_file import network_from_file
 
         network = network_from_file(config.roads)
+        check_hub_on_roads(hub, network, config.roads, max_hub_snap_m=max_hub_snap_m)
     elif config.roads is None:
         notes.append("no road network configured: travel times are straight-line estimates")
     return HubRuntime(
@@ -371,14 +383,58 @@ def load_hub(config: HubConfig, *, load_network: bool = True) -> HubRuntime:
     )
 
 
-def load_hubs(path: Path | None, *, load_networks: bool = True) -> dict[str, HubRuntime]:
-    """Load every hub of the hubs file (none if ``path`` is None)."""
+def check_hub_on_roads(
+    hub: Hub, network: RoadNetwork, roads: Path, *, max_hub_snap_m: float
+) -> None:
+    """Refuse a hub farther than ``max_hub_snap_m`` from the roads it plans on.
+
+    Raises
+    ------
+    NetworkError
+        Naming the hub, its distance from the nearest road and the fix.
+    """
+    from routing.paths import snap_points
+
+    fix = (
+        f"of its road network {str(roads)!r}; check the hub's lon/lat in the hubs file, "
+        "give a road file that covers it, or raise HUBROUTE_MAX_HUB_SNAP_M"
+    )
+    try:
+        snap_points(network, [(hub.id, hub.lon, hub.lat)], max_snap_m=max_hub_snap_m, kind="hub")
+    except NetworkError as exc:
+        raise NetworkError(
+            [
+                InputProblem(
+                    p.record, p.field, f"{p.message.removesuffix('; check its coordinates')} {fix}"
+                )
+                for p in exc.problems
+            ]
+        ) from None
+    except ValueError as exc:
+        # A position the network's projection cannot place (far off the map).
+        raise NetworkError(
+            InputProblem(f"hub {hub.id!r}", "lon/lat", f"cannot be placed ({exc}) {fix}")
+        ) from None
+
+
+def load_hubs(
+    path: Path | None, *, max_hub_snap_m: float, load_networks: bool = True
+) -> dict[str, HubRuntime]:
+    """Load every hub of the hubs file (none if ``path`` is None).
+
+    Raises
+    ------
+    InputError
+        Naming each bad hub and field (a hub off its roads included).
+    """
     if path is None:
         log.warning("no hubs_file configured: the service knows no hubs")
         return {}
     hubs = {}
     for config in read_hubs_file(path):
-        hubs[config.id] = load_hub(config, load_network=load_networks)
+        hubs[config.id] = load_hub(
+            config, load_network=load_networks, max_hub_snap_m=max_hub_snap_m
+        )
         log.info("loaded hub %s", config.id, extra={"hub": config.id})
     return hubs
 

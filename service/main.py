@@ -10,19 +10,21 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 
+from routing.errors import HubrouteError
 from service.body_checks import JsonBodyMiddleware
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.executor.base import Executor, JobFn
 from service.executor.local import LocalExecutor
-from service.hubs import load_hubs
+from service.hubs import HubRuntime, load_hubs
 from service.jobs import load_networks, run_matrix_job, run_plan_job
 from service.observability import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
 from service.planner import Planner
@@ -36,9 +38,21 @@ API_DESCRIPTION = """\
 Route optimiser for rural farm-to-hub collection at county logistics hubs.
 
 Units: distances in metres (``distance``) or km (``*_km``), durations in seconds
-(``duration``, ``arrival``...) or hours (``*_h``), money in RMB (``*_rmb``), clock
-times in seconds since midnight (input also accepts ``"HH:MM"``), coordinates
-``[lon, lat]`` WGS84. Every error has the same JSON shape with a stable ``code``.
+(``duration``, ``arrival``...) or hours (``*_h``), money in RMB (``*_rmb``),
+coordinates ``[lon, lat]`` WGS84. Every error has the same JSON shape with a stable
+``code`` and names each field as ``pickups[3].ready``.
+
+Clock times in requests are named as in the fleet and pickup files, without ``_s``:
+``ready``, ``close``, ``shift_start``, ``shift_end``, ``driver_break.earliest`` and
+``latest``; each takes ``"HH:MM"`` or seconds since midnight. The first version's names
+(``ready_s``, ``shift_start_s``...) are still accepted as deprecated aliases; sending
+both names of one time is a 422. Plans give times as seconds (``arrival``) and as
+``"HH:MM"`` (``arrival_time``).
+
+An inline fleet must state its rates (``rmb_per_km``, ``rmb_per_hour``,
+``fixed_rmb_per_run``, ``fixed_rmb_per_day``; 0 is allowed): a vehicle type that gives
+none of them is a 422, since it would plan every run at RMB 0.00. Leave ``fleet`` out
+or name one of the hub's fleets to plan at the hub's rates (``GET /v1/hub``).
 
 Authenticate with ``X-API-Key``; each key belongs to one hub and sees only its plans.
 """
@@ -77,6 +91,7 @@ def create_app(
     executor_factory: ExecutorFactory = default_executor,
     plan_job: JobFn = run_plan_job,
     matrix_job: JobFn = run_matrix_job,
+    hubs: Mapping[str, HubRuntime] | None = None,
 ) -> FastAPI:
     """Build the app.
 
@@ -90,6 +105,9 @@ def create_app(
     plan_job, matrix_job
         Module-level job functions run by the executor (tests inject slow or fake
         ones).
+    hubs
+        The hubs, already loaded (:func:`serve` loads them before listening, so that
+        a bad hubs file stops start-up with a message); default: loaded by the lifespan.
 
     Returns
     -------
@@ -99,19 +117,22 @@ def create_app(
     """
     configure_logging(settings.log_level, json_lines=settings.log_json)
 
+    def load_settings_hubs() -> dict[str, HubRuntime]:
+        return load_hubs(settings.hubs_file, max_hub_snap_m=settings.max_hub_snap_m)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hubs = await to_thread.run_sync(load_hubs, settings.hubs_file)
+        loaded = dict(hubs) if hubs is not None else await to_thread.run_sync(load_settings_hubs)
         engine = make_engine(settings.sqlalchemy_url)
         await to_thread.run_sync(upgrade_database, engine)
         repo = PlanRepo(engine)
-        network_paths = sorted({h.network_path for h in hubs.values() if h.network_path})
+        network_paths = sorted({h.network_path for h in loaded.values() if h.network_path})
         executor = executor_factory(settings, network_paths)
         planner = Planner(
-            settings=settings, repo=repo, executor=executor, hubs=hubs, plan_job=plan_job
+            settings=settings, repo=repo, executor=executor, hubs=loaded, plan_job=plan_job
         )
         app.state.settings = settings
-        app.state.hubs = hubs
+        app.state.hubs = loaded
         app.state.repo = repo
         app.state.planner = planner
         app.state.matrix_job = matrix_job
@@ -123,7 +144,7 @@ def create_app(
         planner.start()
         log.info(
             "hubroute service ready",
-            extra={"hubs": sorted(hubs), "workers": settings.workers, **counts},
+            extra={"hubs": sorted(loaded), "workers": settings.workers, **counts},
         )
         try:
             yield
@@ -186,14 +207,30 @@ def serve(
     # The event loop shares the GIL with request threads; a 1 ms switch interval (not
     # 5 ms) lets it answer health checks promptly while requests are being validated.
     sys.setswitchinterval(0.001)
-    settings = settings or Settings()
-    if workers is not None:
-        settings = settings.model_copy(update={"workers": workers})
+    try:
+        settings = settings or Settings()
+        if workers is not None:
+            settings = settings.model_copy(update={"workers": workers})
+        configure_logging(settings.log_level, json_lines=settings.log_json)
+        # Before listening: a hub that cannot be planned for stops start-up here, with
+        # a message naming it, rather than serving 422s no caller can fix.
+        hubs = load_hubs(settings.hubs_file, max_hub_snap_m=settings.max_hub_snap_m)
+    except (HubrouteError, ValidationError) as exc:
+        raise SystemExit(_startup_failure(exc)) from None
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, hubs=hubs),
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
         access_log=False,  # the service logs each request as JSON with its id
         timeout_graceful_shutdown=10,
     )
+
+
+def _startup_failure(exc: HubrouteError | ValidationError) -> str:
+    """The message ``serve`` exits with: one line per problem, no traceback."""
+    if isinstance(exc, ValidationError):
+        lines = [f"setting {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+    else:
+        lines = [str(p) for p in getattr(exc, "problems", ())] or [str(exc)]
+    return "hubroute serve: cannot start:\n" + "\n".join(f"  {line}" for line in lines)

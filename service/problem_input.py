@@ -12,6 +12,8 @@ from typing import Any
 
 from routing.errors import InputError, NetworkError
 from routing.errors import Problem as InputProblem
+from routing.io import ALIASES as LIBRARY_NAMES
+from routing.io import to_file_names as api_names
 from routing.model import problem_from_dict
 from service.hubs import HubRuntime
 from service.schemas import PickupIn, PlanRequest, VehicleTypeIn
@@ -20,7 +22,7 @@ from service.schemas import PickupIn, PlanRequest, VehicleTypeIn
 def _pickup_data(
     hub: HubRuntime, index: int, p: PickupIn, problems: list[InputProblem]
 ) -> dict[str, Any]:
-    data = p.model_dump(exclude_none=True)
+    data = library_names(p.model_dump(exclude_none=True))
     where = f"pickups[{index}]"
     if p.lon is None or p.lat is None:
         if p.lon is not None or p.lat is not None:
@@ -53,6 +55,42 @@ def _pickup_data(
         data["village"] = known.name
     data.setdefault("village", p.id)
     return data
+
+
+def library_names(data: dict[str, Any]) -> dict[str, Any]:
+    """The request's clock fields under the library's names (``ready`` -> ``ready_s``)."""
+    out = {LIBRARY_NAMES.get(k, k): v for k, v in data.items()}
+    if isinstance(out.get("driver_break"), dict):
+        out["driver_break"] = library_names(out["driver_break"])
+    return out
+
+
+_COST_FIELDS = ("rmb_per_km", "rmb_per_hour", "fixed_rmb_per_run", "fixed_rmb_per_day")
+
+
+def _uncosted(hub: HubRuntime, fleet: list[VehicleTypeIn]) -> list[InputProblem]:
+    """An inline vehicle type that states none of its rates would plan at RMB 0.00.
+
+    Rates given as 0 are a statement (a vehicle the hub does not pay for by the km or
+    hour) and are kept; rates left out are refused rather than guessed.
+    """
+    instead = (
+        f", or name one of the hub's fleets instead ({', '.join(sorted(hub.fleets))}; "
+        "GET /v1/hub lists their rates)"
+        if hub.fleets
+        else ""
+    )
+    return [
+        InputProblem(
+            f"vehicle type {v.name!r}",
+            f"fleet[{i}].rmb_per_km",
+            "no rates given, so every run would cost RMB 0.00; give rmb_per_km and "
+            "rmb_per_hour (and fixed_rmb_per_run, fixed_rmb_per_day if any; 0 for a cost "
+            f"the hub does not pay){instead}",
+        )
+        for i, v in enumerate(fleet)
+        if not v.model_fields_set & set(_COST_FIELDS)
+    ]
 
 
 def _unknown(hub: HubRuntime, name: str) -> str:
@@ -96,7 +134,8 @@ def problem_data(hub: HubRuntime, req: PlanRequest) -> dict[str, Any]:
                 problems.append(
                     InputProblem(f"vehicle type {vt_name!r}", f"fleet[{i}].name", "duplicate name")
                 )
-        vehicle_types = [v.model_dump(exclude_none=True) for v in req.fleet]
+        problems.extend(_uncosted(hub, req.fleet))
+        vehicle_types = [library_names(v.model_dump(exclude_none=True)) for v in req.fleet]
         for vt, given in zip(vehicle_types, req.fleet, strict=True):
             if given.count is None:
                 vt["count"] = None
@@ -149,7 +188,7 @@ def check_problem(hub: HubRuntime, data: dict[str, Any], *, max_snap_m: float) -
     try:
         problem = problem_from_dict(data)
     except InputError as exc:
-        raise InputError([_request_path(p, data) for p in exc.problems]) from None
+        raise InputError(_request_paths(exc.problems, data)) from None
     if hub.network is None:
         return
     from routing.paths import snap_points
@@ -173,34 +212,41 @@ def check_problem(hub: HubRuntime, data: dict[str, Any], *, max_snap_m: float) -
         raise NetworkError(found)
 
 
-_RECORD = re.compile(r"^(pickup|vehicle type) '(.*)'$")
-_IN_MESSAGE = re.compile(r"^(pickup|vehicle type) '(.*?)': (.*)$", re.S)
 _LEADING_KEY = re.compile(r"^(\w+)[: ]")
 
 
-def _request_path(problem: InputProblem, data: dict[str, Any]) -> InputProblem:
-    """Name a library problem by its path in the request (``pickups[3].ready_s``)."""
-    found = _RECORD.match(problem.record)
-    if found is None:
-        # A model validator's problem arrives as one message: "pickup 'P0': field: ...".
-        inline = _IN_MESSAGE.match(problem.message)
-        if problem.record or inline is None:
-            return problem
-        kind, key, rest = inline.groups()
-        problem = InputProblem(f"{kind} {key!r}", "", rest)
-    else:
-        kind, key = found.groups()
-    items = data["pickups"] if kind == "pickup" else data["vehicle_types"]
-    where = "pickups" if kind == "pickup" else "fleet"
-    index = next((i for i, item in enumerate(items) if item.get(_ID[kind]) == key), None)
-    if index is None:
-        return problem
-    field = problem.field
-    if not field:
-        lead = _LEADING_KEY.match(problem.message)
-        field = lead.group(1) if lead and lead.group(1) in _FIELDS[kind] else ""
-    path = f"{where}[{index}]" + (f".{field}" if field else "")
-    return InputProblem(problem.record, path, problem.message)
+def _request_paths(problems: tuple[InputProblem, ...], data: dict[str, Any]) -> list[InputProblem]:
+    """Name library problems by their paths and words in the request (``pickups[3].ready``).
+
+    Records are matched as the library writes them (``pickup 'P3'``, the id's repr), so
+    ids with quotes or unusual characters are found too.
+    """
+    records: dict[str, tuple[str, str, int]] = {}
+    for kind, where, items in (
+        ("pickup", "pickups", data["pickups"]),
+        ("vehicle type", "fleet", data["vehicle_types"]),
+    ):
+        for index, item in enumerate(items):
+            records.setdefault(f"{kind} {item.get(_ID[kind])!r}", (kind, where, index))
+    out = []
+    for problem in problems:
+        record, message = problem.record, api_names(problem.message)
+        if not record:
+            # A model validator's problem arrives as one message: "pickup 'P0': ...".
+            record = next((r for r in records if message.startswith(f"{r}: ")), "")
+            message = message.removeprefix(f"{record}: ") if record else message
+        if record not in records:
+            out.append(InputProblem(problem.record, api_names(problem.field), message))
+            continue
+        kind, where, index = records[record]
+        field = api_names(problem.field)
+        if not field:
+            lead = _LEADING_KEY.match(message)
+            field = lead.group(1) if lead and lead.group(1) in _FIELDS[kind] else ""
+        out.append(
+            InputProblem(record, f"{where}[{index}]" + (f".{field}" if field else ""), message)
+        )
+    return out
 
 
 _ID = {"pickup": "id", "vehicle type": "name"}

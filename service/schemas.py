@@ -12,14 +12,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from routing.model import Plan
 from routing.units import parse_clock
 
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema counts 3.0 as an integer; strict pydantic would not. 3.5 and "3" stay
+    # refused (the strict int check sees them unchanged).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeInt = Annotated[int, BeforeValidator(_whole_number)]
+"""An integer field: takes ``3`` and ``3.0`` (both JSON Schema integers), not ``"3"``."""
+
 PlanStatus = Literal["queued", "running", "done", "failed"]
 Clock = Annotated[
-    int | str,
+    WholeInt | str,
     Field(description="Seconds since midnight, or 'HH:MM'.", examples=["07:30"]),
 ]
 IdStr = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s,;]+$")]
@@ -33,8 +45,42 @@ class _In(BaseModel):
     )
 
 
+#: Clock fields of the first API version, still accepted: old name -> field.
+DEPRECATED_TIME_NAMES = {
+    "ready_s": "ready",
+    "close_s": "close",
+    "shift_start_s": "shift_start",
+    "shift_end_s": "shift_end",
+    "earliest_s": "earliest",
+    "latest_s": "latest",
+}
+
+
+def _take_deprecated_time_names(data: Any, fields: tuple[str, ...]) -> Any:
+    """Accept ``ready_s`` for ``ready`` (and so on) for clients written against them.
+
+    Only the current names are in the schema; a value under an old name is validated
+    (and its errors reported) under the current name.
+    """
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for old, new in DEPRECATED_TIME_NAMES.items():
+        if new not in fields or old not in out:
+            continue
+        if new in out:
+            raise ValueError(
+                f"{new} and {old} are both given; send only {new} ({old} is its old name)"
+            )
+        out[new] = out.pop(old)
+    return out
+
+
 class PickupIn(_In):
-    """A village pickup point. Give ``lon``/``lat``, or a ``village`` the hub knows."""
+    """A village pickup point. Give ``lon``/``lat``, or a ``village`` the hub knows.
+
+    ``ready_s``/``close_s`` are accepted as deprecated names of ``ready``/``close``.
+    """
 
     id: IdStr
     village: str | None = Field(
@@ -43,64 +89,87 @@ class PickupIn(_In):
     township: str = Field("", max_length=200)
     lon: float | None = Field(None, ge=-180, le=180, description="WGS84 longitude.")
     lat: float | None = Field(None, ge=-90, le=90, description="WGS84 latitude.")
-    parcels: int = Field(0, ge=0, le=100_000, description="Parcels to collect.")
+    parcels: WholeInt = Field(0, ge=0, le=100_000, description="Parcels to collect.")
     weight_kg: float = Field(0.0, ge=0, le=1_000_000, description="Weight to collect, kg.")
-    delivery_parcels: int = Field(0, ge=0, le=100_000, description="Parcels to drop.")
+    delivery_parcels: WholeInt = Field(0, ge=0, le=100_000, description="Parcels to drop.")
     delivery_weight_kg: float = Field(0.0, ge=0, le=1_000_000)
-    ready_s: Clock | None = Field(None, description="When the produce is ready.")
-    close_s: Clock | None = Field(None, description="Last arrival.")
+    ready: Clock | None = Field(None, description="When the produce is ready.")
+    close: Clock | None = Field(None, description="When the station closes (last arrival).")
     service_min: float | None = Field(None, ge=0, le=1440, description="Minutes per stop.")
     service_min_per_parcel: float | None = Field(None, ge=0, le=60)
     prize_rmb: float | None = Field(
         None, ge=0, le=1_000_000, description="Makes the pickup optional, worth this."
     )
-    priority: int = Field(0, ge=0, le=100)
+    priority: WholeInt = Field(0, ge=0, le=100)
     allowed_vehicle_types: list[IdStr] | None = Field(None, max_length=100)
     max_on_board_min: float | None = Field(None, gt=0, le=2880)
     contact: str = Field("", max_length=200)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        return _take_deprecated_time_names(data, ("ready", "close"))
+
 
 class BreakIn(_In):
-    """A driver break that must start inside ``[earliest_s, latest_s]``."""
+    """A driver break that must start inside ``[earliest, latest]``.
 
-    earliest_s: Clock
-    latest_s: Clock
+    ``earliest_s``/``latest_s`` are accepted as deprecated names.
+    """
+
+    earliest: Clock
+    latest: Clock
     duration_min: float = Field(gt=0, le=480)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        return _take_deprecated_time_names(data, ("earliest", "latest"))
 
     @model_validator(mode="after")
     def _order(self) -> BreakIn:
         try:
-            earliest, latest = parse_clock(self.earliest_s), parse_clock(self.latest_s)
+            earliest, latest = parse_clock(self.earliest), parse_clock(self.latest)
         except ValueError:
             return self  # the library names a malformed clock time
         if earliest > latest:
             raise ValueError(
-                f"earliest_s {self.earliest_s!r} is after latest_s {self.latest_s!r}; swap them"
+                f"earliest {self.earliest!r} is after latest {self.latest!r}; swap them"
             )
         return self
 
 
 class VehicleTypeIn(_In):
-    """A vehicle type of an inline fleet (fields as in fleet.toml)."""
+    """A vehicle type of an inline fleet (fields as in fleet.toml).
+
+    ``shift_start_s``/``shift_end_s`` are accepted as deprecated names.
+    """
 
     name: IdStr
-    count: int | None = Field(1, ge=0, le=1000, description="How many; null: unlimited.")
-    capacity_parcels: int = Field(gt=0, le=1_000_000)
+    count: Annotated[int, Field(ge=0, le=1000), BeforeValidator(_whole_number)] | None = Field(
+        1, description="How many; null: unlimited."
+    )
+    capacity_parcels: WholeInt = Field(gt=0, le=1_000_000)
     capacity_kg: float = Field(gt=0, le=1_000_000)
     fixed_rmb_per_run: float = Field(0.0, ge=0, le=1_000_000)
     fixed_rmb_per_day: float = Field(0.0, ge=0, le=1_000_000)
     rmb_per_km: float = Field(0.0, ge=0, le=10_000)
     rmb_per_hour: float = Field(0.0, ge=0, le=100_000)
-    shift_start_s: Clock | None = None
-    shift_end_s: Clock | None = None
+    shift_start: Clock | None = Field(None, description="Default '07:00'.")
+    shift_end: Clock | None = Field(None, description="Default '19:00'.")
     speed_factor: float = Field(1.0, gt=0, le=3)
-    max_runs_per_day: int = Field(1, ge=1, le=10)
+    max_runs_per_day: WholeInt = Field(1, ge=1, le=10)
     reload_min: float = Field(30.0, ge=0, le=1440)
     avoid_road_classes: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=20
     )
     max_distance_km: float | None = Field(None, gt=0, le=10_000)
     driver_break: BreakIn | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        return _take_deprecated_time_names(data, ("shift_start", "shift_end"))
 
 
 class PlanOptionsIn(_In):
@@ -118,8 +187,8 @@ class PlanOptionsIn(_In):
         max_length=2,
         description="Cost allocation methods; the first fills each stop's cost_rmb.",
     )
-    seed: int = Field(0, ge=0, le=2**31 - 1)
-    iterations: int | None = Field(
+    seed: WholeInt = Field(0, ge=0, le=2**31 - 1)
+    iterations: WholeInt | None = Field(
         None,
         ge=1,
         le=100_000,
@@ -164,7 +233,7 @@ _PLAN_EXAMPLE: dict[str, Any] = {
             "lat": 23.9745,
             "parcels": 40,
             "weight_kg": 400,
-            "ready_s": "08:00",
+            "ready": "08:00",
         },
         {
             "id": "P2",

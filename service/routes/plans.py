@@ -44,6 +44,27 @@ def _links(plan_id: str, status: str) -> dict[str, str]:
     return links
 
 
+def _plan_path(suffix: str, method: str) -> str:
+    return "#/paths/" + f"/v1/plans/{{plan_id}}{suffix}".replace("/", "~1") + f"/{method}"
+
+
+_BY_ID = {"plan_id": "$response.body#/id"}
+#: OpenAPI links from a created plan to what can be done with it (clients and the
+#: stateful API tests follow them: create -> get -> exports -> quote -> delete).
+PLAN_LINKS: dict[str, Any] = {
+    "GetPlan": {"operationRef": _plan_path("", "get"), "parameters": _BY_ID},
+    "RoutesGeoJSON": {"operationRef": _plan_path("/routes.geojson", "get"), "parameters": _BY_ID},
+    "RunsCSV": {"operationRef": _plan_path("/runs.csv", "get"), "parameters": _BY_ID},
+    "ReportHTML": {"operationRef": _plan_path("/report.html", "get"), "parameters": _BY_ID},
+    "QuotePickup": {
+        "operationRef": "#/paths/~1v1~1quotes/post",
+        "requestBody": {"plan_id": "$response.body#/id"},
+        "description": "Price one more pickup against this plan.",
+    },
+    "DeletePlan": {"operationRef": _plan_path("", "delete"), "parameters": _BY_ID},
+}
+
+
 def _info(stored: StoredPlan) -> dict[str, Any]:
     return {
         "id": stored.id,
@@ -73,9 +94,11 @@ def _info(stored: StoredPlan) -> dict[str, Any]:
     status_code=200,
     response_model=PlanResult,
     responses={
+        200: {"links": PLAN_LINKS},
         202: {
             "model": PlanAccepted,
             "description": "Queued or still running; poll the Location after Retry-After.",
+            "links": PLAN_LINKS,
         },
         500: {"model": ErrorBody, "description": "The solver failed (not bad input)."},
         **ERRORS,

@@ -101,11 +101,11 @@ class Server:
 
 
 def xinping_day() -> list[dict[str, Any]]:
-    """The Xinping fixture's pickups as API pickups."""
-    from routing.io import read_pickups
+    """The Xinping fixture's pickups as API pickups (clock fields as ``ready``, ``close``)."""
+    from routing.io import read_pickups, to_file_names
 
     return [
-        p.model_dump(mode="json", exclude_none=True)
+        {to_file_names(k): v for k, v in p.model_dump(mode="json", exclude_none=True).items()}
         for p in read_pickups(ROOT / "fixtures" / "xinping" / "pickups.csv")
     ]
 

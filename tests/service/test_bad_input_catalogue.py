@@ -1,7 +1,7 @@
 """The bad-input catalogue: each kind of bad request is a 4xx naming the field, never a 500.
 
 One row per kind: what is wrong, the request, the status expected and the field path the
-error must name (one syntax throughout: ``pickups[0].ready_s``, ``fleet[0].driver_break``).
+error must name (one syntax throughout: ``pickups[0].ready``, ``fleet[0].driver_break``).
 """
 
 from __future__ import annotations
@@ -77,12 +77,53 @@ CATALOGUE = [
         "pickups[0].village",
     ),
     Bad("misspelt field", {"pickups": [_p(parcel=3)]}, 422, "pickups[0].parcel"),
-    Bad("malformed clock time", {"pickups": [_p(ready_s="25:99")]}, 422, "pickups[0].ready_s"),
+    Bad("malformed clock time", {"pickups": [_p(ready="25:99")]}, 422, "pickups[0].ready"),
+    Bad(
+        "malformed clock time under the old name",
+        {"pickups": [_p(ready_s="25:99")]},
+        422,
+        "pickups[0].ready",
+    ),
+    Bad(
+        "a time under both its names",
+        {"pickups": [_p(ready="08:00", ready_s="08:00")]},
+        422,
+        "pickups[0]",
+    ),
     Bad(
         "closes before it is ready",
-        {"pickups": [_p(ready_s="10:00", close_s="09:00")]},
+        {"pickups": [_p(ready="10:00", close="09:00")]},
         422,
-        "pickups[0].close_s",
+        "pickups[0].close",
+    ),
+    Bad(
+        "closes before it is ready, id with quotes",
+        {"pickups": [_p(id="O'Neil\"s-\u00e9\u0007", ready="10:00", close="09:00")]},
+        422,
+        "pickups[0].close",
+    ),
+    Bad(
+        "shift ends before it starts",
+        {"pickups": [_p()], "fleet": [_van(shift_start="18:00", shift_end="07:00")]},
+        422,
+        "fleet[0].shift_end",
+    ),
+    Bad(
+        "break with a malformed earliest",
+        {
+            "pickups": [_p()],
+            "fleet": [
+                _van(driver_break={"earliest": "noon", "latest": "13:00", "duration_min": 30})
+            ],
+        },
+        422,
+        "fleet[0].driver_break.earliest",
+    ),
+    Bad(
+        "inline vehicle type without rates",
+        {"pickups": [_p()], "fleet": [_van(rmb_per_km=None)]},
+        422,
+        "fleet[0].rmb_per_km",
     ),
     Bad("priority over 100", {"pickups": [_p(priority=101)]}, 422, "pickups[0].priority"),
     Bad(
@@ -115,7 +156,7 @@ CATALOGUE = [
         {
             "pickups": [_p()],
             "fleet": [
-                _van(driver_break={"earliest_s": "13:00", "latest_s": "11:00", "duration_min": 30})
+                _van(driver_break={"earliest": "13:00", "latest": "11:00", "duration_min": 30})
             ],
         },
         422,

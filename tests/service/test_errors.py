@@ -81,10 +81,11 @@ def test_unknown_fleet_and_bad_options(client: AppClient) -> None:
 
 def test_library_validation_names_record_and_field(client: AppClient) -> None:
     """Problems the domain model finds (window closes before it opens) name the pickup."""
-    body = {"pickups": [{**pickups(1)[0], "ready_s": "10:00", "close_s": "09:00"}]}
+    body = {"pickups": [{**pickups(1)[0], "ready": "10:00", "close": "09:00"}]}
     found = problems(client.post("/v1/plans", json=body, headers=ALPHA))
     assert found[0]["record"] == "pickup 'P0'"
-    assert "close_s" in found[0]["message"]
+    assert found[0]["field"] == "pickups[0].close"
+    assert found[0]["message"].startswith("close 09:00 is before ready 10:00")
 
 
 def test_malformed_json_and_wrong_types(client: AppClient) -> None:

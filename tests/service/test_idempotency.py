@@ -54,8 +54,9 @@ def test_bad_break_and_point_off_the_map_are_422(app_factory: Any, tmp_path: Any
     from conftest import hubs_file_with_roads
 
     client = app_factory(hubs_file=hubs_file_with_roads(tmp_path))
-    brk = {"earliest_s": "14:00", "latest_s": "12:00", "duration_min": 30}
-    van = {"name": "v", "capacity_parcels": 100, "capacity_kg": 900, "driver_break": brk}
+    brk = {"earliest": "14:00", "latest": "12:00", "duration_min": 30}
+    van = {"name": "v", "capacity_parcels": 100, "capacity_kg": 900, "rmb_per_km": 2}
+    van["driver_break"] = brk
     r = client.post("/v1/plans", json={"pickups": pickups(2), "fleet": [van]}, headers=ALPHA)
     assert r.status_code == 422, r.text
     assert r.json()["error"]["problems"][0]["field"] == "fleet[0].driver_break"

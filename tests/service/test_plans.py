@@ -78,16 +78,27 @@ def test_named_and_inline_fleets(client: AppClient) -> None:
     named = client.post("/v1/plans", json={"pickups": pickups(1), "fleet": "vans"}, headers=BETA)
     assert named.status_code == 200, named.text
     assert named.json()["runs"][0]["vehicle_type"] == "van"
-    inline = client.post(
-        "/v1/plans",
-        json={
-            "pickups": pickups(1),
-            "fleet": [{"name": "tuk", "capacity_parcels": 30, "capacity_kg": 300}],
-        },
-        headers=BETA,
-    )
+    tuk = {"name": "tuk", "capacity_parcels": 30, "capacity_kg": 300, "rmb_per_km": 0.8}
+    inline = client.post("/v1/plans", json={"pickups": pickups(1), "fleet": [tuk]}, headers=BETA)
     assert inline.status_code == 200, inline.text
     assert inline.json()["runs"][0]["vehicle_type"] == "tuk"
+
+
+def test_inline_fleet_without_rates_is_refused(client: AppClient) -> None:
+    """A vehicle type stating none of its rates would plan at RMB 0.00: a 422 naming the
+    field and the fix; rates stated as 0 are the caller's word and are planned."""
+    tuk = {"name": "tuk", "capacity_parcels": 30, "capacity_kg": 300}
+    r = client.post("/v1/plans", json={"pickups": pickups(1), "fleet": [tuk]}, headers=BETA)
+    assert r.status_code == 422, r.text
+    [problem] = r.json()["error"]["problems"]
+    assert problem["record"] == "vehicle type 'tuk'"
+    assert problem["field"] == "fleet[0].rmb_per_km"
+    assert "RMB 0.00" in problem["message"]
+    assert "give rmb_per_km and rmb_per_hour" in problem["message"]
+    assert "name one of the hub's fleets instead (vans" in problem["message"]
+    free = {**tuk, "rmb_per_km": 0, "rmb_per_hour": 0}
+    r = client.post("/v1/plans", json={"pickups": pickups(1), "fleet": [free]}, headers=BETA)
+    assert r.status_code == 200, r.text
 
 
 def test_list_is_paged_and_per_hub(client: AppClient) -> None:
@@ -209,3 +220,17 @@ def test_request_id_is_echoed(client: AppClient) -> None:
     r = client.get("/v1/plans")
     assert len(r.headers["x-request-id"]) == 32
     assert r.json()["request_id"] == r.headers["x-request-id"]
+
+
+def test_whole_numbers_written_with_a_point_are_integers(client: AppClient) -> None:
+    """JSON Schema counts 5.0 as an integer, so the API does; 5.5 and "5" stay 422s."""
+    whole = [{**pickups(1)[0], "parcels": 5.0, "priority": 3.0}]
+    r = client.post("/v1/plans", json={"pickups": whole, "options": {"seed": 1.0}}, headers=ALPHA)
+    assert r.status_code == 200, r.text
+    assert r.json()["summary"]["parcels"] == 5
+    for bad in (5.5, "5"):
+        r = client.post(
+            "/v1/plans", json={"pickups": [{**whole[0], "parcels": bad}]}, headers=ALPHA
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["problems"][0]["field"] == "pickups[0].parcels"

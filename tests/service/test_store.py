@@ -110,9 +110,7 @@ def test_leases_heartbeat_release_and_attempt_limit(repo: PlanRepo) -> None:
     assert held.status == "running"
     assert repo.release("r1", ["held"]) == 1
     claimed, _ = repo.claim("r2", 30, limit=10, max_attempts=1)
-    assert [(p.id, p.attempts, p.payload) for p in claimed] == [
-        ("held", 1, {"problem": {"x": 1}})
-    ]
+    assert [(p.id, p.attempts, p.payload) for p in claimed] == [("held", 1, {"problem": {"x": 1}})]
     assert not repo.count_attempt("held", "r2", max_attempts=1)
     assert repo.count_attempt("held", "r2", max_attempts=2)
 
