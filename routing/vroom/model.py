@@ -135,9 +135,14 @@ class _Builder:
         return self._matrix(key, cell)
 
     # --- constraints ------------------------------------------------------------
-    def build(self, objective: str = "cost") -> None:
+    def build(self, objective: str = "cost", served: frozenset[int] | None = None) -> None:
         """State the constraints; arcs cost VROOM's cost, or the ``distance`` or
-        ``travel`` time that a vehicle limit bounds (to pack the most tasks)."""
+        ``travel`` time that a vehicle limit bounds (to pack the most tasks).
+
+        With ``served``, exactly those tasks are served: the objective is then the
+        routes' cost alone, which guided local search needs to weigh arcs well (its
+        penalties scale with the objective, which an unserved task's penalty swamps).
+        """
         m, p = self.model, self.p
         scale = self.cost_scale()
         max_arc, max_fixed = 0, 0
@@ -157,11 +162,18 @@ class _Builder:
         self._loads()
         self._limits()
         unit = 2 * max_arc + max_fixed + 1
+        # Each task served outweighs every priority: the most tasks first, then priority.
+        first = 100 * self.n + 1
         for t in p.tasks:
             index = self.manager.NodeToIndex(t.rank)
             allowed = [v.rank for v in self.vehicles if can_serve(p, v, t)]
-            m.VehicleVar(index).SetValues([-1, *allowed])
-            m.AddDisjunction([index], unit * (101 + t.priority))
+            if served is None:
+                m.VehicleVar(index).SetValues([-1, *allowed])
+                m.AddDisjunction([index], unit * (first + t.priority))
+            elif t.rank in served:
+                m.VehicleVar(index).SetValues(allowed)
+            else:
+                m.ActiveVar(index).SetValue(0)
         for t in p.tasks:
             if t.kind == "pickup" and t.partner is not None:
                 pi = self.manager.NodeToIndex(t.rank)
@@ -340,14 +352,16 @@ def search_routes(
     objective: str = "cost",
     with_breaks: bool = True,
     initial: Sequence[Sequence[int]] | None = None,
+    served: frozenset[int] | None = None,
 ) -> ModelRoutes | None:
     """Solve ``problem`` with OR-Tools; None when no assignment satisfies the model.
 
     ``strategy`` names OR-Tools' first-solution strategy, followed by guided local
     search; ``objective`` is ``cost``, ``distance`` or ``travel`` (see ``build``);
-    ``initial`` (task ranks per vehicle rank) seeds the search when feasible.
+    ``initial`` (task ranks per vehicle rank) seeds the search when feasible;
+    ``served`` (task ranks) fixes which tasks are served.
     """
     builder = _Builder(problem, with_breaks=with_breaks)
-    builder.build(objective)
+    builder.build(objective, served)
     first = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
     return builder.solve(time_limit_s, initial, first)

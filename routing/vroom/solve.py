@@ -16,9 +16,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from routing.vroom.improve import improve
 from routing.vroom.model import search_routes
 from routing.vroom.request import StepSpec, Task, Vehicle, VroomProblem
-from routing.vroom.timeline import Item, RouteTimeline, route_timeline
+from routing.vroom.timeline import Item, RouteTimeline, place_breaks, route_timeline
 
 #: Largest route (in items) that the repair re-insertion scans position by position.
 _INSERT_MAX_ITEMS = 80
@@ -65,9 +66,14 @@ def solve_vroom(problem: VroomProblem, *, time_limit_s: float | None = None) -> 
 #: task limit, insertion-first under tight windows), so the best clean answer is kept.
 STRATEGIES = ("PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION")
 _POLISH_SHARE = 0.4
+#: Share of the budget kept for the local search under VROOM's rules (it usually
+#: stops sooner, when no move helps).
+_IMPROVE_SHARE = 0.5
 
 
 def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
+    deadline = time.perf_counter() + limit_s
+    limit_s *= 1 - _IMPROVE_SHARE
     best: VroomSolution | None = None
     runs = [(strategy, "cost") for strategy in STRATEGIES]
     # Under a distance or travel-time limit, the most tasks fit on the shortest routes.
@@ -96,16 +102,30 @@ def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
             polished = _clean(problem, found.routes)
             if _score(polished) < _score(best):
                 best = polished
-    return best
+    return _improved(problem, best, deadline)
 
 
-def _items_of(problem: VroomProblem, tl: RouteTimeline) -> list[Item]:
+def _improved(problem: VroomProblem, solution: VroomSolution, deadline: float) -> VroomSolution:
+    """``solution`` after local search under VROOM's own rules (never worse)."""
+    routes = {tl.vehicle.rank: _items_of(problem, tl, breaks=True) for tl in solution.routes}
+    found, left = improve(problem, routes, [t.rank for t in solution.unassigned], deadline)
+    timelines = [route_timeline(problem, problem.vehicles[r], found[r]) for r in sorted(found)]
+    better = VroomSolution(timelines, [problem.tasks[i] for i in left])
+    if any(tl.violations for tl in timelines) or _score(better) >= _score(solution):
+        return solution
+    return better
+
+
+def _items_of(problem: VroomProblem, tl: RouteTimeline, *, breaks: bool = False) -> list[Item]:
     rank = {(t.kind, t.id): t.rank for t in problem.tasks}
-    return [
-        ("task", rank[(s["type"], s["id"])])
-        for s in tl.steps
-        if s["type"] in ("job", "pickup", "delivery")
-    ]
+    brk = {b.id: k for k, b in enumerate(tl.vehicle.breaks)}
+    out: list[Item] = []
+    for s in tl.steps:
+        if s["type"] in ("job", "pickup", "delivery"):
+            out.append(("task", rank[(s["type"], s["id"])]))
+        elif s["type"] == "break" and breaks:
+            out.append(("break", brk[s["id"]]))
+    return out
 
 
 def _score(solution: VroomSolution) -> tuple[int, int, int]:
@@ -168,25 +188,6 @@ def _clean_route(problem: VroomProblem, v: Vehicle, items: list[Item]) -> list[I
 
 def _position(items: Sequence[Item], rank: int) -> int:
     return items.index(("task", rank))
-
-
-def place_breaks(problem: VroomProblem, v: Vehicle, items: Sequence[Item]) -> list[Item] | None:
-    """Put each break in the gap where the route has the fewest violations; None if any left."""
-    route: list[Item] = [it for it in items if it[0] == "task"]
-    order = sorted(range(len(v.breaks)), key=lambda b: v.breaks[b].time_windows[0])
-    for b in order:
-        best: tuple[int, int, list[Item]] | None = None
-        for position in range(len(route) + 1):
-            trial = [*route[:position], ("break", b), *route[position:]]
-            tl = route_timeline(problem, v, trial)
-            score = (len([x for x in tl.violations if x["cause"] != "missing_break"]), tl.cost)
-            if best is None or score < best[:2]:
-                best = (*score, trial)
-        assert best is not None
-        route = best[2]
-    if route_timeline(problem, v, route).violations:
-        return None
-    return route
 
 
 #: Most route recomputations the re-insertion may spend (keeps large answers fast).

@@ -1,0 +1,278 @@
+"""The moves of :mod:`routing.vroom.improve`, each priced in O(1) from integer arc costs.
+
+Paths are locations: a vehicle's start, its tasks, its end. A gap ``g`` is the arc from
+path position ``g`` to ``g + 1``. Only moves that lower the raw cost are produced; the
+caller checks them against VROOM's rules.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+from routing.vroom.search_state import Move, Search, moves_sorted
+from routing.vroom.timeline import COST_SCALE
+
+#: Longest segment moved in one piece.
+_SEGMENT = 3
+#: Insertion positions tried per unassigned task, cheapest first.
+_INSERT_TRIES = 40
+
+
+def scan(s: Search) -> list[Move]:
+    """Every improving move of the current routes, best first."""
+    moves = itertools.chain(_relocations(s), _swaps(s), _tails(s), _reversals(s), _pairs(s))
+    return moves_sorted(moves)
+
+
+def _inner(c: list[list[int]], locs: list[int]) -> int:
+    return sum(c[a][b] for a, b in itertools.pairwise(locs))
+
+
+def _whole(s: Search, r: int, first: int, inner: int, last: int) -> int:
+    """Cost of a route made of one segment on the empty vehicle ``r``."""
+    c, p = s.cost[r], s.path(r)
+    return s.vehicles[r].fixed_cost * COST_SCALE + c[p[0]][first] + inner + c[last][p[-1]]
+
+
+def _relocations(s: Search) -> Iterator[Move]:
+    for a, seq in enumerate(s.seq):
+        pa, ca = s.path(a), s.cost[a]
+        n = len(seq)
+        for k in range(1, min(_SEGMENT, n) + 1):
+            for i in range(1, n - k + 2):
+                seg = seq[i - 1 : i - 1 + k]
+                first, last = pa[i], pa[i + k - 1]
+                prev, nxt = pa[i - 1], pa[i + k]
+                inner_a = _inner(ca, pa[i : i + k])
+                if k == n:
+                    gain = -s.route_cost(a, seq)
+                else:
+                    gain = ca[prev][nxt] - ca[prev][first] - ca[last][nxt] - inner_a
+                rest = seq[: i - 1] + seq[i - 1 + k :]
+                whole = all(s.p.tasks[t].partner in (None, *seg) for t in seg)
+                if n > k:
+                    yield from _within(s, a, i, k)
+                if whole:
+                    yield from _elsewhere(s, a, seg, rest, gain)
+
+
+def _within(s: Search, a: int, i: int, k: int) -> Iterator[Move]:
+    """Segment at path ``i..i+k-1`` of route ``a`` moved to another gap of the same route."""
+    seq, pa, c = s.seq[a], s.path(a), s.cost[a]
+    first, last = pa[i], pa[i + k - 1]
+    prev, nxt = pa[i - 1], pa[i + k]
+    gain = c[prev][nxt] - c[prev][first] - c[last][nxt]
+    seg = seq[i - 1 : i - 1 + k]
+    rest = seq[: i - 1] + seq[i - 1 + k :]
+    for g in range(len(pa) - 1):
+        if i - 1 <= g <= i + k - 1:
+            continue
+        x, y = pa[g], pa[g + 1]
+        delta = gain + c[x][first] + c[last][y] - c[x][y]
+        if delta < 0:
+            at = g if g < i else g - k
+            yield Move(delta, {a: rest[:at] + seg + rest[at:]})
+
+
+def _elsewhere(s: Search, a: int, seg: list[int], rest: list[int], gain: int) -> Iterator[Move]:
+    """Segment ``seg`` of route ``a`` moved into another vehicle's route."""
+    locs = [s.loc[t] for t in seg]
+    for b, seq_b in enumerate(s.seq):
+        if b == a or not all(s.allowed[t][b] for t in seg):
+            continue
+        c = s.cost[b]
+        inner = _inner(c, locs)
+        if not seq_b:
+            delta = gain + _whole(s, b, locs[0], inner, locs[-1])
+            if delta < 0:
+                yield Move(delta, {a: rest, b: list(seg)})
+            continue
+        pb = s.path(b)
+        for g in range(len(pb) - 1):
+            x, y = pb[g], pb[g + 1]
+            delta = gain + c[x][locs[0]] + inner + c[locs[-1]][y] - c[x][y]
+            if delta < 0:
+                yield Move(delta, {a: rest, b: seq_b[:g] + seg + seq_b[g:]})
+
+
+def _swaps(s: Search) -> Iterator[Move]:
+    """Two jobs on different routes trade places."""
+    for a, b in itertools.combinations(range(len(s.seq)), 2):
+        sa, sb = s.seq[a], s.seq[b]
+        if not sa or not sb:
+            continue
+        pa, pb, ca, cb = s.path(a), s.path(b), s.cost[a], s.cost[b]
+        for i, x in enumerate(sa, start=1):
+            if s.p.tasks[x].partner is not None or not s.allowed[x][b]:
+                continue
+            lx, ax, zx = pa[i], pa[i - 1], pa[i + 1]
+            out_a = ca[ax][lx] + ca[lx][zx]
+            for j, y in enumerate(sb, start=1):
+                if s.p.tasks[y].partner is not None or not s.allowed[y][a]:
+                    continue
+                ly, ay, zy = pb[j], pb[j - 1], pb[j + 1]
+                in_a = ca[ax][ly] + ca[ly][zx] - out_a
+                delta = in_a + cb[ay][lx] + cb[lx][zy] - cb[ay][ly] - cb[ly][zy]
+                if delta < 0:
+                    na, nb = list(sa), list(sb)
+                    na[i - 1], nb[j - 1] = y, x
+                    yield Move(delta, {a: na, b: nb})
+
+
+def _cuts(s: Search, seq: list[int]) -> list[bool]:
+    """For each cut position, True when no shipment has one end on each side."""
+    where = {t: k for k, t in enumerate(seq)}
+    ok = [True] * (len(seq) + 1)
+    for k, t in enumerate(seq):
+        partner = s.p.tasks[t].partner
+        if partner is not None and partner in where:
+            lo, hi = sorted((k, where[partner]))
+            for cut in range(lo + 1, hi + 1):
+                ok[cut] = False
+    return ok
+
+
+def _suffix_inner(c: list[list[int]], locs: list[int]) -> list[int]:
+    """``out[j]``: arc cost along ``locs[j:]``."""
+    out = [0] * (len(locs) + 1)
+    for j in range(len(locs) - 2, -1, -1):
+        out[j] = out[j + 1] + c[locs[j]][locs[j + 1]]
+    return out
+
+
+def _prefix(c: list[list[int]], path: list[int]) -> list[int]:
+    """``out[i]``: arc cost along ``path[: i + 1]``."""
+    out = [0] * len(path)
+    for i in range(1, len(path)):
+        out[i] = out[i - 1] + c[path[i - 1]][path[i]]
+    return out
+
+
+def _tails(s: Search) -> Iterator[Move]:
+    """2-opt*: route ``a`` keeps its first ``i`` tasks and takes ``b``'s tail, and back."""
+    k = len(s.seq)
+    for a, b in itertools.combinations(range(k), 2):
+        sa, sb = s.seq[a], s.seq[b]
+        if not sa and not sb:
+            continue
+        la, lb = [s.loc[t] for t in sa], [s.loc[t] for t in sb]
+        pa, pb = s.path(a), s.path(b)
+        pre_a, pre_b = _prefix(s.cost[a], pa), _prefix(s.cost[b], pb)
+        tail_a_on_b, tail_b_on_a = _suffix_inner(s.cost[b], la), _suffix_inner(s.cost[a], lb)
+        ok_a, ok_b = _cuts(s, sa), _cuts(s, sb)
+        fits_b = [all(s.allowed[t][b] for t in sa[i:]) for i in range(len(sa) + 1)]
+        fits_a = [all(s.allowed[t][a] for t in sb[j:]) for j in range(len(sb) + 1)]
+        old = s.route_cost(a, sa) + s.route_cost(b, sb)
+        fa, fb = s.vehicles[a].fixed_cost * COST_SCALE, s.vehicles[b].fixed_cost * COST_SCALE
+        for i in range(len(sa) + 1):
+            if not (ok_a[i] and fits_b[i]):
+                continue
+            for j in range(len(sb) + 1):
+                if not (ok_b[j] and fits_a[j]) or (i == len(sa) and j == len(sb)):
+                    continue
+                new = 0
+                if i or j < len(sb):
+                    last = lb[-1] if j < len(sb) else pa[i]
+                    join = s.cost[a][pa[i]][lb[j]] if j < len(sb) else 0
+                    new += fa + pre_a[i] + join + tail_b_on_a[j] + s.cost[a][last][pa[-1]]
+                if j or i < len(sa):
+                    last = la[-1] if i < len(sa) else pb[j]
+                    join = s.cost[b][pb[j]][la[i]] if i < len(sa) else 0
+                    new += fb + pre_b[j] + join + tail_a_on_b[i] + s.cost[b][last][pb[-1]]
+                if new < old:
+                    yield Move(new - old, {a: sa[:i] + sb[j:], b: sb[:j] + sa[i:]})
+
+
+def _reversals(s: Search) -> Iterator[Move]:
+    """2-opt within a route (symmetric costs only: the reversed segment costs the same)."""
+    for a, seq in enumerate(s.seq):
+        if len(seq) < 3 or not s.symmetric[a]:
+            continue
+        p, c = s.path(a), s.cost[a]
+        n = len(seq)
+        for i in range(1, n):
+            for j in range(i + 1, n + 1):
+                before, after = c[p[i - 1]][p[i]] + c[p[j]][p[j + 1]], c[p[i - 1]][p[j]]
+                delta = after + c[p[i]][p[j + 1]] - before
+                if delta < 0:
+                    yield Move(delta, {a: seq[: i - 1] + seq[i - 1 : j][::-1] + seq[j:]})
+
+
+def _pair_insertions(s: Search, b: int, base: list[int], pick: int) -> list[tuple[int, list[int]]]:
+    """Every way to put shipment ``pick`` (and its delivery) into ``base`` on vehicle ``b``."""
+    drop = s.p.tasks[pick].partner
+    assert drop is not None
+    lp, ld = s.loc[pick], s.loc[drop]
+    c = s.cost[b]
+    if not base:
+        return [(_whole(s, b, lp, c[lp][ld], ld), [pick, drop])]
+    p = s.path(b, base)
+    gaps = range(len(p) - 1)
+    put_p = [c[p[g]][lp] + c[lp][p[g + 1]] - c[p[g]][p[g + 1]] for g in gaps]
+    put_d = [c[p[g]][ld] + c[ld][p[g + 1]] - c[p[g]][p[g + 1]] for g in gaps]
+    out = []
+    for g1 in gaps:
+        together = c[p[g1]][lp] + c[lp][ld] + c[ld][p[g1 + 1]] - c[p[g1]][p[g1 + 1]]
+        out.append((together, [*base[:g1], pick, drop, *base[g1:]]))
+        for g2 in range(g1 + 1, len(p) - 1):
+            seq = [*base[:g1], pick, *base[g1:g2], drop, *base[g2:]]
+            out.append((put_p[g1] + put_d[g2], seq))
+    return out
+
+
+def _pairs(s: Search) -> Iterator[Move]:
+    """A shipment moved, both ends, to its cheapest place on any route."""
+    for a, seq in enumerate(s.seq):
+        for pick in seq:
+            drop = s.p.tasks[pick].partner
+            if s.p.tasks[pick].kind != "pickup" or drop is None:
+                continue
+            rest = [t for t in seq if t not in (pick, drop)]
+            gain = s.route_cost(a, rest) - s.route_cost(a, seq)
+            for b, seq_b in enumerate(s.seq):
+                if not s.allowed[pick][b]:
+                    continue
+                base = rest if b == a else seq_b
+                delta, new = min(_pair_insertions(s, b, base, pick), key=lambda x: x[0])
+                delta += gain
+                if delta < 0:
+                    yield Move(delta, {a: new} if b == a else {a: rest, b: new})
+
+
+def _insertions_of(s: Search, t: int) -> list[Move]:
+    """Every place for unassigned task ``t``, cheapest first."""
+    out: list[Move] = []
+    for b, seq in enumerate(s.seq):
+        if not s.allowed[t][b]:
+            continue
+        if s.p.tasks[t].partner is not None:
+            for delta, new in _pair_insertions(s, b, seq, t):
+                out.append(Move(delta, {b: new}))
+            continue
+        lt, c = s.loc[t], s.cost[b]
+        if not seq:
+            out.append(Move(_whole(s, b, lt, 0, lt), {b: [t]}))
+            continue
+        p = s.path(b)
+        for g in range(len(p) - 1):
+            delta = c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]]
+            out.append(Move(delta, {b: [*seq[:g], t, *seq[g:]]}))
+    return sorted(out, key=lambda m: m.delta)
+
+
+def insert_unassigned(s: Search, left: list[int], *, shuffled: bool = False) -> list[int]:
+    """Insert what fits of ``left`` (highest priority first) at its cheapest clean place.
+
+    ``shuffled``: ``left`` is already in the order to insert (ties of priority kept).
+    Returns the tasks still left out.
+    """
+    still: list[int] = []
+    order = left if shuffled else sorted(left, key=lambda x: -s.p.tasks[x].priority)
+    for t in sorted(order, key=lambda x: -s.p.tasks[x].priority):
+        for move in _insertions_of(s, t)[:_INSERT_TRIES]:
+            if s.apply(move):
+                break
+        else:
+            still.append(t)
+    return still

@@ -1,0 +1,191 @@
+"""The routes a local search improves, priced by integer arc costs, fitted by VROOM's rules."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from routing.vroom.request import Vehicle, VroomProblem
+from routing.vroom.timeline import COST_SCALE, Item, place_breaks, route_timeline
+
+
+@dataclass
+class Move:
+    """New task sequences for the vehicles it touches, and the cost change."""
+
+    delta: int
+    routes: dict[int, list[int]]
+
+
+def arc_costs(problem: VroomProblem, v: Vehicle) -> list[list[int]]:
+    """Arc costs of ``v`` between locations, the last row and column an open end (0).
+
+    Equal to :func:`routing.vroom.timeline.arc_cost` cell by cell.
+    """
+    m = problem.matrices[v.profile]
+    n = len(m.durations_s)
+    out = np.zeros((n + 1, n + 1), dtype=np.int64)
+    if m.costs is not None:
+        out[:n, :n] = np.asarray(m.costs, dtype=np.int64) * COST_SCALE
+    else:
+        cs = np.asarray(m.durations_s, dtype=np.int64) * round(100 / v.speed_factor)
+        out[:n, :n] = v.per_hour * cs * 10
+        if m.distances_m is not None:
+            out[:n, :n] += v.per_km * np.asarray(m.distances_m, dtype=np.int64) * 3600
+    rows: list[list[int]] = out.tolist()
+    return rows
+
+
+class Search:
+    """The routes being improved, with what the moves need to price themselves."""
+
+    def __init__(self, problem: VroomProblem, routes: dict[int, list[Item]]) -> None:
+        self.p = problem
+        self.vehicles = problem.vehicles
+        self.open = max(len(m.durations_s) for m in problem.matrices.values())
+        self.cost = [arc_costs(problem, v) for v in self.vehicles]
+        self.symmetric = [bool(np.array_equal(np.array(c), np.array(c).T)) for c in self.cost]
+        self.loc = [t.location for t in problem.tasks]
+        self.items: dict[int, list[Item]] = {r: list(it) for r, it in routes.items() if it}
+        self.seq: list[list[int]] = [[] for _ in self.vehicles]
+        for r, it in self.items.items():
+            self.seq[r] = [i for kind, i in it if kind == "task"]
+        self.checks = 0  # full timelines computed
+        self.travel = [self._legs(v, "travel") for v in self.vehicles]
+        self.distance = [self._legs(v, "distance") for v in self.vehicles]
+        self.allowed = [
+            [t.skills <= v.skills for v in self.vehicles] for t in problem.tasks
+        ]  # skills only: amounts and limits are checked by the timeline
+
+    def _legs(self, v: Vehicle, what: str) -> list[list[int]]:
+        """Travel seconds or metres of ``v`` between locations (open end: 0), as the timeline."""
+        n = self.open
+        rows = [[0] * (n + 1) for _ in range(n + 1)]
+        for a in range(n):
+            for b in range(n):
+                if what == "travel":
+                    rows[a][b] = self.p.travel_s(v, a, b)
+                else:
+                    rows[a][b] = self.p.distance_m(v, a, b)
+        return rows
+
+    # --- pricing ----------------------------------------------------------------
+    def path(self, r: int, seq: list[int] | None = None) -> list[int]:
+        """Locations of vehicle ``r``'s route: start, tasks, end (open end: ``self.open``)."""
+        v = self.vehicles[r]
+        tasks = [self.loc[i] for i in (self.seq[r] if seq is None else seq)]
+        start = self.open if v.start is None else v.start
+        end = self.open if v.end is None else v.end
+        return [start, *tasks, end]
+
+    def route_cost(self, r: int, seq: list[int]) -> int:
+        """Raw cost (arc units, fixed cost included) of ``seq`` on vehicle ``r``; 0 if empty."""
+        if not seq:
+            return 0
+        c, p = self.cost[r], self.path(r, seq)
+        fixed = self.vehicles[r].fixed_cost * COST_SCALE
+        return fixed + sum(c[a][b] for a, b in itertools.pairwise(p))
+
+    def total(self) -> int:
+        """Raw cost of every route."""
+        return sum(self.route_cost(r, s) for r, s in enumerate(self.seq))
+
+    # --- VROOM's rules ----------------------------------------------------------
+    def quick_ok(self, r: int, seq: list[int]) -> bool:
+        """Task count, load after every step, travel time and distance within ``r``'s limits.
+
+        Exact for these rules and cheap, so most bad moves skip the full timeline.
+        """
+        v, p = self.vehicles[r], self.p
+        if v.max_tasks is not None and len(seq) > v.max_tasks:
+            return False
+        for d in range(p.dims):
+            load = sum(p.tasks[i].initial[d] for i in seq)
+            if load > v.capacity[d]:
+                return False
+            for i in seq:
+                load += p.tasks[i].change[d]
+                if load > v.capacity[d]:
+                    return False
+        path = self.path(r, seq)
+        legs = list(itertools.pairwise(path))
+        if v.max_distance_m is not None:
+            distances = self.distance[r]
+            if sum(distances[a][b] for a, b in legs) > v.max_distance_m:
+                return False
+        if v.max_travel_time_s is not None:
+            travel = self.travel[r]
+            if sum(travel[a][b] for a, b in legs) > v.max_travel_time_s:
+                return False
+        return True
+
+    def fit(self, r: int, seq: list[int]) -> list[Item] | None:
+        """Items of ``seq`` on vehicle ``r`` with its breaks placed; None if a rule breaks."""
+        v = self.vehicles[r]
+        if not seq:
+            return []
+        self.checks += 1
+        items: list[Item] = [("task", i) for i in seq]
+        if not v.breaks:
+            return None if route_timeline(self.p, v, items).violations else items
+        # Keep each break after as many tasks as before: usually still right.
+        old = self.items.get(r, [])
+        trial = list(items)
+        for position, (kind, b) in enumerate(old):
+            if kind == "break":
+                trial.insert(min(position, len(trial)), ("break", b))
+        kept = len([k for k, _ in trial if k == "break"]) == len(v.breaks)
+        if kept and not route_timeline(self.p, v, trial).violations:
+            return trial
+        return place_breaks(self.p, v, items)
+
+    def snapshot(self) -> tuple[list[list[int]], dict[int, list[Item]]]:
+        """The routes, to :meth:`restore` later."""
+        return [list(q) for q in self.seq], {r: list(it) for r, it in self.items.items()}
+
+    def restore(self, state: tuple[list[list[int]], dict[int, list[Item]]]) -> None:
+        """Go back to a :meth:`snapshot`."""
+        self.seq = [list(q) for q in state[0]]
+        self.items = {r: list(it) for r, it in state[1].items()}
+
+    def drop(self, r: int, seq: list[int]) -> bool:
+        """Route ``r`` becomes ``seq``, a subsequence of it, if that is clean.
+
+        Usually it is; not always (a setup now paid, a matrix without the triangle
+        inequality, a break without a task before it).
+        """
+        items = self.fit(r, seq) if seq else []
+        if items is None:
+            return False
+        self.seq[r] = list(seq)
+        if items:
+            self.items[r] = items
+        else:
+            self.items.pop(r, None)
+        return True
+
+    def apply(self, move: Move) -> bool:
+        """Take ``move`` if every route it touches obeys VROOM's rules."""
+        if not all(self.quick_ok(r, seq) for r, seq in move.routes.items()):
+            return False
+        fitted: dict[int, list[Item]] = {}
+        for r, seq in move.routes.items():
+            items = self.fit(r, seq)
+            if items is None:
+                return False
+            fitted[r] = items
+        for r, items in fitted.items():
+            self.seq[r] = list(move.routes[r])
+            if items:
+                self.items[r] = items
+            else:
+                self.items.pop(r, None)
+        return True
+
+
+def moves_sorted(moves: Iterator[Move]) -> list[Move]:
+    """Improving moves, best first."""
+    return sorted((m for m in moves if m.delta < 0), key=lambda m: m.delta)
