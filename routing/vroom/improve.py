@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 
 from routing.vroom.lns import ruin_and_recreate
+from routing.vroom.model import can_serve
 from routing.vroom.moves import insert_unassigned, scan
 from routing.vroom.request import VroomProblem
 from routing.vroom.search_state import Search
@@ -37,7 +38,14 @@ def improve(
     Served tasks stay served; unassigned ones are inserted where VROOM's rules allow.
     """
     s = Search(problem, routes)
-    left = insert_unassigned(s, [i for i in unassigned if problem.tasks[i].kind != "delivery"])
+    # Tasks no vehicle can take (skills, amounts) are not tried again and again.
+    left = [
+        i
+        for i in unassigned
+        if problem.tasks[i].kind != "delivery"
+        and any(can_serve(problem, v, problem.tasks[i]) for v in problem.vehicles)
+    ]
+    left = insert_unassigned(s, left)
     while time.perf_counter() < deadline:
         if not _descend(s, deadline):
             break

@@ -261,7 +261,9 @@ def _insertions_of(s: Search, t: int) -> list[Move]:
     return sorted(out, key=lambda m: m.delta)
 
 
-def insert_unassigned(s: Search, left: list[int], *, shuffled: bool = False) -> list[int]:
+def insert_unassigned(
+    s: Search, left: list[int], *, shuffled: bool = False, tries: int = _INSERT_TRIES
+) -> list[int]:
     """Insert what fits of ``left`` (highest priority first) at its cheapest clean place.
 
     ``shuffled``: ``left`` is already in the order to insert (ties of priority kept).
@@ -270,7 +272,7 @@ def insert_unassigned(s: Search, left: list[int], *, shuffled: bool = False) -> 
     still: list[int] = []
     order = left if shuffled else sorted(left, key=lambda x: -s.p.tasks[x].priority)
     for t in sorted(order, key=lambda x: -s.p.tasks[x].priority):
-        for move in _insertions_of(s, t)[:_INSERT_TRIES]:
+        for move in _insertions_of(s, t)[:tries]:
             if s.apply(move):
                 break
         else:
