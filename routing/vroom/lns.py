@@ -36,8 +36,18 @@ def _neighbours(s: Search) -> list[list[int]]:
     ]
 
 
-def ruin_and_recreate(s: Search, left: list[int], deadline: float, *, seed: int = 0) -> list[int]:
-    """Improve ``s`` in place until ``deadline``; returns the tasks still unassigned."""
+def ruin_and_recreate(
+    s: Search,
+    left: list[int],
+    deadline: float,
+    *,
+    seed: int = 0,
+    iterations: int | None = None,
+) -> list[int]:
+    """Improve ``s`` in place until ``deadline`` (or after ``iterations``).
+
+    ``left``: the pickups and jobs not served. Returns those still not served.
+    """
     rng = np.random.default_rng(seed)
     near = _neighbours(s)
     began = time.perf_counter()
@@ -45,7 +55,9 @@ def ruin_and_recreate(s: Search, left: list[int], deadline: float, *, seed: int 
     current = best = s.total()
     best_state = s.snapshot()
     current_left = best_left = list(left)
-    while time.perf_counter() < deadline:
+    done = 0
+    while time.perf_counter() < deadline and (iterations is None or done < iterations):
+        done += 1
         served = [i for seq in s.seq for i in seq]
         if not served:
             break
@@ -61,7 +73,8 @@ def ruin_and_recreate(s: Search, left: list[int], deadline: float, *, seed: int 
         order = [int(i) for i in rng.permutation(removed)]
         still = insert_unassigned(s, [*current_left, *order], shuffled=True, tries=_TRIES)
         cost, missed = s.total(), _missed(s, still)
-        threshold = _START_THRESHOLD * (1 - (time.perf_counter() - began) / span)
+        progress = done / iterations if iterations else (time.perf_counter() - began) / span
+        threshold = _START_THRESHOLD * (1 - progress)
         if missed < _missed(s, current_left) or (
             missed == _missed(s, current_left) and cost < current * (1 + threshold)
         ):

@@ -199,14 +199,18 @@ def _reversals(s: Search) -> Iterator[Move]:
                     yield Move(delta, {a: seq[: i - 1] + seq[i - 1 : j][::-1] + seq[j:]})
 
 
-def _pair_insertions(s: Search, b: int, base: list[int], pick: int) -> list[tuple[int, list[int]]]:
-    """Every way to put shipment ``pick`` (and its delivery) into ``base`` on vehicle ``b``."""
+def _pair_insertions(s: Search, b: int, base: list[int], pick: int) -> list[tuple[int, int, int]]:
+    """Every way to put shipment ``pick`` (and its delivery) into ``base`` on vehicle ``b``.
+
+    Each as (cost change, gap of the pickup, gap of the delivery), gaps of ``base``'s path;
+    :func:`_with_pair` builds the sequence.
+    """
     drop = s.p.tasks[pick].partner
     assert drop is not None
     lp, ld = s.loc[pick], s.loc[drop]
     c = s.cost[b]
     if not base:
-        return [(_whole(s, b, lp, c[lp][ld], ld), [pick, drop])]
+        return [(_whole(s, b, lp, c[lp][ld], ld), 0, 0)]
     p = s.path(b, base)
     gaps = range(len(p) - 1)
     put_p = [c[p[g]][lp] + c[lp][p[g + 1]] - c[p[g]][p[g + 1]] for g in gaps]
@@ -214,11 +218,13 @@ def _pair_insertions(s: Search, b: int, base: list[int], pick: int) -> list[tupl
     out = []
     for g1 in gaps:
         together = c[p[g1]][lp] + c[lp][ld] + c[ld][p[g1 + 1]] - c[p[g1]][p[g1 + 1]]
-        out.append((together, [*base[:g1], pick, drop, *base[g1:]]))
-        for g2 in range(g1 + 1, len(p) - 1):
-            seq = [*base[:g1], pick, *base[g1:g2], drop, *base[g2:]]
-            out.append((put_p[g1] + put_d[g2], seq))
+        out.append((together, g1, g1))
+        out.extend((put_p[g1] + put_d[g2], g1, g2) for g2 in range(g1 + 1, len(p) - 1))
     return out
+
+
+def _with_pair(base: list[int], pick: int, drop: int, g1: int, g2: int) -> list[int]:
+    return [*base[:g1], pick, *base[g1:g2], drop, *base[g2:]]
 
 
 def _pairs(s: Search) -> Iterator[Move]:
@@ -234,31 +240,39 @@ def _pairs(s: Search) -> Iterator[Move]:
                 if not s.allowed[pick][b]:
                     continue
                 base = rest if b == a else seq_b
-                delta, new = min(_pair_insertions(s, b, base, pick), key=lambda x: x[0])
+                delta, g1, g2 = min(_pair_insertions(s, b, base, pick))
+                new = _with_pair(base, pick, drop, g1, g2)
                 delta += gain
                 if delta < 0:
                     yield Move(delta, {a: new} if b == a else {a: rest, b: new})
 
 
-def _insertions_of(s: Search, t: int) -> list[Move]:
-    """Every place for unassigned task ``t``, cheapest first."""
-    out: list[Move] = []
+def _insertions_of(s: Search, t: int, tries: int) -> list[Move]:
+    """The ``tries`` cheapest places for unassigned task ``t``."""
+    found: list[tuple[int, int, int, int]] = []  # cost change, vehicle, gap(s)
+    partner = s.p.tasks[t].partner
     for b, seq in enumerate(s.seq):
         if not s.allowed[t][b]:
             continue
-        if s.p.tasks[t].partner is not None:
-            for delta, new in _pair_insertions(s, b, seq, t):
-                out.append(Move(delta, {b: new}))
+        if partner is not None:
+            found.extend((d, b, g1, g2) for d, g1, g2 in _pair_insertions(s, b, seq, t))
             continue
         lt, c = s.loc[t], s.cost[b]
         if not seq:
-            out.append(Move(_whole(s, b, lt, 0, lt), {b: [t]}))
+            found.append((_whole(s, b, lt, 0, lt), b, 0, -1))
             continue
         p = s.path(b)
         for g in range(len(p) - 1):
-            delta = c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]]
-            out.append(Move(delta, {b: [*seq[:g], t, *seq[g:]]}))
-    return sorted(out, key=lambda m: m.delta)
+            found.append((c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]], b, g, -1))
+    found.sort()
+    out = []
+    for delta, b, g1, g2 in found[:tries]:
+        seq = s.seq[b]
+        if partner is None:
+            out.append(Move(delta, {b: [*seq[:g1], t, *seq[g1:]]}))
+        else:
+            out.append(Move(delta, {b: _with_pair(seq, t, partner, g1, g2)}))
+    return out
 
 
 def insert_unassigned(
@@ -266,13 +280,13 @@ def insert_unassigned(
 ) -> list[int]:
     """Insert what fits of ``left`` (highest priority first) at its cheapest clean place.
 
-    ``shuffled``: ``left`` is already in the order to insert (ties of priority kept).
+    ``shuffled``: ``left`` is already in the order to insert.
     Returns the tasks still left out.
     """
     still: list[int] = []
     order = left if shuffled else sorted(left, key=lambda x: -s.p.tasks[x].priority)
-    for t in sorted(order, key=lambda x: -s.p.tasks[x].priority):
-        for move in _insertions_of(s, t)[:tries]:
+    for t in order:
+        for move in _insertions_of(s, t, tries):
             if s.apply(move):
                 break
         else:

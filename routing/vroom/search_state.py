@@ -9,7 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.vroom.request import Vehicle, VroomProblem
-from routing.vroom.timeline import COST_SCALE, Item, place_breaks, route_timeline
+from routing.vroom.timeline import (
+    COST_SCALE,
+    Item,
+    earliest_in,
+    place_breaks,
+    route_timeline,
+)
 
 
 @dataclass
@@ -53,7 +59,9 @@ class Search:
         self.seq: list[list[int]] = [[] for _ in self.vehicles]
         for r, it in self.items.items():
             self.seq[r] = [i for kind, i in it if kind == "task"]
-        self.checks = 0  # full timelines computed
+        self.checks = 0  # routes fitted
+        # Fitted routes (None: a rule breaks), as ruin and recreate meets them again.
+        self.known: dict[tuple[int, tuple[int, ...]], list[Item] | None] = {}
         self.travel = [self._legs(v, "travel") for v in self.vehicles]
         self.distance = [self._legs(v, "distance") for v in self.vehicles]
         self.allowed = [
@@ -122,6 +130,36 @@ class Search:
                 return False
         return True
 
+    def _on_time(self, r: int, seq: list[int]) -> bool:
+        """Every task starts inside a window and the vehicle ends in time (no breaks).
+
+        The same clock as :func:`routing.vroom.timeline.route_timeline`.
+        """
+        v, tasks, travel = self.vehicles[r], self.p.tasks, self.travel[r]
+        clock = v.time_window[0]
+        here = last = self.open if v.start is None else v.start
+        for i in seq:
+            t = tasks[i]
+            arrival = clock + travel[here][t.location]
+            start, late = earliest_in(t.time_windows, arrival)
+            if late > 0:
+                return False
+            setup = t.setup_s if last != t.location or last == self.open else 0
+            clock = start + setup + t.service_s
+            here = last = t.location
+        end = self.open if v.end is None else v.end
+        return clock + travel[here][end] <= v.time_window[1]
+
+    def _in_order(self, seq: list[int]) -> bool:
+        """Each shipment's two ends on the route, pickup first."""
+        seen: set[int] = set()
+        for i in seq:
+            t = self.p.tasks[i]
+            if t.partner is not None and t.kind == "delivery" and t.partner not in seen:
+                return False
+            seen.add(i)
+        return all(self.p.tasks[i].partner in (None, *seen) for i in seq)
+
     def fit(self, r: int, seq: list[int]) -> list[Item] | None:
         """Items of ``seq`` on vehicle ``r`` with its breaks placed; None if a rule breaks."""
         v = self.vehicles[r]
@@ -130,7 +168,8 @@ class Search:
         self.checks += 1
         items: list[Item] = [("task", i) for i in seq]
         if not v.breaks:
-            return None if route_timeline(self.p, v, items).violations else items
+            # Without breaks the rules left after quick_ok are windows and order.
+            return items if self._on_time(r, seq) and self._in_order(seq) else None
         # Keep each break after as many tasks as before: usually still right.
         old = self.items.get(r, [])
         trial = list(items)
@@ -169,11 +208,13 @@ class Search:
 
     def apply(self, move: Move) -> bool:
         """Take ``move`` if every route it touches obeys VROOM's rules."""
-        if not all(self.quick_ok(r, seq) for r, seq in move.routes.items()):
-            return False
         fitted: dict[int, list[Item]] = {}
         for r, seq in move.routes.items():
-            items = self.fit(r, seq)
+            key = (r, tuple(seq))
+            if key not in self.known:
+                ok = self.quick_ok(r, seq)
+                self.known[key] = self.fit(r, seq) if ok else None
+            items = self.known[key]
             if items is None:
                 return False
             fitted[r] = items
