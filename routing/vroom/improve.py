@@ -18,6 +18,7 @@ import time
 from routing.vroom.lns import ruin_and_recreate
 from routing.vroom.model import can_serve
 from routing.vroom.moves import insert_unassigned, scan
+from routing.vroom.prices import Prices
 from routing.vroom.request import VroomProblem
 from routing.vroom.search_state import Search
 from routing.vroom.timeline import Item
@@ -31,21 +32,16 @@ def improve(
     routes: dict[int, list[Item]],
     unassigned: list[int],
     deadline: float,
+    *,
+    prices: Prices | None = None,
 ) -> tuple[dict[int, list[Item]], list[int]]:
     """Improve clean ``routes`` until no move helps or ``deadline`` (perf_counter) passes.
 
     Returns the routes (breaks placed) and the ranks of the tasks still unassigned.
     Served tasks stay served; unassigned ones are inserted where VROOM's rules allow.
     """
-    s = Search(problem, routes)
-    # Tasks no vehicle can take (skills, amounts) are not tried again and again.
-    left = [
-        i
-        for i in unassigned
-        if problem.tasks[i].kind != "delivery"
-        and any(can_serve(problem, v, problem.tasks[i]) for v in problem.vehicles)
-    ]
-    left = insert_unassigned(s, left)
+    s = Search(problem, routes, prices)
+    left = insert_unassigned(s, _servable(problem, unassigned))
     while time.perf_counter() < deadline:
         if not _descend(s, deadline):
             break
@@ -55,6 +51,29 @@ def improve(
         left = ruin_and_recreate(s, left, deadline)
     served = {i for seq in s.seq for i in seq}
     return s.items, [t.rank for t in problem.tasks if t.rank not in served]
+
+
+def reinsert(
+    problem: VroomProblem,
+    routes: dict[int, list[Item]],
+    unassigned: list[int],
+    prices: Prices | None = None,
+) -> dict[int, list[Item]]:
+    """``routes`` with what fits of ``unassigned`` inserted at its cheapest clean place."""
+    s = Search(problem, routes, prices)
+    insert_unassigned(s, _servable(problem, unassigned))
+    return s.items
+
+
+def _servable(problem: VroomProblem, unassigned: list[int]) -> list[int]:
+    """Pickups and jobs of ``unassigned`` that some vehicle could take (skills, amounts):
+    the others are not tried again and again."""
+    return [
+        i
+        for i in unassigned
+        if problem.tasks[i].kind != "delivery"
+        and any(can_serve(problem, v, problem.tasks[i]) for v in problem.vehicles)
+    ]
 
 
 def _descend(s: Search, deadline: float) -> bool:

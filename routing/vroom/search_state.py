@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing.vroom.request import Vehicle, VroomProblem
+from routing.vroom.prices import Prices
+from routing.vroom.request import VroomProblem
 from routing.vroom.timeline import (
     COST_SCALE,
     Item,
@@ -26,34 +27,21 @@ class Move:
     routes: dict[int, list[int]]
 
 
-def arc_costs(problem: VroomProblem, v: Vehicle) -> list[list[int]]:
-    """Arc costs of ``v`` between locations, the last row and column an open end (0).
-
-    Equal to :func:`routing.vroom.timeline.arc_cost` cell by cell.
-    """
-    m = problem.matrices[v.profile]
-    n = len(m.durations_s)
-    out = np.zeros((n + 1, n + 1), dtype=np.int64)
-    if m.costs is not None:
-        out[:n, :n] = np.asarray(m.costs, dtype=np.int64) * COST_SCALE
-    else:
-        cs = np.asarray(m.durations_s, dtype=np.int64) * round(100 / v.speed_factor)
-        out[:n, :n] = v.per_hour * cs * 10
-        if m.distances_m is not None:
-            out[:n, :n] += v.per_km * np.asarray(m.distances_m, dtype=np.int64) * 3600
-    rows: list[list[int]] = out.tolist()
-    return rows
-
-
 class Search:
     """The routes being improved, with what the moves need to price themselves."""
 
-    def __init__(self, problem: VroomProblem, routes: dict[int, list[Item]]) -> None:
+    def __init__(
+        self, problem: VroomProblem, routes: dict[int, list[Item]], prices: Prices | None = None
+    ) -> None:
         self.p = problem
         self.vehicles = problem.vehicles
-        self.open = max(len(m.durations_s) for m in problem.matrices.values())
-        self.cost = [arc_costs(problem, v) for v in self.vehicles]
-        self.symmetric = [bool(np.array_equal(np.array(c), np.array(c).T)) for c in self.cost]
+        prices = prices or Prices(problem)
+        self.open = prices.open
+        self.cost = [prices.rows("cost", v) for v in self.vehicles]
+        arrays = [prices.array("cost", v) for v in self.vehicles]
+        self.symmetric = [bool(np.array_equal(a, a.T)) for a in arrays]
+        self.travel = [prices.rows("travel", v) for v in self.vehicles]
+        self.distance = [prices.rows("distance", v) for v in self.vehicles]
         self.loc = [t.location for t in problem.tasks]
         self.items: dict[int, list[Item]] = {r: list(it) for r, it in routes.items() if it}
         self.seq: list[list[int]] = [[] for _ in self.vehicles]
@@ -62,23 +50,9 @@ class Search:
         self.checks = 0  # routes fitted
         # Fitted routes (None: a rule breaks), as ruin and recreate meets them again.
         self.known: dict[tuple[int, tuple[int, ...]], list[Item] | None] = {}
-        self.travel = [self._legs(v, "travel") for v in self.vehicles]
-        self.distance = [self._legs(v, "distance") for v in self.vehicles]
         self.allowed = [
             [t.skills <= v.skills for v in self.vehicles] for t in problem.tasks
         ]  # skills only: amounts and limits are checked by the timeline
-
-    def _legs(self, v: Vehicle, what: str) -> list[list[int]]:
-        """Travel seconds or metres of ``v`` between locations (open end: 0), as the timeline."""
-        n = self.open
-        rows = [[0] * (n + 1) for _ in range(n + 1)]
-        for a in range(n):
-            for b in range(n):
-                if what == "travel":
-                    rows[a][b] = self.p.travel_s(v, a, b)
-                else:
-                    rows[a][b] = self.p.distance_m(v, a, b)
-        return rows
 
     # --- pricing ----------------------------------------------------------------
     def path(self, r: int, seq: list[int] | None = None) -> list[int]:

@@ -16,13 +16,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from routing.vroom.improve import improve
+from routing.vroom.improve import improve, reinsert
 from routing.vroom.model import search_routes
+from routing.vroom.prices import Prices
 from routing.vroom.request import StepSpec, Task, Vehicle, VroomProblem
 from routing.vroom.timeline import Item, RouteTimeline, place_breaks, route_timeline
-
-#: Largest route (in items) that the repair re-insertion scans position by position.
-_INSERT_MAX_ITEMS = 80
 
 
 @dataclass
@@ -74,6 +72,7 @@ _IMPROVE_SHARE = 0.5
 def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
     deadline = time.perf_counter() + limit_s
     limit_s *= 1 - _IMPROVE_SHARE
+    prices = Prices(problem)
     best: VroomSolution | None = None
     runs = [(strategy, "cost") for strategy in STRATEGIES]
     # Under a distance or travel-time limit, the most tasks fit on the shortest routes.
@@ -83,12 +82,17 @@ def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
         runs.append(("PATH_CHEAPEST_ARC", "travel"))
     share = limit_s * (1 - _POLISH_SHARE) / len(runs)
     for strategy, objective in runs:
-        found = search_routes(problem, share, strategy=strategy, objective=objective)
+        found = search_routes(problem, share, strategy=strategy, objective=objective, prices=prices)
         if found is None and any(v.breaks for v in problem.vehicles):
             found = search_routes(
-                problem, share, strategy=strategy, objective=objective, with_breaks=False
+                problem,
+                share,
+                strategy=strategy,
+                objective=objective,
+                with_breaks=False,
+                prices=prices,
             )
-        solution = _clean(problem, found.routes if found is not None else {})
+        solution = _clean(problem, found.routes if found is not None else {}, prices)
         if best is None or _score(solution) < _score(best):
             best = solution
     assert best is not None
@@ -97,18 +101,22 @@ def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
         seed_routes: list[list[int]] = [[] for _ in problem.vehicles]
         for tl in best.routes:
             seed_routes[tl.vehicle.rank] = [i for s, i in _items_of(problem, tl) if s == "task"]
-        found = search_routes(problem, limit_s * _POLISH_SHARE, initial=seed_routes)
+        polish_s = limit_s * _POLISH_SHARE
+        found = search_routes(problem, polish_s, initial=seed_routes, prices=prices)
         if found is not None:
-            polished = _clean(problem, found.routes)
+            polished = _clean(problem, found.routes, prices)
             if _score(polished) < _score(best):
                 best = polished
-    return _improved(problem, best, deadline)
+    return _improved(problem, best, deadline, prices)
 
 
-def _improved(problem: VroomProblem, solution: VroomSolution, deadline: float) -> VroomSolution:
+def _improved(
+    problem: VroomProblem, solution: VroomSolution, deadline: float, prices: Prices
+) -> VroomSolution:
     """``solution`` after local search under VROOM's own rules (never worse)."""
     routes = {tl.vehicle.rank: _items_of(problem, tl, breaks=True) for tl in solution.routes}
-    found, left = improve(problem, routes, [t.rank for t in solution.unassigned], deadline)
+    left = [t.rank for t in solution.unassigned]
+    found, left = improve(problem, routes, left, deadline, prices=prices)
     timelines = [route_timeline(problem, problem.vehicles[r], found[r]) for r in sorted(found)]
     better = VroomSolution(timelines, [problem.tasks[i] for i in left])
     if any(tl.violations for tl in timelines) or _score(better) >= _score(solution):
@@ -156,15 +164,17 @@ def _plan(problem: VroomProblem) -> VroomSolution:
     return VroomSolution(routes, unassigned)
 
 
-def _clean(problem: VroomProblem, found: dict[int, list[Item]]) -> VroomSolution:
+def _clean(
+    problem: VroomProblem, found: dict[int, list[Item]], prices: Prices | None = None
+) -> VroomSolution:
     routes: dict[int, list[Item]] = {}
     for v in problem.vehicles:
         items = _clean_route(problem, v, found.get(v.rank, []))
         if items:
             routes[v.rank] = items
     served = {i for items in routes.values() for kind, i in items if kind == "task"}
-    left = [t for t in problem.tasks if t.rank not in served]
-    _reinsert(problem, routes, left)
+    left = [t.rank for t in problem.tasks if t.rank not in served]
+    routes = reinsert(problem, routes, left, prices)
     served = {i for items in routes.values() for kind, i in items if kind == "task"}
     timelines = [route_timeline(problem, problem.vehicles[r], routes[r]) for r in sorted(routes)]
     return VroomSolution(timelines, [t for t in problem.tasks if t.rank not in served])
@@ -188,47 +198,3 @@ def _clean_route(problem: VroomProblem, v: Vehicle, items: list[Item]) -> list[I
 
 def _position(items: Sequence[Item], rank: int) -> int:
     return items.index(("task", rank))
-
-
-#: Most route recomputations the re-insertion may spend (keeps large answers fast).
-_INSERT_MAX_TRIALS = 20_000
-
-
-def _reinsert(problem: VroomProblem, routes: dict[int, list[Item]], left: list[Task]) -> None:
-    """Offer each unassigned task to every vehicle at its cheapest clean position."""
-    trials = 0
-    for t in sorted(left, key=lambda x: -x.priority):
-        if trials > _INSERT_MAX_TRIALS:
-            return
-        if t.kind == "delivery" or any(("task", t.rank) in r for r in routes.values()):
-            continue
-        best: tuple[int, int, list[Item]] | None = None
-        for v in problem.vehicles:
-            items = routes.get(v.rank, [])
-            if len(items) > _INSERT_MAX_ITEMS or not t.skills <= v.skills:
-                continue
-            base = route_timeline(problem, v, items).cost if items else 0
-            for trial in _trials(problem, v, items, t):
-                trials += 1
-                tl = route_timeline(problem, v, trial)
-                if not tl.violations and (best is None or tl.cost - base < best[0]):
-                    best = (tl.cost - base, v.rank, trial)
-        if best is not None:
-            routes[best[1]] = best[2]
-
-
-def _trials(problem: VroomProblem, v: Vehicle, items: list[Item], t: Task) -> list[list[Item]]:
-    """Every way to put ``t`` (and its delivery) into ``items``, breaks re-placed if new."""
-    out: list[list[Item]] = []
-    n = len(items)
-    for i in range(n + 1):
-        with_t = [*items[:i], ("task", t.rank), *items[i:]]
-        if t.partner is None:
-            out.append(with_t)
-            continue
-        for j in range(i + 1, n + 2):
-            out.append([*with_t[:j], ("task", t.partner), *with_t[j:]])
-    if not items and v.breaks:
-        placed = [place_breaks(problem, v, trial) for trial in out]
-        return [p for p in placed if p is not None]
-    return out
