@@ -48,7 +48,7 @@ def improve(
         if left:
             left = insert_unassigned(s, left)
     if time.perf_counter() < deadline:
-        left = ruin_and_recreate(s, left, deadline)
+        left = ruin_and_recreate(s, left, deadline, polish=_descend)
     served = {i for seq in s.seq for i in seq}
     return s.items, [t.rank for t in problem.tasks if t.rank not in served]
 

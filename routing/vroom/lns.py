@@ -12,18 +12,23 @@ for a given number of iterations.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
-from routing.vroom.moves import insert_unassigned
+from routing.vroom.moves import insert_cheapest_first, insert_unassigned
 from routing.vroom.search_state import Search
 
 #: Most tasks removed by one ruin.
 _MAX_RUIN = 10
 #: Cheapest places tried per task when recreating (most of the time goes there).
 _TRIES = 12
+#: Share of ruins that take a whole short route.
+_ROUTE_RUIN = 0.3
+#: Share of recreates that insert the cheapest task first (else in random order).
+_GREEDY = 0.5
 #: Threshold on the relative cost increase accepted at the start.
-_START_THRESHOLD = 0.02
+_START_THRESHOLD = 0.1
 
 
 def _neighbours(s: Search) -> list[list[int]]:
@@ -43,10 +48,12 @@ def ruin_and_recreate(
     *,
     seed: int = 0,
     iterations: int | None = None,
+    polish: Callable[[Search, float], object] | None = None,
 ) -> list[int]:
     """Improve ``s`` in place until ``deadline`` (or after ``iterations``).
 
     ``left``: the pickups and jobs not served. Returns those still not served.
+    ``polish`` (a local search) is run on each new best routes.
     """
     rng = np.random.default_rng(seed)
     near = _neighbours(s)
@@ -63,15 +70,24 @@ def ruin_and_recreate(
             break
         state = s.snapshot()
         k = int(rng.integers(1, min(_MAX_RUIN, max(2, len(served) // 3)) + 1))
-        # Half the time around a task left out: room made near it may let it in.
+        # Half the time around a task left out: room made near it may let it in;
+        # now and then a whole short route, so that another vehicle may take it.
         pool = current_left if current_left and rng.random() < 0.5 else served
         centre = pool[int(rng.integers(len(pool)))]
-        removed = _ruin(s, near[centre], centre, k)
+        around = near[centre]
+        short = [seq for seq in s.seq if 0 < len(seq) <= _MAX_RUIN]
+        if short and rng.random() < _ROUTE_RUIN:
+            around = short[int(rng.integers(len(short)))]
+            centre, k = around[0], len(around)
+        removed = _ruin(s, around, centre, k)
         if removed is None:
             s.restore(state)
             continue
         order = [int(i) for i in rng.permutation(removed)]
-        still = insert_unassigned(s, [*current_left, *order], shuffled=True, tries=_TRIES)
+        if rng.random() < _GREEDY:
+            still = insert_cheapest_first(s, [*current_left, *order], tries=_TRIES)
+        else:
+            still = insert_unassigned(s, [*current_left, *order], shuffled=True, tries=_TRIES)
         cost, missed = s.total(), _missed(s, still)
         progress = done / iterations if iterations else (time.perf_counter() - began) / span
         threshold = _START_THRESHOLD * (1 - progress)
@@ -80,6 +96,9 @@ def ruin_and_recreate(
         ):
             current, current_left = cost, still
             if (missed, cost) < (_missed(s, best_left), best):
+                if polish is not None:
+                    polish(s, deadline)
+                    cost = current = s.total()
                 best, best_left, best_state = cost, list(still), s.snapshot()
         else:
             s.restore(state)

@@ -66,7 +66,7 @@ STRATEGIES = ("PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPES
 _POLISH_SHARE = 0.4
 #: Share of the budget kept for the local search under VROOM's rules (it usually
 #: stops sooner, when no move helps).
-_IMPROVE_SHARE = 0.5
+_IMPROVE_SHARE = 0.6
 
 
 def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
