@@ -1,14 +1,17 @@
-"""Local search on clean routes, judged by VROOM's own rules.
+"""Local search and ruin and recreate on clean routes, judged by VROOM's own rules.
 
 The OR-Tools model states VROOM's constraints, but a few of VROOM's rules sit between
-its lines (a break taken on the way, setup skipped at a shared location), so its
-search can stop at routes that VROOM's rules would let improve. Here the routes are
-improved move by move: relocating a segment of one to three tasks (a shipment with
-both its ends), exchanging two jobs, exchanging route tails (2-opt*), reversing a
-segment (symmetric costs) and inserting unassigned tasks. A move's cost change is
-computed in O(1) from integer arc costs; only improving moves are then checked with
-:func:`routing.vroom.timeline.route_timeline`, so every accepted move keeps the
-routes free of violations and lowers their exact cost.
+its lines (a break taken on the way, setup skipped at a shared location), and its
+guided local search stalls where tasks must move around several routes at once (a
+mixed fleet with fixed costs, ``max_tasks``) or where a distance limit decides how
+many tasks fit. Here the routes are improved move by move (:mod:`routing.vroom.moves`:
+segments of one to three tasks or a whole shipment relocated, SWAP*, 2-opt*, 2-opt,
+unassigned tasks inserted), then by ruin and recreate (:mod:`routing.vroom.lns`) until
+the deadline. A move's cost change is computed in O(1) from integer arc costs; only
+improving moves are checked against VROOM's rules (exactly, by
+:class:`routing.vroom.search_state.Search`), so every accepted move keeps the routes
+free of violations. The caller keeps the result only if the timeline finds it clean
+and better.
 """
 
 from __future__ import annotations
