@@ -8,7 +8,8 @@ the independent referee :func:`routing.vroom.check.check_answer`, which also
 recomputes every route's cost from the request, so costs compare like for like.
 
 Reported: feasible answers, tasks served (more / equal / fewer than VROOM), the mean
-and worst cost ratio where both serve the same tasks, and the wall-time ratio.
+and worst cost ratio where both serve the same tasks, wall and CPU time (both run one
+after the other in this process, VROOM on one thread) and the machine's load average.
 
 Run: ``python benchmarks/vroom_bench.py [--count 300] [--time-limit S] [--out FILE]``.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import sys
 import time
@@ -64,12 +66,12 @@ def run_one(seed: int, time_limit: float | None) -> dict[str, Any]:
         seed, n_jobs=int(rng.integers(8, 41)), n_vehicles=int(rng.integers(1, 6))
     )
     budget = time_limit or default_time_limit_s(parse_request(request))
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     ours = answer_request(request, time_limit_s=budget)
-    ours_s = time.perf_counter() - began
-    began = time.perf_counter()
+    ours_s, ours_cpu = time.perf_counter() - began, time.process_time() - cpu
+    began, cpu = time.perf_counter(), time.process_time()
     theirs = pyvroom_answer(request, budget)
-    theirs_s = time.perf_counter() - began
+    theirs_s, theirs_cpu = time.perf_counter() - began, time.process_time() - cpu
     a, b = check_answer(request, ours), check_answer(request, theirs)
     return {
         "seed": seed,
@@ -84,6 +86,8 @@ def run_one(seed: int, time_limit: float | None) -> dict[str, Any]:
         "vroom_cost": b.cost,
         "ours_s": round(ours_s, 3),
         "vroom_s": round(theirs_s, 3),
+        "ours_cpu_s": round(ours_cpu, 3),
+        "vroom_cpu_s": round(theirs_cpu, 3),
         "ours_violations": a.violations[:3],
         "vroom_violations": b.violations[:3],
     }
@@ -111,6 +115,8 @@ def summarise(rows: list[dict[str, Any]]) -> str:
         f"{sum(r['ours_served'] < r['vroom_served'] for r in rows)} |",
         f"| mean wall time, s | {statistics.mean(r['ours_s'] for r in rows):.3f} | "
         f"{statistics.mean(r['vroom_s'] for r in rows):.3f} |",
+        f"| mean CPU time, s | {statistics.mean(r.get('ours_cpu_s', 0) for r in rows):.3f} | "
+        f"{statistics.mean(r.get('vroom_cpu_s', 0) for r in rows):.3f} |",
         "",
         f"- same tasks served on {len(same)} requests: cost ratio hubroute/VROOM "
         f"mean {statistics.mean(ratios):.4f}, median {statistics.median(ratios):.4f}, "
@@ -127,6 +133,11 @@ def summarise(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _load() -> str:
+    """The machine's load average: both sides share the cores with whatever else runs."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     """Run the comparison and write the rows and the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -135,6 +146,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    load_before = _load()
     rows = [run_one(seed, args.time_limit) for seed in range(args.first, args.first + args.count)]
     table = summarise(rows)
     budget = f"{args.time_limit} s" if args.time_limit else "hubroute's default by size"
@@ -143,6 +155,7 @@ def main() -> None:
         f"# VROOM comparison, {dt.date.today()}: seeds {args.first}..{last}, "
         f"budget {budget}, pyvroom exploration 5, 1 thread\n"
     )
+    header += f"# load average (1, 5, 15 min) at start {load_before}, at end {_load()}\n"
     print(header + table)
     if args.out is not None:
         args.out.write_text(

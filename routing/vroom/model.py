@@ -29,8 +29,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from routing.vroom.prices import Prices
 from routing.vroom.request import OPEN_END_S, Task, Vehicle, VroomProblem
 from routing.vroom.timeline import COST_SCALE, Item
 
@@ -64,7 +66,9 @@ def can_serve(problem: VroomProblem, v: Vehicle, t: Task) -> bool:
 class _Builder:
     """Builds the model for one problem; :meth:`solve` reads the routes back."""
 
-    def __init__(self, problem: VroomProblem, *, with_breaks: bool) -> None:
+    def __init__(
+        self, problem: VroomProblem, *, with_breaks: bool, prices: Prices | None = None
+    ) -> None:
         self.p = problem
         self.n = len(problem.tasks)
         self.vehicles = problem.vehicles
@@ -78,45 +82,48 @@ class _Builder:
         self.model = pywrapcp.RoutingModel(self.manager)
         self.with_breaks = with_breaks
         self.intervals: dict[int, list[tuple[int, Any]]] = {}
+        self.prices = prices or Prices(problem)
+        n_open = self.prices.open
+        self.node_loc = np.array([n_open if x is None else x for x in self.loc], dtype=np.int64)
+        self.located = np.array([x is not None for x in self.loc])
+        tail = [0] * (2 * k)
+        self.service = np.array([t.service_s for t in problem.tasks] + tail, dtype=np.int64)
+        self.setup = np.array([t.setup_s for t in problem.tasks] + tail, dtype=np.int64)
         self._cache: dict[tuple[Any, ...], int] = {}
         self._largest: dict[int, int] = {}  # callback index -> largest value
 
     # --- matrices ---------------------------------------------------------------
-    def _matrix(self, key: tuple[Any, ...], cell: Any) -> int:
+    def _register(self, key: tuple[Any, ...], values: Any) -> int:
         if key not in self._cache:
-            size = len(self.loc)
-            rows = [[int(cell(a, b)) for b in range(size)] for a in range(size)]
+            rows = values().tolist()
             self._cache[key] = self.model.RegisterTransitMatrix(rows)
             self._largest[self._cache[key]] = max((max(r) for r in rows), default=0)
         return self._cache[key]
 
-    def _setup(self, a: int, b: int) -> int:
-        if b >= self.n or (self.loc[a] == self.loc[b] and self.loc[a] is not None):
-            return 0
-        return self.p.tasks[b].setup_s
-
-    def _service(self, a: int) -> int:
-        return self.p.tasks[a].service_s if a < self.n else 0
+    def _nodes(self, what: str, v: Vehicle) -> Any:
+        """``what`` (see :class:`Prices`) of ``v`` between the model's nodes."""
+        a = self.prices.array(what, v)
+        return a[np.ix_(self.node_loc, self.node_loc)]
 
     def time_cb(self, v: Vehicle) -> int:
-        def cell(a: int, b: int) -> int:
-            if a == b:
-                return 0
-            travel = self.p.travel_s(v, self.loc[a], self.loc[b])
-            return self._service(a) + travel + self._setup(a, b)
+        def values() -> Any:
+            # service at the node left + travel + setup at the node reached (none on
+            # arriving at a vehicle's start or end, or without a change of location)
+            cells = self._nodes("travel", v) + self.service[:, None] + self.setup[None, :]
+            same = self.node_loc[:, None] == self.node_loc[None, :]
+            cells -= np.where(same & self.located[:, None], self.setup[None, :], 0)
+            np.fill_diagonal(cells, 0)
+            return cells
 
-        return self._matrix(("time", v.profile, v.speed_factor), cell)
+        return self._register(("time", v.profile, v.speed_factor), values)
 
     def travel_cb(self, v: Vehicle) -> int:
-        return self._matrix(
-            ("travel", v.profile, v.speed_factor),
-            lambda a, b: self.p.travel_s(v, self.loc[a], self.loc[b]),
+        return self._register(
+            ("travel", v.profile, v.speed_factor), lambda: self._nodes("travel", v)
         )
 
     def distance_cb(self, v: Vehicle) -> int:
-        return self._matrix(
-            ("distance", v.profile), lambda a, b: self.p.distance_m(v, self.loc[a], self.loc[b])
-        )
+        return self._register(("distance", v.profile), lambda: self._nodes("distance", v))
 
     def cost_scale(self) -> int:
         g = COST_SCALE
@@ -126,18 +133,18 @@ class _Builder:
         return max(g, 1)
 
     def cost_cb(self, v: Vehicle, scale: int) -> int:
-        from routing.vroom.timeline import arc_cost
-
-        def cell(a: int, b: int) -> int:
-            return arc_cost(self.p, v, self.loc[a], self.loc[b]) // scale
-
         key = ("cost", v.profile, v.speed_factor, v.per_hour, v.per_km, scale)
-        return self._matrix(key, cell)
+        return self._register(key, lambda: self._nodes("cost", v) // scale)
 
     # --- constraints ------------------------------------------------------------
-    def build(self, objective: str = "cost") -> None:
+    def build(self, objective: str = "cost", served: frozenset[int] | None = None) -> None:
         """State the constraints; arcs cost VROOM's cost, or the ``distance`` or
-        ``travel`` time that a vehicle limit bounds (to pack the most tasks)."""
+        ``travel`` time that a vehicle limit bounds (to pack the most tasks).
+
+        With ``served``, exactly those tasks are served: the objective is then the
+        routes' cost alone, which guided local search needs to weigh arcs well (its
+        penalties scale with the objective, which an unserved task's penalty swamps).
+        """
         m, p = self.model, self.p
         scale = self.cost_scale()
         max_arc, max_fixed = 0, 0
@@ -157,11 +164,18 @@ class _Builder:
         self._loads()
         self._limits()
         unit = 2 * max_arc + max_fixed + 1
+        # Each task served outweighs every priority: the most tasks first, then priority.
+        first = 100 * self.n + 1
         for t in p.tasks:
             index = self.manager.NodeToIndex(t.rank)
             allowed = [v.rank for v in self.vehicles if can_serve(p, v, t)]
-            m.VehicleVar(index).SetValues([-1, *allowed])
-            m.AddDisjunction([index], unit * (101 + t.priority))
+            if served is None:
+                m.VehicleVar(index).SetValues([-1, *allowed])
+                m.AddDisjunction([index], unit * (first + t.priority))
+            elif t.rank in served:
+                m.VehicleVar(index).SetValues(allowed)
+            else:
+                m.ActiveVar(index).SetValue(0)
         for t in p.tasks:
             if t.kind == "pickup" and t.partner is not None:
                 pi = self.manager.NodeToIndex(t.rank)
@@ -202,7 +216,7 @@ class _Builder:
     def _breaks(self, v: Vehicle, time: Any) -> None:
         m = self.model
         solver = m.solver()
-        visits = [self._service(node) for node in range(len(self.loc))]
+        visits = [int(x) for x in self.service]
         intervals: list[Any] = []
         for b, brk in enumerate(v.breaks):
             wins = [
@@ -315,7 +329,7 @@ class _Builder:
                 if solution.PerformedValue(iv):
                     breaks.append((solution.StartValue(iv), b))
             for start, b in sorted(breaks):
-                before = sum(1 for node, at in stops if at + self._service(node) <= start)
+                before = sum(1 for node, at in stops if at + int(self.service[node]) <= start)
                 items = insert_break(items, before, b)
             routes[v.rank] = items
         return routes
@@ -340,14 +354,17 @@ def search_routes(
     objective: str = "cost",
     with_breaks: bool = True,
     initial: Sequence[Sequence[int]] | None = None,
+    served: frozenset[int] | None = None,
+    prices: Prices | None = None,
 ) -> ModelRoutes | None:
     """Solve ``problem`` with OR-Tools; None when no assignment satisfies the model.
 
     ``strategy`` names OR-Tools' first-solution strategy, followed by guided local
     search; ``objective`` is ``cost``, ``distance`` or ``travel`` (see ``build``);
-    ``initial`` (task ranks per vehicle rank) seeds the search when feasible.
+    ``initial`` (task ranks per vehicle rank) seeds the search when feasible;
+    ``served`` (task ranks) fixes which tasks are served.
     """
-    builder = _Builder(problem, with_breaks=with_breaks)
-    builder.build(objective)
+    builder = _Builder(problem, with_breaks=with_breaks, prices=prices)
+    builder.build(objective, served)
     first = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
     return builder.solve(time_limit_s, initial, first)

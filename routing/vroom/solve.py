@@ -6,8 +6,10 @@ skipped at a shared location). So every route is recomputed with VROOM's rules
 (:mod:`routing.vroom.timeline`); breaks are moved to the gap where they fit and, if a
 violation is left, the lowest-priority task at fault is unassigned until the route is
 clean. Unassigned tasks are then offered again to every route (cheapest clean
-insertion). The answer never carries a violation, except in plan mode, where the
-routes are the caller's and the violations are the point.
+insertion). The best answer of the OR-Tools runs is then improved under VROOM's rules
+(:mod:`routing.vroom.improve`) with the rest of the budget. The answer never carries
+a violation, except in plan mode, where the routes are the caller's and the
+violations are the point.
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from routing.vroom.improve import improve, reinsert
 from routing.vroom.model import search_routes
+from routing.vroom.prices import Prices
 from routing.vroom.request import StepSpec, Task, Vehicle, VroomProblem
-from routing.vroom.timeline import Item, RouteTimeline, route_timeline
-
-#: Largest route (in items) that the repair re-insertion scans position by position.
-_INSERT_MAX_ITEMS = 80
+from routing.vroom.timeline import Item, RouteTimeline, place_breaks, route_timeline
 
 
 @dataclass
@@ -65,9 +66,16 @@ def solve_vroom(problem: VroomProblem, *, time_limit_s: float | None = None) -> 
 #: task limit, insertion-first under tight windows), so the best clean answer is kept.
 STRATEGIES = ("PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION")
 _POLISH_SHARE = 0.4
+#: Share of the budget kept for the local search and ruin and recreate under VROOM's
+#: rules (0.5 and 0.75 were tried on the benchmark's hardest requests: 0.75 starves
+#: the OR-Tools runs that find the most tasks under a distance limit).
+_IMPROVE_SHARE = 0.6
 
 
 def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
+    deadline = time.perf_counter() + limit_s
+    limit_s *= 1 - _IMPROVE_SHARE
+    prices = Prices(problem)
     best: VroomSolution | None = None
     runs = [(strategy, "cost") for strategy in STRATEGIES]
     # Under a distance or travel-time limit, the most tasks fit on the shortest routes.
@@ -77,12 +85,17 @@ def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
         runs.append(("PATH_CHEAPEST_ARC", "travel"))
     share = limit_s * (1 - _POLISH_SHARE) / len(runs)
     for strategy, objective in runs:
-        found = search_routes(problem, share, strategy=strategy, objective=objective)
+        found = search_routes(problem, share, strategy=strategy, objective=objective, prices=prices)
         if found is None and any(v.breaks for v in problem.vehicles):
             found = search_routes(
-                problem, share, strategy=strategy, objective=objective, with_breaks=False
+                problem,
+                share,
+                strategy=strategy,
+                objective=objective,
+                with_breaks=False,
+                prices=prices,
             )
-        solution = _clean(problem, found.routes if found is not None else {})
+        solution = _clean(problem, found.routes if found is not None else {}, prices)
         if best is None or _score(solution) < _score(best):
             best = solution
     assert best is not None
@@ -91,21 +104,39 @@ def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
         seed_routes: list[list[int]] = [[] for _ in problem.vehicles]
         for tl in best.routes:
             seed_routes[tl.vehicle.rank] = [i for s, i in _items_of(problem, tl) if s == "task"]
-        found = search_routes(problem, limit_s * _POLISH_SHARE, initial=seed_routes)
+        polish_s = limit_s * _POLISH_SHARE
+        found = search_routes(problem, polish_s, initial=seed_routes, prices=prices)
         if found is not None:
-            polished = _clean(problem, found.routes)
+            polished = _clean(problem, found.routes, prices)
             if _score(polished) < _score(best):
                 best = polished
-    return best
+    return _improved(problem, best, deadline, prices)
 
 
-def _items_of(problem: VroomProblem, tl: RouteTimeline) -> list[Item]:
+def _improved(
+    problem: VroomProblem, solution: VroomSolution, deadline: float, prices: Prices
+) -> VroomSolution:
+    """``solution`` after local search under VROOM's own rules (never worse)."""
+    routes = {tl.vehicle.rank: _items_of(problem, tl, breaks=True) for tl in solution.routes}
+    left = [t.rank for t in solution.unassigned]
+    found, left = improve(problem, routes, left, deadline, prices=prices)
+    timelines = [route_timeline(problem, problem.vehicles[r], found[r]) for r in sorted(found)]
+    better = VroomSolution(timelines, [problem.tasks[i] for i in left])
+    if any(tl.violations for tl in timelines) or _score(better) >= _score(solution):
+        return solution
+    return better
+
+
+def _items_of(problem: VroomProblem, tl: RouteTimeline, *, breaks: bool = False) -> list[Item]:
     rank = {(t.kind, t.id): t.rank for t in problem.tasks}
-    return [
-        ("task", rank[(s["type"], s["id"])])
-        for s in tl.steps
-        if s["type"] in ("job", "pickup", "delivery")
-    ]
+    brk = {b.id: k for k, b in enumerate(tl.vehicle.breaks)}
+    out: list[Item] = []
+    for s in tl.steps:
+        if s["type"] in ("job", "pickup", "delivery"):
+            out.append(("task", rank[(s["type"], s["id"])]))
+        elif s["type"] == "break" and breaks:
+            out.append(("break", brk[s["id"]]))
+    return out
 
 
 def _score(solution: VroomSolution) -> tuple[int, int, int]:
@@ -136,15 +167,17 @@ def _plan(problem: VroomProblem) -> VroomSolution:
     return VroomSolution(routes, unassigned)
 
 
-def _clean(problem: VroomProblem, found: dict[int, list[Item]]) -> VroomSolution:
+def _clean(
+    problem: VroomProblem, found: dict[int, list[Item]], prices: Prices | None = None
+) -> VroomSolution:
     routes: dict[int, list[Item]] = {}
     for v in problem.vehicles:
         items = _clean_route(problem, v, found.get(v.rank, []))
         if items:
             routes[v.rank] = items
     served = {i for items in routes.values() for kind, i in items if kind == "task"}
-    left = [t for t in problem.tasks if t.rank not in served]
-    _reinsert(problem, routes, left)
+    left = [t.rank for t in problem.tasks if t.rank not in served]
+    routes = reinsert(problem, routes, left, prices)
     served = {i for items in routes.values() for kind, i in items if kind == "task"}
     timelines = [route_timeline(problem, problem.vehicles[r], routes[r]) for r in sorted(routes)]
     return VroomSolution(timelines, [t for t in problem.tasks if t.rank not in served])
@@ -168,66 +201,3 @@ def _clean_route(problem: VroomProblem, v: Vehicle, items: list[Item]) -> list[I
 
 def _position(items: Sequence[Item], rank: int) -> int:
     return items.index(("task", rank))
-
-
-def place_breaks(problem: VroomProblem, v: Vehicle, items: Sequence[Item]) -> list[Item] | None:
-    """Put each break in the gap where the route has the fewest violations; None if any left."""
-    route: list[Item] = [it for it in items if it[0] == "task"]
-    order = sorted(range(len(v.breaks)), key=lambda b: v.breaks[b].time_windows[0])
-    for b in order:
-        best: tuple[int, int, list[Item]] | None = None
-        for position in range(len(route) + 1):
-            trial = [*route[:position], ("break", b), *route[position:]]
-            tl = route_timeline(problem, v, trial)
-            score = (len([x for x in tl.violations if x["cause"] != "missing_break"]), tl.cost)
-            if best is None or score < best[:2]:
-                best = (*score, trial)
-        assert best is not None
-        route = best[2]
-    if route_timeline(problem, v, route).violations:
-        return None
-    return route
-
-
-#: Most route recomputations the re-insertion may spend (keeps large answers fast).
-_INSERT_MAX_TRIALS = 20_000
-
-
-def _reinsert(problem: VroomProblem, routes: dict[int, list[Item]], left: list[Task]) -> None:
-    """Offer each unassigned task to every vehicle at its cheapest clean position."""
-    trials = 0
-    for t in sorted(left, key=lambda x: -x.priority):
-        if trials > _INSERT_MAX_TRIALS:
-            return
-        if t.kind == "delivery" or any(("task", t.rank) in r for r in routes.values()):
-            continue
-        best: tuple[int, int, list[Item]] | None = None
-        for v in problem.vehicles:
-            items = routes.get(v.rank, [])
-            if len(items) > _INSERT_MAX_ITEMS or not t.skills <= v.skills:
-                continue
-            base = route_timeline(problem, v, items).cost if items else 0
-            for trial in _trials(problem, v, items, t):
-                trials += 1
-                tl = route_timeline(problem, v, trial)
-                if not tl.violations and (best is None or tl.cost - base < best[0]):
-                    best = (tl.cost - base, v.rank, trial)
-        if best is not None:
-            routes[best[1]] = best[2]
-
-
-def _trials(problem: VroomProblem, v: Vehicle, items: list[Item], t: Task) -> list[list[Item]]:
-    """Every way to put ``t`` (and its delivery) into ``items``, breaks re-placed if new."""
-    out: list[list[Item]] = []
-    n = len(items)
-    for i in range(n + 1):
-        with_t = [*items[:i], ("task", t.rank), *items[i:]]
-        if t.partner is None:
-            out.append(with_t)
-            continue
-        for j in range(i + 1, n + 2):
-            out.append([*with_t[:j], ("task", t.partner), *with_t[j:]])
-    if not items and v.breaks:
-        placed = [place_breaks(problem, v, trial) for trial in out]
-        return [p for p in placed if p is not None]
-    return out

@@ -265,3 +265,22 @@ def _finish(
         out.bad_tasks |= seen
     out.violations = route_level + [x for s in out.steps for x in s["violations"]]
     out.cost = v.fixed_cost + round(state.cost / COST_SCALE)
+
+
+def place_breaks(problem: VroomProblem, v: Vehicle, items: Sequence[Item]) -> list[Item] | None:
+    """Put each break in the gap where the route has the fewest violations; None if any left."""
+    route: list[Item] = [it for it in items if it[0] == "task"]
+    order = sorted(range(len(v.breaks)), key=lambda b: v.breaks[b].time_windows[0])
+    for b in order:
+        best: tuple[int, int, list[Item]] | None = None
+        for position in range(len(route) + 1):
+            trial = [*route[:position], ("break", b), *route[position:]]
+            tl = route_timeline(problem, v, trial)
+            score = (len([x for x in tl.violations if x["cause"] != "missing_break"]), tl.cost)
+            if best is None or score < best[:2]:
+                best = (*score, trial)
+        assert best is not None
+        route = best[2]
+    if route_timeline(problem, v, route).violations:
+        return None
+    return route

@@ -1,0 +1,132 @@
+"""Ruin and recreate on clean routes, judged by VROOM's own rules.
+
+Moves of one or two tasks cannot exchange tasks around three routes at once, which a
+heterogeneous fleet (fixed costs, per-vehicle rates, ``max_tasks``) often needs. Each
+iteration removes a few related tasks (one task and its nearest neighbours, shipments
+whole) and inserts them back one by one at their cheapest place that VROOM's rules
+allow; the result is kept when it serves as many tasks and costs less than the current
+routes plus a threshold that shrinks to zero by the deadline. Seeded: deterministic
+for a given number of iterations.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from routing.vroom.moves import insert_cheapest_first, insert_unassigned
+from routing.vroom.search_state import Search
+
+#: Most tasks removed by one ruin.
+_MAX_RUIN = 10
+#: Cheapest places tried per task when recreating (most of the time goes there).
+_TRIES = 12
+#: Share of ruins that take a whole short route.
+_ROUTE_RUIN = 0.3
+#: Share of recreates that insert the cheapest task first (else in random order).
+_GREEDY = 0.5
+#: Threshold on the relative cost increase accepted at the start.
+_START_THRESHOLD = 0.1
+
+
+def _neighbours(s: Search) -> list[list[int]]:
+    """For each task, the other tasks by increasing travel from it (first vehicle's costs)."""
+    c = np.asarray(s.cost[0], dtype=np.float64)
+    loc = np.asarray(s.loc)
+    near = c[np.ix_(loc, loc)] + c[np.ix_(loc, loc)].T
+    return [
+        [int(j) for j in np.argsort(row, kind="stable") if j != i] for i, row in enumerate(near)
+    ]
+
+
+def ruin_and_recreate(
+    s: Search,
+    left: list[int],
+    deadline: float,
+    *,
+    seed: int = 0,
+    iterations: int | None = None,
+    polish: Callable[[Search, float], object] | None = None,
+) -> list[int]:
+    """Improve ``s`` in place until ``deadline`` (or after ``iterations``).
+
+    ``left``: the pickups and jobs not served. Returns those still not served.
+    ``polish`` (a local search) is run on each new best routes.
+    """
+    rng = np.random.default_rng(seed)
+    near = _neighbours(s)
+    began = time.perf_counter()
+    span = max(deadline - began, 1e-6)
+    current = best = s.total()
+    best_state = s.snapshot()
+    current_left = best_left = list(left)
+    done = 0
+    while time.perf_counter() < deadline and (iterations is None or done < iterations):
+        done += 1
+        served = [i for seq in s.seq for i in seq]
+        if not served:
+            break
+        state = s.snapshot()
+        k = int(rng.integers(1, min(_MAX_RUIN, max(2, len(served) // 3)) + 1))
+        # Half the time around a task left out: room made near it may let it in;
+        # now and then a whole short route, so that another vehicle may take it.
+        pool = current_left if current_left and rng.random() < 0.5 else served
+        centre = pool[int(rng.integers(len(pool)))]
+        around = near[centre]
+        short = [seq for seq in s.seq if 0 < len(seq) <= _MAX_RUIN]
+        if short and rng.random() < _ROUTE_RUIN:
+            around = short[int(rng.integers(len(short)))]
+            centre, k = around[0], len(around)
+        removed = _ruin(s, around, centre, k)
+        if removed is None:
+            s.restore(state)
+            continue
+        order = [int(i) for i in rng.permutation(removed)]
+        if rng.random() < _GREEDY:
+            still = insert_cheapest_first(s, [*current_left, *order], tries=_TRIES)
+        else:
+            still = insert_unassigned(s, [*current_left, *order], shuffled=True, tries=_TRIES)
+        cost, missed = s.total(), _missed(s, still)
+        progress = done / iterations if iterations else (time.perf_counter() - began) / span
+        threshold = _START_THRESHOLD * (1 - progress)
+        if missed < _missed(s, current_left) or (
+            missed == _missed(s, current_left) and cost < current * (1 + threshold)
+        ):
+            current, current_left = cost, still
+            if (missed, cost) < (_missed(s, best_left), best):
+                if polish is not None:
+                    polish(s, deadline)
+                    cost = current = s.total()
+                best, best_left, best_state = cost, list(still), s.snapshot()
+        else:
+            s.restore(state)
+    s.restore(best_state)
+    return best_left
+
+
+def _missed(s: Search, left: list[int]) -> int:
+    """Tasks left out: a shipment counts its two ends, as VROOM's ``unassigned`` does."""
+    return sum(1 if s.p.tasks[i].partner is None else 2 for i in left)
+
+
+def _ruin(s: Search, near: list[int], centre: int, k: int) -> list[int] | None:
+    """Remove ``centre`` and its nearest served neighbours, ``k`` tasks at most (pairs whole).
+
+    Returns the removed pickups and jobs (a shipment's delivery follows its pickup);
+    None when a route left behind breaks a rule.
+    """
+    served = {i for seq in s.seq for i in seq}
+    removed: set[int] = set()
+    for t in [centre, *near]:
+        if len(removed) >= k:
+            break
+        if t not in served or t in removed:
+            continue
+        partner = s.p.tasks[t].partner
+        removed |= {t} if partner is None else {t, partner}
+    for r, seq in enumerate(s.seq):
+        if removed & set(seq) and not s.drop(r, [i for i in seq if i not in removed]):
+            return None
+    return [i for i in removed if s.p.tasks[i].kind != "delivery"]

@@ -1,0 +1,206 @@
+"""The routes a local search improves, priced by integer arc costs, fitted by VROOM's rules."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from routing.vroom.prices import Prices
+from routing.vroom.request import VroomProblem
+from routing.vroom.timeline import (
+    COST_SCALE,
+    Item,
+    earliest_in,
+    place_breaks,
+    route_timeline,
+)
+
+
+@dataclass
+class Move:
+    """New task sequences for the vehicles it touches, and the cost change."""
+
+    delta: int
+    routes: dict[int, list[int]]
+
+
+class Search:
+    """The routes being improved, with what the moves need to price themselves."""
+
+    def __init__(
+        self, problem: VroomProblem, routes: dict[int, list[Item]], prices: Prices | None = None
+    ) -> None:
+        self.p = problem
+        self.vehicles = problem.vehicles
+        prices = prices or Prices(problem)
+        self.open = prices.open
+        self.cost = [prices.rows("cost", v) for v in self.vehicles]
+        arrays = [prices.array("cost", v) for v in self.vehicles]
+        self.symmetric = [bool(np.array_equal(a, a.T)) for a in arrays]
+        self.travel = [prices.rows("travel", v) for v in self.vehicles]
+        self.distance = [prices.rows("distance", v) for v in self.vehicles]
+        self.loc = [t.location for t in problem.tasks]
+        self.items: dict[int, list[Item]] = {r: list(it) for r, it in routes.items() if it}
+        self.seq: list[list[int]] = [[] for _ in self.vehicles]
+        for r, it in self.items.items():
+            self.seq[r] = [i for kind, i in it if kind == "task"]
+        self.checks = 0  # routes fitted
+        # Fitted routes (None: a rule breaks), as ruin and recreate meets them again.
+        self.known: dict[tuple[int, tuple[int, ...]], list[Item] | None] = {}
+        self.allowed = [
+            [t.skills <= v.skills for v in self.vehicles] for t in problem.tasks
+        ]  # skills only: amounts and limits are checked by the timeline
+
+    # --- pricing ----------------------------------------------------------------
+    def path(self, r: int, seq: list[int] | None = None) -> list[int]:
+        """Locations of vehicle ``r``'s route: start, tasks, end (open end: ``self.open``)."""
+        v = self.vehicles[r]
+        tasks = [self.loc[i] for i in (self.seq[r] if seq is None else seq)]
+        start = self.open if v.start is None else v.start
+        end = self.open if v.end is None else v.end
+        return [start, *tasks, end]
+
+    def route_cost(self, r: int, seq: list[int]) -> int:
+        """Raw cost (arc units, fixed cost included) of ``seq`` on vehicle ``r``; 0 if empty."""
+        if not seq:
+            return 0
+        c, p = self.cost[r], self.path(r, seq)
+        fixed = self.vehicles[r].fixed_cost * COST_SCALE
+        return fixed + sum(c[a][b] for a, b in itertools.pairwise(p))
+
+    def total(self) -> int:
+        """Raw cost of every route."""
+        return sum(self.route_cost(r, s) for r, s in enumerate(self.seq))
+
+    # --- VROOM's rules ----------------------------------------------------------
+    def quick_ok(self, r: int, seq: list[int]) -> bool:
+        """Task count, load after every step, travel time and distance within ``r``'s limits.
+
+        Exact for these rules and cheap, so most bad moves skip the full timeline.
+        """
+        v, p = self.vehicles[r], self.p
+        if v.max_tasks is not None and len(seq) > v.max_tasks:
+            return False
+        for d in range(p.dims):
+            load = sum(p.tasks[i].initial[d] for i in seq)
+            if load > v.capacity[d]:
+                return False
+            for i in seq:
+                load += p.tasks[i].change[d]
+                if load > v.capacity[d]:
+                    return False
+        path = self.path(r, seq)
+        legs = list(itertools.pairwise(path))
+        if v.max_distance_m is not None:
+            distances = self.distance[r]
+            if sum(distances[a][b] for a, b in legs) > v.max_distance_m:
+                return False
+        if v.max_travel_time_s is not None:
+            travel = self.travel[r]
+            if sum(travel[a][b] for a, b in legs) > v.max_travel_time_s:
+                return False
+        return True
+
+    def _on_time(self, r: int, seq: list[int]) -> bool:
+        """Every task starts inside a window and the vehicle ends in time (no breaks).
+
+        The same clock as :func:`routing.vroom.timeline.route_timeline`.
+        """
+        v, tasks, travel = self.vehicles[r], self.p.tasks, self.travel[r]
+        clock = v.time_window[0]
+        here = last = self.open if v.start is None else v.start
+        for i in seq:
+            t = tasks[i]
+            arrival = clock + travel[here][t.location]
+            start, late = earliest_in(t.time_windows, arrival)
+            if late > 0:
+                return False
+            setup = t.setup_s if last != t.location or last == self.open else 0
+            clock = start + setup + t.service_s
+            here = last = t.location
+        end = self.open if v.end is None else v.end
+        return clock + travel[here][end] <= v.time_window[1]
+
+    def _in_order(self, seq: list[int]) -> bool:
+        """Each shipment's two ends on the route, pickup first."""
+        seen: set[int] = set()
+        for i in seq:
+            t = self.p.tasks[i]
+            if t.partner is not None and t.kind == "delivery" and t.partner not in seen:
+                return False
+            seen.add(i)
+        return all(self.p.tasks[i].partner in (None, *seen) for i in seq)
+
+    def fit(self, r: int, seq: list[int]) -> list[Item] | None:
+        """Items of ``seq`` on vehicle ``r`` with its breaks placed; None if a rule breaks."""
+        v = self.vehicles[r]
+        if not seq:
+            return []
+        self.checks += 1
+        items: list[Item] = [("task", i) for i in seq]
+        if not v.breaks:
+            # Without breaks the rules left after quick_ok are windows and order.
+            return items if self._on_time(r, seq) and self._in_order(seq) else None
+        # Keep each break after as many tasks as before: usually still right.
+        old = self.items.get(r, [])
+        trial = list(items)
+        for position, (kind, b) in enumerate(old):
+            if kind == "break":
+                trial.insert(min(position, len(trial)), ("break", b))
+        kept = len([k for k, _ in trial if k == "break"]) == len(v.breaks)
+        if kept and not route_timeline(self.p, v, trial).violations:
+            return trial
+        return place_breaks(self.p, v, items)
+
+    def snapshot(self) -> tuple[list[list[int]], dict[int, list[Item]]]:
+        """The routes, to :meth:`restore` later."""
+        return [list(q) for q in self.seq], {r: list(it) for r, it in self.items.items()}
+
+    def restore(self, state: tuple[list[list[int]], dict[int, list[Item]]]) -> None:
+        """Go back to a :meth:`snapshot`."""
+        self.seq = [list(q) for q in state[0]]
+        self.items = {r: list(it) for r, it in state[1].items()}
+
+    def drop(self, r: int, seq: list[int]) -> bool:
+        """Route ``r`` becomes ``seq``, a subsequence of it, if that is clean.
+
+        Usually it is; not always (a setup now paid, a matrix without the triangle
+        inequality, a break without a task before it).
+        """
+        items = self.fit(r, seq) if seq else []
+        if items is None:
+            return False
+        self.seq[r] = list(seq)
+        if items:
+            self.items[r] = items
+        else:
+            self.items.pop(r, None)
+        return True
+
+    def apply(self, move: Move) -> bool:
+        """Take ``move`` if every route it touches obeys VROOM's rules."""
+        fitted: dict[int, list[Item]] = {}
+        for r, seq in move.routes.items():
+            key = (r, tuple(seq))
+            if key not in self.known:
+                ok = self.quick_ok(r, seq)
+                self.known[key] = self.fit(r, seq) if ok else None
+            items = self.known[key]
+            if items is None:
+                return False
+            fitted[r] = items
+        for r, items in fitted.items():
+            self.seq[r] = list(move.routes[r])
+            if items:
+                self.items[r] = items
+            else:
+                self.items.pop(r, None)
+        return True
+
+
+def moves_sorted(moves: Iterator[Move]) -> list[Move]:
+    """Improving moves, best first."""
+    return sorted((m for m in moves if m.delta < 0), key=lambda m: m.delta)
