@@ -456,13 +456,18 @@ def season(
     ] = 2.0,
     every: Annotated[int, typer.Option("--every", help="Solve one day in N.", min=1)] = 7,
     out: Annotated[Path, typer.Option("--out", help="CSV to write.")] = Path("out/season.csv"),
+    cost_model: CostModelOpt = None,
 ) -> None:
     """Vehicles, runs, km and RMB per parcel for each day of a season, to size the fleet."""
     from routing.season import season_from_file, write_season_csv
 
     report_ = guarded(
         lambda: season_from_file(
-            days_file, scenario, time_limit_s=time_limit, sample_every_days=every
+            days_file,
+            scenario,
+            time_limit_s=time_limit,
+            sample_every_days=every,
+            cost_model_path=cost_model,
         )
     )
     table = Table(title=f"Season {report_.name}")

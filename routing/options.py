@@ -95,7 +95,6 @@ class SolveOptions:
         *,
         cost_model: CostModel | None = None,
         record: str = "options",
-        defaults: SolveOptions | None = None,
     ) -> SolveOptions:
         """Build options from plain data, reporting every bad field at once.
 
@@ -109,8 +108,6 @@ class SolveOptions:
             The hub's cost model, already read (``None``: the fleet's rates).
         record
             Names the source in error messages, e.g. ``"batch.toml: problem #2"``.
-        defaults
-            Values for the keys ``data`` leaves out (default: :class:`SolveOptions`'s).
 
         Returns
         -------
@@ -121,7 +118,7 @@ class SolveOptions:
         InputError
             Naming each unknown key and each bad value with its field and the fix.
         """
-        base = defaults or cls()
+        base = cls()
         problems = [
             InputProblem(record, key, f"unknown option; use one of {', '.join(OPTION_KEYS)}")
             for key in data

@@ -25,6 +25,7 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,6 +39,10 @@ from routing.matrix import (
     TravelMatrix,
 )
 from routing.model import PickupPoint, Plan, Problem
+
+if TYPE_CHECKING:
+    from routing.costs import CostModel
+    from routing.network import RoadNetwork
 
 
 class SeasonDemand(BaseModel):
@@ -188,6 +193,8 @@ def season_estimate(
     sample_every_days: int = 7,
     iterations: int | None = None,
     name: str = "season",
+    cost_model: CostModel | None = None,
+    network: RoadNetwork | None = None,
 ) -> SeasonReport:
     """Estimate every day of a season from a sample of planned days.
 
@@ -208,13 +215,19 @@ def season_estimate(
         Solution count per day for reproducible results (see ``SolveOptions``).
     name
         Report name.
+    cost_model
+        The hub's cost model: each sampled day is priced with it as
+        :func:`routing.pipeline.plan_day` prices a day. None: the fleet's rates.
+    network
+        The road network behind ``provider`` (its road classes price the km under a
+        cost model); None: every km at the model's ``unknown_road_factor``.
 
     Raises
     ------
     InputError
         Villages in the season file that the scenario has no pickup point for.
     """
-    from routing.pipeline import SolveOptions, matrices_for, plan_with_matrices
+    from routing.pipeline import SolveOptions, matrices_for, plan_with_matrices, price_plan
 
     _check_villages(demand, problem)
     per_day = _demand_by_day(demand)
@@ -227,13 +240,16 @@ def season_estimate(
     )
     t0 = time.perf_counter()
     matrices = matrices_for(base, provider)
-    options = SolveOptions(time_limit_s=time_limit_s, iterations=iterations)
+    options = SolveOptions(
+        time_limit_s=time_limit_s, iterations=iterations, cost_model=cost_model, baselines=False
+    )
     solved: dict[int, SeasonDay] = {}
     for i in _sample(dates, parcels, sample_every_days):
         day = day_problem(base, per_day[dates[i]], f"{name} {dates[i].isoformat()}")
         ids = [h.id for h in day.hubs] + [p.id for p in day.pickups]
         sub = {k: _sub_matrix(m, ids) for k, m in matrices.items()}
         plan = plan_with_matrices(day, sub, options=options)
+        plan = price_plan(plan, day, sub, network=network, options=options)
         solved[i] = _day_from_plan(dates[i], parcels[i], weights[i], plan)
     days = _interpolate(dates, parcels, weights, solved)
     return _report(
@@ -369,6 +385,7 @@ def season_from_file(
     time_limit_s: float = 2.0,
     sample_every_days: int = 7,
     iterations: int | None = None,
+    cost_model_path: str | Path | None = None,
 ) -> SeasonReport:
     """Season estimate from a season CSV and a scenario TOML: ``hubroute season FILE``.
 
@@ -381,14 +398,18 @@ def season_from_file(
     time_limit_s, sample_every_days, iterations
         See :func:`season_estimate`.
     """
+    from routing.costs import read_cost_model
     from routing.io import read_scenario
+    from routing.network import without_roads
     from routing.road_file import network_from_file
 
     sc = read_scenario(scenario_path)
+    model = read_cost_model(cost_model_path) if cost_model_path is not None else None
+    network = network_from_file(sc.network_path) if sc.network_path is not None else None
+    if network is not None and sc.problem.closed_roads:
+        network = without_roads(network, sc.problem.closed_roads)
     provider: MatrixProvider = (
-        RoadMatrixProvider(network_from_file(sc.network_path))
-        if sc.network_path is not None
-        else StraightLineMatrixProvider()
+        RoadMatrixProvider(network) if network is not None else StraightLineMatrixProvider()
     )
     return season_estimate(
         read_season(path),
@@ -398,6 +419,8 @@ def season_from_file(
         sample_every_days=sample_every_days,
         iterations=iterations,
         name=Path(path).stem,
+        cost_model=model,
+        network=network,
     )
 
 

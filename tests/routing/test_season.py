@@ -82,3 +82,30 @@ def test_xinping_season_file_totals_about_1800_tonnes() -> None:
         by_day[r.date] = by_day.get(r.date, 0) + r.weight_kg
     peak = max(by_day, key=by_day.__getitem__)
     assert dt.date(2026, 2, 20) <= peak <= dt.date(2026, 3, 20)  # a harvest curve, not flat
+
+
+def test_season_days_are_priced_with_the_hubs_cost_model() -> None:
+    """With a cost model a sampled day costs what plan_day says; without, the fleet's rates."""
+    from routing.costs import read_cost_model
+    from routing.pipeline import SolveOptions, plan_day
+    from routing.season import day_problem
+
+    problem = Problem(hubs=(HUB,), pickups=PICKUPS, vehicle_types=(VAN,))
+    rows = demand(5)
+    model = read_cost_model(REPO / "fixtures" / "costs" / "xinping.toml")
+    kwargs = {"provider": StraightLineMatrixProvider(), "iterations": 20, "sample_every_days": 1}
+    fleet = season_estimate(rows, problem, **kwargs)  # type: ignore[arg-type]
+    priced = season_estimate(rows, problem, cost_model=model, **kwargs)  # type: ignore[arg-type]
+    assert all(d.solved for d in priced.days)
+    assert priced.cost_rmb != fleet.cost_rmb
+    first = priced.days[0]
+    per_day = {r.village: (r.parcels, r.weight_kg) for r in rows if r.date == first.date}
+    base = problem.model_copy(
+        update={"pickups": tuple(p for p in problem.pickups if p.village in per_day)}
+    )
+    day = day_problem(base, per_day, "d")
+    want = plan_day(
+        day,
+        options=SolveOptions(iterations=20, time_limit_s=2.0, cost_model=model, baselines=False),
+    )
+    assert first.cost_rmb == want.summary.total_cost_rmb
