@@ -287,6 +287,8 @@ class UnassignedReason(StrEnum):
     SHIFT_TOO_SHORT = "shift_too_short"
     CAPACITY = "capacity"
     NOT_WORTH_IT = "not_worth_it"
+    MAX_DISTANCE = "max_distance"
+    TIME_ON_BOARD = "time_on_board"
 
 
 class Unassigned(_Frozen):
@@ -375,6 +377,9 @@ class Violation(_Frozen):
     constraint: str = Field(description="Which rule, e.g. 'capacity', 'time_window'.")
     where: str = Field(description="The run, stop or vehicle, e.g. 'van-1 run 2 stop P07'.")
     detail: str = ""
+    vehicle: str = Field("", description="The vehicle concerned, if any.")
+    run: int = Field(0, description="Its run number; 0 when the whole day is concerned.")
+    pickup_id: str = Field("", description="The stop concerned, if any.")
 
 
 class Summary(_Frozen):

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from routing.errors import HubrouteError, InputError
 
 if TYPE_CHECKING:
+    from routing.model import Plan
     from routing.network import RoadNetwork
 
 log = logging.getLogger("service.jobs")
@@ -107,11 +108,23 @@ def run_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(exc, HubrouteError):
             log.error("plan job failed: %s", traceback.format_exc())
         return failure(exc)
+    _warn_infeasible(plan)
     return {
         "status": "done",
         "plan_json": plan.model_dump_json(),
         "worker_s": round(time.perf_counter() - started, 3),
     }
+
+
+def _warn_infeasible(plan: Plan) -> None:
+    """The job stays done: the plan's body says ``summary.feasible`` false and lists why."""
+    if not plan.summary.feasible:
+        log.warning(
+            "plan %r breaks %d constraint(s): %s",
+            plan.name,
+            len(plan.summary.violations),
+            "; ".join(f"{v.constraint} at {v.where}" for v in plan.summary.violations[:5]),
+        )
 
 
 def run_matrix_job(payload: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +154,7 @@ def run_matrix_job(payload: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(exc, HubrouteError):
             log.error("matrix job failed: %s", traceback.format_exc())
         return failure(exc)
+    _warn_infeasible(plan)
     return {
         "status": "done",
         "plan_json": plan.model_dump_json(),

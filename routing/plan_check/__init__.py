@@ -111,12 +111,23 @@ def _check_run(
     where = f"{run.vehicle} run {run.run}"
     hub = day.problem.hub_of(vt)
     if run.hub_id != hub.id:
-        day.bad("vehicle_type", where, f"leaves hub {run.hub_id}, {vt.name} is based at {hub.id}")
+        day.bad(
+            "vehicle_type",
+            where,
+            f"leaves hub {run.hub_id}, {vt.name} is based at {hub.id}",
+            run=run,
+        )
     for s in run.stops:
         p = day.pickup_of(s.pickup_id)
         allowed = p.allowed_vehicle_types if p is not None else None
         if allowed is not None and vt.name not in allowed:
-            day.bad("vehicle_type", f"{where} stop {s.pickup_id}", f"{vt.name} may not serve it")
+            day.bad(
+                "vehicle_type",
+                f"{where} stop {s.pickup_id}",
+                f"{vt.name} may not serve it",
+                run=run,
+                stop=s.pickup_id,
+            )
     check_stop_amounts(day, run, where)
     check_capacity(day, run, vt, where)
     check_stops(day, run, where)

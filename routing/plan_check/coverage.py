@@ -5,41 +5,51 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from routing.model import PickupPoint, Plan, UnassignedReason, VehicleType
-from routing.plan_check.day import SLACK_KG, Day, base_id
+from routing.plan_check.day import SLACK_KG, Day
 
 
 def check_coverage(day: Day, plan: Plan) -> None:
-    """Each pickup is served (whole, or in parts adding up to it) or unassigned, once."""
+    """Each pickup is served or unassigned, once; split into parts, the parts add up.
+
+    A pickup split into parts (``"<id>#<k>"``) may have some parts served and others
+    unassigned; the served parts then carry no more than the pickup has.
+    """
     visits: dict[str, list[tuple[int, int, float, float]]] = defaultdict(list)
     for r in plan.runs:
         for s in r.stops:
             amounts = (s.parcels, s.delivery_parcels, s.weight_kg, s.delivery_weight_kg)
-            visits[base_id(s.pickup_id)].append(amounts)
-    stop_ids = Counter(s.pickup_id for r in plan.runs for s in r.stops)
-    for sid, n in stop_ids.items():
+            visits[day.key_of(s.pickup_id)].append(amounts)
+    entries = Counter(
+        [s.pickup_id for r in plan.runs for s in r.stops] + [u.pickup_id for u in plan.unassigned]
+    )
+    for sid, n in sorted(entries.items()):
         if n > 1:
-            day.bad("coverage", f"pickup {sid}", f"visited {n} times")
-    left = Counter(u.pickup_id for u in plan.unassigned)
+            day.bad("coverage", f"pickup {sid}", f"{n} times in runs and unassigned", stop=sid)
+    parts_left = Counter(day.key_of(u.pickup_id) for u in plan.unassigned)
     for p in day.problem.pickups:
         served = visits.get(p.id, [])
-        if left[p.id] + (1 if served else 0) != 1:
-            day.bad(
-                "coverage",
-                f"pickup {p.id}",
-                f"{len(served)} visits and {left[p.id]} unassigned entries; expected one of them",
-            )
-        elif len(served) > 1 and not _parts_add_up(p, served):
+        split = any(day.key_of(i) == p.id and i != p.id for i in entries)
+        if not served and not parts_left[p.id]:
+            day.bad("coverage", f"pickup {p.id}", "neither in a run nor unassigned", stop=p.id)
+        elif not split and served and parts_left[p.id]:
+            day.bad("coverage", f"pickup {p.id}", "both in a run and unassigned", stop=p.id)
+        elif split and served and not _parts_add_up(p, served, whole=not parts_left[p.id]):
             day.bad("coverage", f"pickup {p.id}", "its split visits do not add up to the pickup")
-    for pid in sorted(set(left) | set(visits)):
+    for pid in sorted({day.key_of(i) for i in entries}):
         if pid not in day.pickups:
             day.bad("coverage", f"pickup {pid}", "in the plan but not in the problem")
 
 
-def _parts_add_up(p: PickupPoint, parts: list[tuple[int, int, float, float]]) -> bool:
+def _parts_add_up(
+    p: PickupPoint, parts: list[tuple[int, int, float, float]], *, whole: bool
+) -> bool:
     sums = [sum(x[i] for x in parts) for i in range(4)]
     wanted = (p.parcels, p.delivery_parcels, p.weight_kg, p.delivery_weight_kg)
+    slack = SLACK_KG * len(parts)
+    if not whole:
+        return all(a <= b + slack for a, b in zip(sums, wanted, strict=True))
     return sums[:2] == list(wanted[:2]) and all(
-        abs(a - b) <= SLACK_KG * len(parts) for a, b in zip(sums[2:], wanted[2:], strict=True)
+        abs(a - b) <= slack for a, b in zip(sums[2:], wanted[2:], strict=True)
     )
 
 
@@ -51,7 +61,7 @@ def check_reasons(day: Day, plan: Plan) -> None:
     vehicle's roads join it with its hub both ways.
     """
     for u in plan.unassigned:
-        p = day.pickups.get(u.pickup_id)
+        p = day.pickup_of(u.pickup_id)
         if p is None:
             continue
         allowed = [vt for vt in day.types.values() if _may_serve(vt, p)]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from routing.matrix import TravelMatrix
-from routing.model import PickupPoint, Problem, VehicleType, Violation
+from routing.model import PickupPoint, Problem, Run, VehicleType, Violation
 from routing.units import UNREACHABLE
 
 #: Seconds of rounding tolerated between a stated and a recomputed time, per leg.
@@ -53,9 +53,31 @@ class Day:
             key: {loc: i for i, loc in enumerate(m.ids)} for key, m in (self.matrices or {}).items()
         }
 
-    def bad(self, constraint: str, where: str, detail: str) -> None:
-        """Record one violation."""
-        self.found.append(Violation(constraint=constraint, where=where, detail=detail))
+    def bad(
+        self,
+        constraint: str,
+        where: str,
+        detail: str,
+        *,
+        run: Run | None = None,
+        vehicle: str = "",
+        stop: str = "",
+    ) -> None:
+        """Record one violation, naming the run (or vehicle) and stop concerned."""
+        self.found.append(
+            Violation(
+                constraint=constraint,
+                where=where,
+                detail=detail,
+                vehicle=run.vehicle if run is not None else vehicle,
+                run=run.run if run is not None else 0,
+                pickup_id=stop,
+            )
+        )
+
+    def key_of(self, stop_id: str) -> str:
+        """The pickup id a stop or unassigned entry stands for."""
+        return stop_id if stop_id in self.pickups else base_id(stop_id)
 
     def pickup_of(self, stop_id: str) -> PickupPoint | None:
         """The pickup a stop serves (parts of a split pickup map to their pickup)."""
@@ -67,7 +89,8 @@ class Day:
             return None
         m = self.matrices[vt.profile]
         index = self._index[vt.profile]
-        i, j = index.get(base_id(a)), index.get(base_id(b))
+        i = index[a] if a in index else index.get(base_id(a))
+        j = index[b] if b in index else index.get(base_id(b))
         if i is None or j is None:
             return Leg(0.0, 0, False)
         seconds = int(m.duration_s[i, j])

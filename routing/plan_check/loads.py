@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from routing.model import Run, VehicleType
-from routing.plan_check.day import SLACK_KG, Day, base_id
+from routing.plan_check.day import SLACK_KG, Day
 
 
 def check_stop_amounts(day: Day, run: Run, where: str) -> None:
@@ -13,7 +13,7 @@ def check_stop_amounts(day: Day, run: Run, where: str) -> None:
         if p is None:
             day.bad("coverage", f"{where} stop {s.pickup_id}", "not a pickup of the problem")
             continue
-        if s.pickup_id != base_id(s.pickup_id):
+        if s.pickup_id not in day.pickups:
             continue  # a part of a split pickup: the parts' sum is checked per pickup
         stated = (s.parcels, s.delivery_parcels, s.weight_kg, s.delivery_weight_kg)
         wanted = (p.parcels, p.delivery_parcels, p.weight_kg, p.delivery_weight_kg)
@@ -36,12 +36,12 @@ def check_capacity(day: Day, run: Run, vt: VehicleType, where: str) -> None:
     """
     parcels = sum(s.delivery_parcels for s in run.stops)
     kg = sum(s.delivery_weight_kg for s in run.stops)
-    _within(day, vt, parcels, kg, f"{where} leaving the hub")
+    _within(day, vt, parcels, kg, f"{where} leaving the hub", run, "")
     for s in run.stops:
         parcels += s.parcels - s.delivery_parcels
         kg += s.weight_kg - s.delivery_weight_kg
         at = f"{where} stop {s.pickup_id}"
-        _within(day, vt, parcels, kg, at)
+        _within(day, vt, parcels, kg, at, run, s.pickup_id)
         if s.load_parcels != parcels or abs(s.load_kg - max(0.0, kg)) > SLACK_KG * 10:
             day.bad(
                 "load",
@@ -53,11 +53,15 @@ def check_capacity(day: Day, run: Run, vt: VehicleType, where: str) -> None:
         day.bad("load", where, f"run states {run.parcels} parcels, its stops add to another")
 
 
-def _within(day: Day, vt: VehicleType, parcels: int, kg: float, where: str) -> None:
+def _within(
+    day: Day, vt: VehicleType, parcels: int, kg: float, where: str, run: Run, stop: str
+) -> None:
     if parcels > vt.capacity_parcels or kg > vt.capacity_kg + SLACK_KG:
         day.bad(
             "capacity",
             where,
             f"{parcels} parcels / {kg:.1f} kg on board; {vt.name} takes "
             f"{vt.capacity_parcels} parcels / {vt.capacity_kg:g} kg",
+            run=run,
+            stop=stop,
         )

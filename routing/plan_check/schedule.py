@@ -33,7 +33,13 @@ def check_stops(day: Day, run: Run, where: str) -> None:
         at = f"{where} stop {s.pickup_id}"
         begin = s.arrival + s.waiting_time
         if s.arrival < previous - SLACK_S:
-            day.bad("travel_time", at, "arrives before leaving the previous stop")
+            day.bad(
+                "travel_time",
+                at,
+                "arrives before leaving the previous stop",
+                run=run,
+                stop=s.pickup_id,
+            )
         previous = s.departure
         if p is None:
             continue
@@ -43,9 +49,17 @@ def check_stops(day: Day, run: Run, where: str) -> None:
                 at,
                 f"served at {format_clock(begin)}, window "
                 f"{format_clock(p.ready_s)}-{format_clock(p.close_s)}",
+                run=run,
+                stop=s.pickup_id,
             )
         if s.departure < begin + service_s(day, s) - SLACK_S:
-            day.bad("service", at, f"leaves after {s.departure - begin} s of {service_s(day, s)} s")
+            day.bad(
+                "service",
+                at,
+                f"leaves after {s.departure - begin} s of {service_s(day, s)} s",
+                run=run,
+                stop=s.pickup_id,
+            )
         if p.max_on_board_min is not None:
             ride = run.end - s.departure
             if ride > round(p.max_on_board_min * 60) + SLACK_S:
@@ -53,6 +67,8 @@ def check_stops(day: Day, run: Run, where: str) -> None:
                     "time_on_board",
                     at,
                     f"{ride / 60:.0f} min from loading to the hub, limit {p.max_on_board_min:g}",
+                    run=run,
+                    stop=s.pickup_id,
                 )
 
 
@@ -71,7 +87,13 @@ def check_legs(day: Day, run: Run, vt: VehicleType, where: str) -> int:
         if leg is None:
             return run.distance
         if not leg.reachable:
-            day.bad("road_profile", f"{where} {a}->{b}", f"no road {vt.name} may use joins them")
+            day.bad(
+                "road_profile",
+                f"{where} {a}->{b}",
+                f"no road {vt.name} may use joins them",
+                run=run,
+                stop=b if b != run.hub_id else a,
+            )
             continue
         need = leg.duration_s
         on_leg = run.break_start is not None and leaves[k] <= run.break_start <= arrives[k]
@@ -82,6 +104,8 @@ def check_legs(day: Day, run: Run, vt: VehicleType, where: str) -> int:
                 "travel_time",
                 f"{where} {a}->{b}",
                 f"{arrives[k] - leaves[k]} s stated, the roads take {need:.0f} s",
+                run=run,
+                stop=b if k < len(run.stops) else a,
             )
         metres += leg.distance_m
         if k < len(run.stops) and abs(run.stops[k].distance - metres) > 1:
@@ -101,12 +125,14 @@ def check_hours(day: Day, run: Run, vt: VehicleType, hub: Hub, where: str) -> No
             "shift",
             where,
             f"{span}, shift {format_clock(vt.shift_start_s)}-{format_clock(vt.shift_end_s)}",
+            run=run,
         )
     if run.start < hub.open_s - SLACK_S or run.end > hub.close_s + SLACK_S:
         day.bad(
             "hub_hours",
             where,
             f"{span}, hub {hub.id} open {format_clock(hub.open_s)}-{format_clock(hub.close_s)}",
+            run=run,
         )
     if run.duration != run.end - run.start or run.end < run.start:
         day.bad("duration", where, f"states {run.duration} s for {span}")

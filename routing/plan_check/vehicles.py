@@ -43,6 +43,7 @@ def check_vehicle_day(day: Day, vt: VehicleType, runs: Sequence[Run], metres: in
             "runs_per_day",
             vehicle,
             f"{len(runs)} runs, {vt.name} makes at most {vt.max_runs_per_day}",
+            vehicle=vehicle,
         )
     reload_s = round(vt.reload_min * 60)
     for before, after in pairwise(ordered):
@@ -52,9 +53,15 @@ def check_vehicle_day(day: Day, vt: VehicleType, runs: Sequence[Run], metres: in
                 f"{vehicle} run {after.run}",
                 f"leaves {format_clock(after.start)}, run {before.run} is back "
                 f"{format_clock(before.end)} and reloading takes {vt.reload_min:g} min",
+                run=after,
             )
     if vt.max_distance_km is not None and metres > vt.max_distance_km * 1000 + 1:
-        day.bad("max_distance", vehicle, f"{metres / 1000:.1f} km, limit {vt.max_distance_km:g} km")
+        day.bad(
+            "max_distance",
+            vehicle,
+            f"{metres / 1000:.1f} km, limit {vt.max_distance_km:g} km",
+            vehicle=vehicle,
+        )
     if vt.driver_break is not None:
         _check_break(day, vehicle, vt.driver_break, ordered)
 
@@ -73,10 +80,13 @@ def _check_break(day: Day, vehicle: str, brk: Break, runs: Sequence[Run]) -> Non
                 vehicle,
                 f"break at {format_clock(t)}, window "
                 f"{format_clock(brk.earliest_s)}-{format_clock(brk.latest_s)}",
+                vehicle=vehicle,
             )
     inside = [r for r in runs if r.break_start is not None and r.start <= r.break_start <= r.end]
     if len(inside) != len(taken):
-        day.bad("break", vehicle, "a break is stated outside the run it belongs to")
+        day.bad(
+            "break", vehicle, "a break is stated outside the run it belongs to", vehicle=vehicle
+        )
     if taken:
         return
     length = round(brk.duration_min * 60)
@@ -97,4 +107,5 @@ def _check_break(day: Day, vehicle: str, brk: Break, runs: Sequence[Run]) -> Non
             vehicle,
             f"no {brk.duration_min:g}-min break fits between "
             f"{format_clock(brk.earliest_s)} and {format_clock(brk.latest_s)}",
+            vehicle=vehicle,
         )

@@ -217,5 +217,11 @@ def plan_on_roads(
             max_snap_m=options.max_snap_m,
         )
     return price_plan(
-        plan, problem, day.matrices, network=day.cost_network, options=options, progress=progress
+        plan,
+        problem,
+        day.matrices,
+        network=day.cost_network,
+        options=options,
+        progress=progress,
+        full_network=network,
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from routing.check import check_plan
+from routing.plan_check import check_plan
 from routing.io import read_fleet, read_plan, read_scenario
 from routing.matrix import RoadMatrixProvider
 from routing.pipeline import matrices_for

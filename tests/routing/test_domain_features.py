@@ -11,7 +11,7 @@ import networkx as nx
 import pytest
 
 from routing.build import split_oversize
-from routing.check import check_plan
+from routing.plan_check import check_plan
 from routing.io import read_scenario
 from routing.matrix import RoadMatrixProvider, TravelMatrix
 from routing.model import Break, LockedRun, Plan, Problem

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from routing.build import split_oversize
-from routing.check import check_plan
+from routing.plan_check import check_plan
 from routing.errors import InputError
 from routing.matrix import StraightLineMatrixProvider
 from routing.model import Problem, UnassignedReason
@@ -104,3 +104,5 @@ def test_oversize_pickup_is_an_error_unless_split_is_asked() -> None:
     plan = plan_day(split, options=FAST)
     assert sum(s.parcels for r in plan.runs for s in r.stops) == 500
     assert check_plan(split_oversize(split), plan) == []
+    assert check_plan(split, plan) == []
+    assert plan.summary.feasible

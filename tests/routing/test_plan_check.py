@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.check import check_plan
+from routing.plan_check import check_plan
 from routing.matrix import StraightLineMatrixProvider
 from routing.model import Plan
 from routing.pipeline import SolveOptions, matrices_for, plan_day
