@@ -60,10 +60,15 @@ def check_roads(day: Day, runs: Sequence[Run], network: RoadNetwork) -> None:
         where = f"{run.vehicle} run {run.run}"
         at = _along(run.path, closed)
         if at is not None:
-            day.bad("closed_road", where, f"drives a road closed today near {at}")
+            day.bad("closed_road", where, f"drives a road closed today near {at}", run=run)
         key = tuple(sorted(vt.avoid_road_classes))
         if key and key not in avoided:
             avoided[key] = _lines(network, (), key)
         at = _along(run.path, avoided.get(key))
         if at is not None:
-            day.bad("road_profile", where, f"drives a road of a class {vt.name} avoids near {at}")
+            day.bad(
+                "road_profile",
+                where,
+                f"drives a road of a class {vt.name} avoids near {at}",
+                run=run,
+            )

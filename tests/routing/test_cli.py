@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from routing.plan_check import check_plan
 from routing.io import read_fleet, read_plan, read_scenario
 from routing.matrix import RoadMatrixProvider
 from routing.pipeline import matrices_for
+from routing.plan_check import check_plan
 from routing.road_file import network_from_file
 
 ROOT = Path(__file__).resolve().parents[2]

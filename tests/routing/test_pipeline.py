@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from routing.build import split_oversize
-from routing.plan_check import check_plan
 from routing.errors import InputError
 from routing.matrix import StraightLineMatrixProvider
 from routing.model import Problem, UnassignedReason
 from routing.pipeline import SolveOptions, matrices_for, plan_day
+from routing.plan_check import check_plan
 from tests.routing.factories import HUB, pickup, random_problem, truck, van
 
 FAST = SolveOptions(time_limit_s=2, iterations=30, engines=("ortools",))
