@@ -66,8 +66,10 @@ def _simulate(
 ) -> tuple[list[_Leg], int, int, int | None]:
     """Earliest schedule leaving at ``start``; returns legs, end, metres, break start.
 
-    The driver's break is taken on the road (as OR-Tools schedules it): on the first
-    leg, or wait, that reaches the window's opening; it delays the arrival.
+    The driver's break starts inside its window, between two services: while driving
+    (it delays the arrival) or while waiting for a window to open (it may cost
+    nothing). It is taken in the first gap the window has opened by, or earlier
+    when the next gap would start after the window has closed.
     """
     t = start
     here = hub_node
@@ -75,23 +77,30 @@ def _simulate(
     legs: list[_Leg] = []
     taken: int | None = None
 
-    def drive(depart: int, travel: int) -> int:
+    def gap(depart: int, travel: int, ready: int = 0, service: int = 0) -> tuple[int, int]:
+        """Arrival and start of service after a leg, with the break if it falls there."""
         nonlocal taken
         arrive = depart + travel
-        if break_at is not None and taken is None and arrive > break_at[0]:
-            taken = max(depart, break_at[0])
-            arrive += break_at[2]
-        return arrive
+        begin = max(arrive, ready)
+        if break_at is None or taken is not None:
+            return arrive, begin
+        earliest, latest, length = break_at
+        at = max(depart, earliest)
+        if at > latest or (begin <= earliest and begin + service <= latest):
+            return arrive, begin
+        taken = at
+        if at <= arrive:  # on the road
+            return arrive + length, max(arrive + length, ready)
+        return arrive, max(ready, at + length)  # while waiting
 
     for node, p in zip(nodes, pickups, strict=True):
-        arrival = drive(t, int(dur[here, node]))
-        begin = max(arrival, p.ready_s)
+        arrival, begin = gap(t, int(dur[here, node]), p.ready_s, p.service_s)
         departure = begin + p.service_s
         metres += int(dist[here, node])
         legs.append(_Leg(p, arrival, begin, departure, metres))
         t = departure
         here = node
-    end = drive(t, int(dur[here, hub_node]))
+    end, _ = gap(t, int(dur[here, hub_node]))
     metres += int(dist[here, hub_node])
     return legs, end, metres, taken
 

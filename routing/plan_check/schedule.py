@@ -114,7 +114,27 @@ def check_legs(day: Day, run: Run, vt: VehicleType, where: str) -> int:
             )
     if abs(metres - run.distance) > 1:
         day.bad("distance", where, f"states {run.distance} m, the roads give {metres} m")
+    if brk is not None and run.break_start is not None:
+        _break_off_service(day, run, round(brk.duration_min * 60), where)
     return metres
+
+
+def _break_off_service(day: Day, run: Run, length: int, where: str) -> None:
+    """The driver does not rest while loading: the break overlaps no service."""
+    assert run.break_start is not None
+    rest = (run.break_start, run.break_start + length)
+    for s in run.stops:
+        begin = s.arrival + s.waiting_time
+        done = begin + service_s(day, s)
+        if rest[0] < done - SLACK_S and rest[1] > begin + SLACK_S:
+            day.bad(
+                "break",
+                f"{where} stop {s.pickup_id}",
+                f"break {format_clock(rest[0])}-{format_clock(rest[1])} overlaps loading "
+                f"{format_clock(begin)}-{format_clock(done)}",
+                run=run,
+                stop=s.pickup_id,
+            )
 
 
 def check_hours(day: Day, run: Run, vt: VehicleType, hub: Hub, where: str) -> None:
