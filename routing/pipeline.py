@@ -235,6 +235,29 @@ def price_plan(
     return mark_plan(plan, found)
 
 
+def _snapped(problem: Problem, network: RoadNetwork, max_snap_m: float) -> dict[str, Node]:
+    """Road node of each hub and pickup.
+
+    Snapped once here so that every hub and pickup too far from the roads is reported
+    together, with the planner's words ("pickup 'V17'").
+    """
+    node_of: dict[str, Node] = {}
+    found: list[InputProblem] = []
+    for kind, points in (
+        ("hub", [(h.id, h.lon, h.lat) for h in problem.hubs]),
+        ("pickup", [(p.id, p.lon, p.lat) for p in problem.pickups]),
+    ):
+        try:
+            snapped = snap_points(network, points, max_snap_m=max_snap_m, kind=kind)
+        except NetworkError as exc:
+            found.extend(exc.problems)
+            continue
+        node_of.update(zip([pid for pid, _, _ in points], snapped.nodes, strict=True))
+    if found:
+        raise NetworkError(found)
+    return node_of
+
+
 def plan_day(
     problem: Problem,
     *,
@@ -281,22 +304,7 @@ def plan_day(
             from routing.network import without_roads
 
             network = without_roads(network, problem.closed_roads)
-        # Snap once here so that every hub and pickup too far from the roads is
-        # reported together, with the planner's words ("pickup 'V17'").
-        node_of: dict[str, Node] = {}
-        found: list[InputProblem] = []
-        for kind, points in (
-            ("hub", [(h.id, h.lon, h.lat) for h in problem.hubs]),
-            ("pickup", [(p.id, p.lon, p.lat) for p in problem.pickups]),
-        ):
-            try:
-                snapped = snap_points(network, points, max_snap_m=options.max_snap_m, kind=kind)
-            except NetworkError as exc:
-                found.extend(exc.problems)
-                continue
-            node_of.update(zip([pid for pid, _, _ in points], snapped.nodes, strict=True))
-        if found:
-            raise NetworkError(found)
+        node_of = _snapped(problem, network, options.max_snap_m)
         provider = RoadMatrixProvider(network, max_snap_m=options.max_snap_m)
         road_net = network
         avoid = {vt.profile: vt.avoid_road_classes for vt in problem.vehicle_types}
