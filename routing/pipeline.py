@@ -176,14 +176,14 @@ def plan_with_matrices(
     progress("plan")
     t1 = time.perf_counter()
 
-    def assemble(sol: Solution, removed: Mapping[int, UnassignedReason]) -> Plan:
+    def assemble(sol: Solution, removed: Mapping[int, UnassignedReason], draw: bool) -> Plan:
         return assemble_plan(
             problem,
             built,
             sol,
             matrices,
             allocation=options.allocation,
-            paths=paths,
+            paths=paths if draw else None,
             timings_s=timings,
             removed=removed,
         )

@@ -38,8 +38,9 @@ _REASON = {
     "time_on_board": UnassignedReason.TIME_ON_BOARD,
 }
 
-Assemble = Callable[[Solution, Mapping[int, UnassignedReason]], Plan]
-"""Assembles the plan of a solution, given the clients taken out and why."""
+Assemble = Callable[[Solution, Mapping[int, UnassignedReason], bool], Plan]
+"""Assembles the plan of a solution, given the clients taken out and why, and whether
+to draw the runs along the roads (only the delivered plan is drawn)."""
 
 
 def checked_plan(
@@ -56,7 +57,7 @@ def checked_plan(
     ``summary.violations`` from the final check.
     """
     removed: dict[int, UnassignedReason] = {}
-    plan = assemble(solution, removed)
+    plan = assemble(solution, removed, False)
     violations = check_plan(problem, plan, matrices)
     for _ in range(MAX_ROUNDS):
         take = _culprits(built, solution, violations)
@@ -64,9 +65,9 @@ def checked_plan(
             break
         removed.update(take)
         solution = _without(solution, set(take))
-        plan = assemble(solution, removed)
+        plan = assemble(solution, removed, False)
         violations = check_plan(problem, plan, matrices)
-    return mark_plan(plan, violations)
+    return mark_plan(assemble(solution, removed, True), violations)
 
 
 def _culprits(

@@ -25,6 +25,10 @@ from routing.solve.instance import Instance, Route, Solution, Trip
 #: Routes tried for a pickup: those visiting one of its nearest served pickups.
 NEAREST = 24
 
+#: Positions tried per run, spread evenly along it (the reason, not the best place,
+#: is wanted: a few positions show which constraint rules the run out).
+POSITIONS = 8
+
 _DETAIL = {
     UnassignedReason.CAPACITY: "the fleet is full: no run has room for its load and no "
     "vehicle is free",
@@ -99,8 +103,9 @@ def _insertions(
                 continue
             trips = list(route.trips)
             for k, trip in enumerate(trips):
-                for pos in range(len(trip.clients) + 1):
-                    new = Trip((*trip.clients[:pos], c, *trip.clients[pos:]))
+                for pos in sorted(set(np.linspace(0, len(trip.clients), POSITIONS, dtype=int))):
+                    at = int(pos)
+                    new = Trip((*trip.clients[:at], c, *trip.clients[at:]))
                     yield replace(route, trips=(*trips[:k], new, *trips[k + 1 :]))
             if len(trips) < instance.vehicle_types[route.vehicle_type].max_trips:
                 yield replace(route, trips=(*trips, Trip((c,))))
