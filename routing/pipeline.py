@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from routing.matrix import (
 from routing.model import Plan, Problem, UnassignedReason
 from routing.network import Node, RoadNetwork
 from routing.paths import path_lonlat, snap_points
-from routing.plan import assemble_plan
+from routing.plan import assemble_plan, draw_plan
 from routing.plan_check import check_plan, mark_plan
 from routing.plan_guard import checked_plan
 from routing.solve.instance import Instance, Solution
@@ -176,20 +177,20 @@ def plan_with_matrices(
     progress("plan")
     t1 = time.perf_counter()
 
-    def assemble(sol: Solution, removed: Mapping[int, UnassignedReason], draw: bool) -> Plan:
+    def assemble(sol: Solution, removed: Mapping[int, UnassignedReason]) -> Plan:
         return assemble_plan(
             problem,
             built,
             sol,
             matrices,
             allocation=options.allocation,
-            paths=paths if draw else None,
             timings_s=timings,
             removed=removed,
         )
 
     # Checked against what the planner asked (split pickups map back to theirs).
-    plan = checked_plan(asked, built, solution, asked_matrices, assemble)
+    draw = None if paths is None else partial(draw_plan, paths=paths)
+    plan = checked_plan(asked, built, solution, asked_matrices, assemble, draw)
     timings["assemble"] = round(time.perf_counter() - t1, 3)
     return plan.model_copy(
         update={"summary": plan.summary.model_copy(update={"timings_s": timings})}

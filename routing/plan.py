@@ -343,6 +343,18 @@ def _draw(
     return out
 
 
+def draw_plan(plan: Plan, paths: PathFn) -> Plan:
+    """The plan with each run drawn along the roads of its vehicle type's profile."""
+    profile = {v.name: v.profile for v in plan.vehicle_types}
+    requests = [
+        (i, [r.hub_id, *[s.pickup_id for s in r.stops], r.hub_id], profile[r.vehicle_type])
+        for i, r in enumerate(plan.runs)
+    ]
+    if not requests:
+        return plan
+    return plan.model_copy(update={"runs": tuple(_draw(plan.runs, requests, paths))})
+
+
 def _unassigned(
     problem: Problem,
     built: BuiltInstance,

@@ -38,9 +38,9 @@ _REASON = {
     "time_on_board": UnassignedReason.TIME_ON_BOARD,
 }
 
-Assemble = Callable[[Solution, Mapping[int, UnassignedReason], bool], Plan]
-"""Assembles the plan of a solution, given the clients taken out and why, and whether
-to draw the runs along the roads (only the delivered plan is drawn)."""
+Assemble = Callable[[Solution, Mapping[int, UnassignedReason]], Plan]
+"""Assembles the plan of a solution (no road geometry), given the clients taken out
+and why."""
 
 
 def checked_plan(
@@ -49,15 +49,17 @@ def checked_plan(
     solution: Solution,
     matrices: Mapping[str, TravelMatrix],
     assemble: Assemble,
+    draw: Callable[[Plan], Plan] | None = None,
 ) -> Plan:
     """The plan of ``solution`` with every stop that breaks a constraint taken out.
 
     ``problem`` and ``matrices`` are what the planner asked with (before any split of
     oversize pickups); the returned plan carries ``summary.feasible`` and
-    ``summary.violations`` from the final check.
+    ``summary.violations`` from the final check. ``draw`` adds the road geometry to
+    the plan delivered (only that one is drawn).
     """
     removed: dict[int, UnassignedReason] = {}
-    plan = assemble(solution, removed, False)
+    plan = assemble(solution, removed)
     violations = check_plan(problem, plan, matrices)
     for _ in range(MAX_ROUNDS):
         take = _culprits(built, solution, violations)
@@ -65,9 +67,9 @@ def checked_plan(
             break
         removed.update(take)
         solution = _without(solution, set(take))
-        plan = assemble(solution, removed, False)
+        plan = assemble(solution, removed)
         violations = check_plan(problem, plan, matrices)
-    return mark_plan(assemble(solution, removed, True), violations)
+    return mark_plan(draw(plan) if draw is not None else plan, violations)
 
 
 def _culprits(

@@ -22,8 +22,11 @@ from routing.model import UnassignedReason
 from routing.solve.check import route_problems
 from routing.solve.instance import Instance, Route, Solution, Trip
 
-#: Routes tried for a pickup: those visiting one of its nearest served pickups.
+#: Routes tried for a pickup: those visiting one of its nearest served pickups...
 NEAREST = 24
+
+#: ... the closest few of them.
+ROUTES = 4
 
 #: Positions tried per run, spread evenly along it (the reason, not the best place,
 #: is wanted: a few positions show which constraint rules the run out).
@@ -70,6 +73,9 @@ def explain_unassigned(
         tally: Counter[UnassignedReason] = Counter()
         fits = False
         for route in _insertions(instance, solution, c, near):
+            if isinstance(route, UnassignedReason):  # a run too full at any position
+                tally[route] += POSITIONS
+                continue
             found = _reasons(instance, route, c)
             fits = fits or not found
             tally.update(found)
@@ -89,20 +95,31 @@ def _neighbours(instance: Instance, solution: Solution) -> dict[int, int]:
 
 def _insertions(
     instance: Instance, solution: Solution, c: int, where: dict[int, int]
-) -> Iterator[Route]:
-    """Every way to add ``c`` to a nearby route, as a new run, or on a free vehicle."""
+) -> Iterator[Route | UnassignedReason]:
+    """Ways to add ``c`` to a nearby route, as a new run, or on a free vehicle.
+
+    A run whose load with ``c`` added exceeds the vehicle wherever ``c`` goes gives
+    ``capacity`` at once instead of its insertions.
+    """
     nd = instance.num_depots
     dur = instance.duration[0]
     served = np.array(sorted(where), dtype=np.int64)
     if served.size:
         closeness = dur[nd + c, nd + served] + dur[nd + served, nd + c]
         nearest = served[np.argsort(closeness, kind="stable")[:NEAREST]]
-        for i in sorted({where[int(x)] for x in nearest}):
+        for i in list(dict.fromkeys(where[int(x)] for x in nearest))[:ROUTES]:
             route = solution.routes[i]
             if not instance.allowed[c, route.vehicle_type]:
                 continue
             trips = list(route.trips)
+            cap = np.asarray(instance.vehicle_types[route.vehicle_type].capacity)
             for k, trip in enumerate(trips):
+                both = [*trip.clients, c]
+                collected = instance.pickup[both].sum(axis=0)
+                dropped = instance.delivery[both].sum(axis=0)
+                if np.any(collected > cap) or np.any(dropped > cap):
+                    yield UnassignedReason.CAPACITY
+                    continue
                 for pos in sorted(set(np.linspace(0, len(trip.clients), POSITIONS, dtype=int))):
                     at = int(pos)
                     new = Trip((*trip.clients[:at], c, *trip.clients[at:]))
