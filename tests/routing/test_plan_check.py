@@ -276,3 +276,20 @@ def test_a_hub_the_vehicle_is_not_based_at_is_caught() -> None:
 
 
 _SL = StraightLineMatrixProvider()
+
+
+def test_a_break_over_loading_is_caught() -> None:
+    run = PLAN.runs[0]
+    first = run.stops[0]
+    begin = first.arrival + first.waiting_time
+    brk = Break(earliest_s=begin - 600, latest_s=begin + 600, duration_min=20)
+    problem = PROBLEM.model_copy(
+        update={
+            "vehicle_types": tuple(
+                v.model_copy(update={"driver_break": brk}) for v in PROBLEM.vehicle_types
+            )
+        }
+    )
+    resting = with_run(PLAN, 0, run.model_copy(update={"break_start": begin}))
+    found = check_plan(problem, resting, MATRICES)
+    assert any(v.constraint == "break" and v.pickup_id == first.pickup_id for v in found)
