@@ -3,7 +3,8 @@
 Bad input ends with one line per problem on stderr (record, field, fix) and exit
 code 2, never a traceback. Commands of other installed packages (``hubroute serve``
 from the service) are mounted from the ``hubroute.commands`` entry-point group, so the
-library never imports them.
+library never imports them. A plan that breaks a constraint (``summary.feasible`` false)
+is written, marked, warned about on stderr, and the command exits with code 3.
 """
 
 from __future__ import annotations
@@ -137,7 +138,26 @@ def _plan_and_write(
             written += _write_report(plan, out, network)
     print_summary(plan)
     console.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)
+    warn_if_infeasible(plan)
     return plan
+
+
+#: Exit code of a command whose plan breaks a constraint (the plan is still written).
+EXIT_INFEASIBLE = 3
+
+
+def warn_if_infeasible(plan: Plan) -> None:
+    """List each violation on stderr and exit with :data:`EXIT_INFEASIBLE`, if any."""
+    if plan.summary.feasible:
+        return
+    err_console.print(
+        f"warning: the plan breaks {len(plan.summary.violations)} constraint(s); "
+        "it is written with summary.feasible = false",
+        highlight=False,
+    )
+    for v in plan.summary.violations:
+        err_console.print(f"  {v.constraint}: {v.where}: {v.detail}", highlight=False)
+    raise typer.Exit(code=EXIT_INFEASIBLE)
 
 
 def _write_report(plan: Plan, out: Path, network: RoadNetwork | None) -> list[Path]:

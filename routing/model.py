@@ -287,6 +287,8 @@ class UnassignedReason(StrEnum):
     SHIFT_TOO_SHORT = "shift_too_short"
     CAPACITY = "capacity"
     NOT_WORTH_IT = "not_worth_it"
+    MAX_DISTANCE = "max_distance"
+    TIME_ON_BOARD = "time_on_board"
 
 
 class Unassigned(_Frozen):
@@ -365,6 +367,21 @@ class Run(_Frozen):
     climb_cost_rmb: float = Field(0.0, description="Energy for the ascent (in cost_rmb).")
 
 
+class Violation(_Frozen):
+    """A constraint the plan breaks, as found by the independent plan check.
+
+    A delivered plan should have none; one that slipped through is listed rather than
+    hidden, and the plan is marked ``summary.feasible = false``.
+    """
+
+    constraint: str = Field(description="Which rule, e.g. 'capacity', 'time_window'.")
+    where: str = Field(description="The run, stop or vehicle, e.g. 'van-1 run 2 stop P07'.")
+    detail: str = ""
+    vehicle: str = Field("", description="The vehicle concerned, if any.")
+    run: int = Field(0, description="Its run number; 0 when the whole day is concerned.")
+    pickup_id: str = Field("", description="The stop concerned, if any.")
+
+
 class Summary(_Frozen):
     """Totals for the plan."""
 
@@ -382,6 +399,12 @@ class Summary(_Frozen):
     solver: str = ""
     objective: int = 0
     timings_s: dict[str, float] = Field(default_factory=dict)
+    feasible: bool = Field(
+        True, description="False when the plan check found a broken constraint (see violations)."
+    )
+    violations: tuple[Violation, ...] = Field(
+        (), description="Every constraint the plan breaks; empty for a feasible plan."
+    )
 
 
 class VillageCost(_Frozen):

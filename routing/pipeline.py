@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -23,13 +24,16 @@ from routing.matrix import (
     StraightLineMatrixProvider,
     TravelMatrix,
 )
-from routing.model import Plan, Problem
+from routing.model import Plan, Problem, UnassignedReason
 from routing.network import Node, RoadNetwork
 from routing.options import SolveOptions
 from routing.paths import path_lonlat, snap_points
-from routing.plan import assemble_plan
+from routing.plan import assemble_plan, draw_plan
+from routing.plan_check import check_plan, mark_plan
+from routing.plan_guard import checked_plan
 from routing.solve.instance import Instance, Solution
 from routing.solve.ortools_engine import solve_ortools
+from routing.solve.repair import make_feasible
 
 Progress = Callable[[str], None]
 #: Road geometry of runs: stop-id sequences and a road profile -> (lon, lat) lines.
@@ -72,12 +76,13 @@ def run_engines(instance: Instance, options: SolveOptions) -> Solution:
     on a solution count: the same input then gives the same plan anywhere.
     """
     if options.iterations is not None:
-        return solve_ortools(
+        solution = solve_ortools(
             instance,
             time_limit_s=options.time_limit_s,
             seed=options.seed,
             iterations=options.iterations,
         )
+        return make_feasible(instance, solution)
     from routing.solve import solve  # the portfolio; imported late to keep start-up light
 
     return solve(
@@ -126,6 +131,7 @@ def plan_with_matrices(
     """
     options = options or SolveOptions()
     timings = dict(timings_s or {})
+    asked, asked_matrices = problem, matrices
     if problem.split_oversize:
         original_ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
         problem = split_oversize(problem)
@@ -142,15 +148,21 @@ def plan_with_matrices(
     timings["solve"] = round(time.perf_counter() - t0, 3)
     progress("plan")
     t1 = time.perf_counter()
-    plan = assemble_plan(
-        problem,
-        built,
-        solution,
-        matrices,
-        allocation=options.allocation,
-        paths=paths,
-        timings_s=timings,
-    )
+
+    def assemble(sol: Solution, removed: Mapping[int, UnassignedReason]) -> Plan:
+        return assemble_plan(
+            problem,
+            built,
+            sol,
+            matrices,
+            allocation=options.allocation,
+            timings_s=timings,
+            removed=removed,
+        )
+
+    # Checked against what the planner asked (split pickups map back to theirs).
+    draw = None if paths is None else partial(draw_plan, paths=paths)
+    plan = checked_plan(asked, built, solution, asked_matrices, assemble, draw)
     timings["assemble"] = round(time.perf_counter() - t1, 3)
     return plan.model_copy(
         update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
@@ -165,8 +177,14 @@ def price_plan(
     network: RoadNetwork | None,
     options: SolveOptions,
     progress: Progress = _noop,
+    full_network: RoadNetwork | None = None,
 ) -> Plan:
-    """Re-cost with the hub's cost model (if any) and add the baselines' savings."""
+    """Re-cost with the hub's cost model (if any), add the baselines' savings, check.
+
+    The plan check runs on the priced plan (costs from the cost model's rates) and,
+    given ``full_network`` (the roads with today's closed ones still in them), on each
+    run's geometry; ``summary.feasible`` and ``summary.violations`` say what it found.
+    """
     if options.cost_model is not None:
         plan = apply_cost_model(
             plan,
@@ -186,7 +204,8 @@ def price_plan(
             network=network,
             max_snap_m=options.max_snap_m,
         )
-    return plan
+    found = check_plan(problem, plan, matrices, cost_model=options.cost_model, network=full_network)
+    return mark_plan(plan, found)
 
 
 def snap_day(problem: Problem, network: RoadNetwork, *, max_snap_m: float) -> dict[str, Node]:
@@ -260,6 +279,7 @@ def plan_day(
     """
     options = options or SolveOptions()
     timings = dict(timings_s or {})
+    full_network = network
     if network is not None and network.graph.graph.get("source") == "osm":
         return _plan_on_osm_roads(problem, network, options, progress, timings)
     progress("matrices")
@@ -281,7 +301,15 @@ def plan_day(
     plan = plan_with_matrices(
         problem, matrices, options=options, paths=paths, timings_s=timings, progress=progress
     )
-    return price_plan(plan, problem, matrices, network=network, options=options, progress=progress)
+    return price_plan(
+        plan,
+        problem,
+        matrices,
+        network=network,
+        options=options,
+        progress=progress,
+        full_network=full_network,
+    )
 
 
 def _plan_on_osm_roads(
@@ -308,5 +336,11 @@ def _plan_on_osm_roads(
     )
     plan = price_climbs(plan, problem, day, options=options)
     return price_plan(
-        plan, problem, day.matrices, network=day.cost_network, options=options, progress=progress
+        plan,
+        problem,
+        day.matrices,
+        network=day.cost_network,
+        options=options,
+        progress=progress,
+        full_network=network,
     )

@@ -30,6 +30,7 @@ from routing.model import (
     VillageCost,
 )
 from routing.solve.instance import Solution
+from routing.unassigned import explain_unassigned, reason_detail
 from routing.units import UNREACHABLE, format_clock
 
 PathFn = Callable[[Sequence[Sequence[str]], str], list[list[tuple[float, float]]]]
@@ -65,8 +66,10 @@ def _simulate(
 ) -> tuple[list[_Leg], int, int, int | None]:
     """Earliest schedule leaving at ``start``; returns legs, end, metres, break start.
 
-    The driver's break is taken on the road (as OR-Tools schedules it): on the first
-    leg, or wait, that reaches the window's opening; it delays the arrival.
+    The driver's break starts inside its window, between two services: while driving
+    (it delays the arrival) or while waiting for a window to open (it may cost
+    nothing). It is taken in the first gap the window has opened by, or earlier
+    when the next gap would start after the window has closed.
     """
     t = start
     here = hub_node
@@ -74,23 +77,30 @@ def _simulate(
     legs: list[_Leg] = []
     taken: int | None = None
 
-    def drive(depart: int, travel: int) -> int:
+    def gap(depart: int, travel: int, ready: int = 0, service: int = 0) -> tuple[int, int]:
+        """Arrival and start of service after a leg, with the break if it falls there."""
         nonlocal taken
         arrive = depart + travel
-        if break_at is not None and taken is None and arrive > break_at[0]:
-            taken = max(depart, break_at[0])
-            arrive += break_at[2]
-        return arrive
+        begin = max(arrive, ready)
+        if break_at is None or taken is not None:
+            return arrive, begin
+        earliest, latest, length = break_at
+        at = max(depart, earliest)
+        if at > latest or (begin <= earliest and begin + service <= latest):
+            return arrive, begin
+        taken = at
+        if at <= arrive:  # on the road
+            return arrive + length, max(arrive + length, ready)
+        return arrive, max(ready, at + length)  # while waiting
 
     for node, p in zip(nodes, pickups, strict=True):
-        arrival = drive(t, int(dur[here, node]))
-        begin = max(arrival, p.ready_s)
+        arrival, begin = gap(t, int(dur[here, node]), p.ready_s, p.service_s)
         departure = begin + p.service_s
         metres += int(dist[here, node])
         legs.append(_Leg(p, arrival, begin, departure, metres))
         t = departure
         here = node
-    end = drive(t, int(dur[here, hub_node]))
+    end, _ = gap(t, int(dur[here, hub_node]))
     metres += int(dist[here, hub_node])
     return legs, end, metres, taken
 
@@ -117,6 +127,24 @@ def _latest_start(
     return earliest + max(0, min(waited, delay if delay is not None else 0))
 
 
+@dataclass(frozen=True)
+class _Vehicle:
+    """What scheduling and costing one vehicle's runs needs."""
+
+    vt: VehicleType
+    hub_id: str
+    hub_node: int
+    dur: np.ndarray
+    dist: np.ndarray
+
+
+def _break_of(vt: VehicleType) -> tuple[int, int, int] | None:
+    brk = vt.driver_break
+    if brk is None:
+        return None
+    return (brk.earliest_s, brk.latest_s, round(brk.duration_min * 60))
+
+
 def assemble_plan(
     problem: Problem,
     built: BuiltInstance,
@@ -126,6 +154,7 @@ def assemble_plan(
     allocation: Sequence[str] = ("proportional",),
     paths: PathFn | None = None,
     timings_s: Mapping[str, float] | None = None,
+    removed: Mapping[int, UnassignedReason] | None = None,
 ) -> Plan:
     """Schedule, load, cost and allocate every run of ``solution``.
 
@@ -141,188 +170,221 @@ def assemble_plan(
         Draws runs along the roads; without it a run's ``path`` is empty.
     timings_s
         Step timings to report in the summary.
+    removed
+        Clients taken out of the solution after checking it, with the constraint
+        they broke; the others the engines left out are explained here.
     """
     ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
     node_of = {pid: i for i, pid in enumerate(ids)}
     hub_index = {h.id: i for i, h in enumerate(problem.hubs)}
     runs: list[Run] = []
-    path_requests: list[tuple[int, list[str], str]] = []
+    requests: list[tuple[int, list[str], str]] = []
     method = allocation[0] if allocation else "proportional"
-
     for route in solution.routes:
         vt = problem.vehicle_types[route.vehicle_type]
         m = matrices[vt.profile]
-        dur = _durations(m, vt)
-        dist = m.distance_m
         hub = problem.hub_of(vt)
-        hub_node = hub_index[hub.id]
+        vehicle = _Vehicle(vt, hub.id, hub_index[hub.id], _durations(m, vt), m.distance_m)
         ready_at = max(vt.shift_start_s, hub.open_s)
-        brk = (
-            (
-                vt.driver_break.earliest_s,
-                vt.driver_break.latest_s,
-                round(vt.driver_break.duration_min * 60),
-            )
-            if vt.driver_break
-            else None
-        )
-        vehicle_name = f"{vt.name}-{route.vehicle + 1}"
+        brk = _break_of(vt)
         for k, trip in enumerate(route.trips):
             pickups = [built.pickups[c] for c in trip.clients]
-            nodes = [node_of[p.id] for p in pickups]
-            start = _latest_start(ready_at, nodes, pickups, hub_node, dur, dist, brk)
-            legs, end, metres, break_start = _simulate(
-                start, nodes, pickups, hub_node, dur, dist, brk
+            run = _run(
+                vehicle,
+                f"{vt.name}-{route.vehicle + 1}",
+                k,
+                pickups,
+                [node_of[p.id] for p in pickups],
+                ready_at,
+                brk,
+                (method, *allocation),
             )
-            if brk is not None and break_start is not None:
+            if run.break_start is not None:
                 brk = None  # one break a day, taken on the first run that reaches it
-            ready_at = end + round(vt.reload_min * 60)
-            fixed = vt.fixed_rmb_per_run + (vt.fixed_rmb_per_day if k == 0 else 0.0)
-            f_rmb, d_rmb, t_rmb = run_cost_rmb(
-                distance_m=metres,
-                duration_s=end - start,
-                fixed_rmb=fixed,
-                rmb_per_km=vt.rmb_per_km,
-                rmb_per_hour=vt.rmb_per_hour,
-            )
-            run_fen = to_fen(f_rmb + d_rmb + t_rmb)
-            handled = [p.parcels + p.delivery_parcels for p in pickups]
-            demand = [
-                StopDemand(
-                    key=p.id,
-                    parcels=h,
-                    position=i + 1,
-                    service_rmb=vt.rmb_per_hour * p.service_s / 3600,
-                )
-                for i, (p, h) in enumerate(zip(pickups, handled, strict=True))
-            ]
-            # Driving cost between run positions (0 = hub): standalone and shapley need it.
-            sel = np.ix_([hub_node, *nodes], [hub_node, *nodes])
-            leg_rmb = (
-                vt.rmb_per_km * dist[sel].astype(np.float64) / 1000
-                + vt.rmb_per_hour * dur[sel].astype(np.float64) / 3600
-            )
-            shares = {
-                name: allocate_run_fen(
-                    run_fen, demand, method=name, leg_rmb=leg_rmb, fixed_rmb=fixed
-                )
-                for name in dict.fromkeys([method, *allocation])
-            }
-            load_p = sum(p.delivery_parcels for p in pickups)
-            load_kg = sum(p.delivery_weight_kg for p in pickups)
-            stops: list[Stop] = []
-            for i, leg in enumerate(legs):
-                p = leg.pickup
-                load_p += p.parcels - p.delivery_parcels
-                load_kg += p.weight_kg - p.delivery_weight_kg
-                fen = shares[method][i]
-                stops.append(
-                    Stop(
-                        pickup_id=p.id,
-                        village=p.village,
-                        lon=p.lon,
-                        lat=p.lat,
-                        location=(p.lon, p.lat),
-                        arrival=leg.arrival,
-                        arrival_time=format_clock(leg.arrival),
-                        departure=leg.departure,
-                        departure_time=format_clock(leg.departure),
-                        waiting_time=leg.start - leg.arrival,
-                        service=p.service_s,
-                        parcels=p.parcels,
-                        weight_kg=round(p.weight_kg, 3),
-                        delivery_parcels=p.delivery_parcels,
-                        delivery_weight_kg=round(p.delivery_weight_kg, 3),
-                        load_parcels=load_p,
-                        load_kg=round(max(0.0, load_kg), 3),
-                        distance=leg.distance_m,
-                        cost_rmb=fen / 100,
-                        cost_per_parcel_rmb=(
-                            round(fen / 100 / handled[i], 2) if handled[i] else None
-                        ),
-                        cost_shares={name: s[i] / 100 for name, s in shares.items()},
-                        contact=p.contact,
-                    )
-                )
-            runs.append(
-                Run(
-                    vehicle=vehicle_name,
-                    vehicle_type=vt.name,
-                    run=k + 1,
-                    hub_id=hub.id,
-                    start=start,
-                    start_time=format_clock(start),
-                    end=end,
-                    end_time=format_clock(end),
-                    distance=metres,
-                    duration=end - start,
-                    distance_km=round(metres / 1000, 2),
-                    duration_h=round((end - start) / 3600, 2),
-                    parcels=sum(p.parcels for p in pickups),
-                    weight_kg=round(sum(p.weight_kg for p in pickups), 3),
-                    delivery_parcels=sum(p.delivery_parcels for p in pickups),
-                    cost_rmb=run_fen / 100,
-                    fixed_cost_rmb=round(f_rmb, 2),
-                    distance_cost_rmb=round(d_rmb, 2),
-                    time_cost_rmb=round(t_rmb, 2),
-                    break_start=break_start,
-                    stops=tuple(stops),
-                )
-            )
-            path_requests.append(
-                (len(runs) - 1, [hub.id, *[p.id for p in pickups], hub.id], vt.profile)
-            )
-
-    if paths is not None and path_requests:
-        by_profile: dict[str, list[tuple[int, list[str]]]] = defaultdict(list)
-        for i, seq, prof in path_requests:
-            by_profile[prof].append((i, seq))
-        for prof, items in by_profile.items():
-            drawn = paths([seq for _, seq in items], prof)
-            for (i, _), line in zip(items, drawn, strict=True):
-                runs[i] = runs[i].model_copy(
-                    update={"path": tuple((round(x, 6), round(y, 6)) for x, y in line)}
-                )
-
-    unassigned = [
-        u.model_copy(
-            update={
-                "location": next((p.location for p in problem.pickups if p.id == u.pickup_id), None)
-            }
-        )
-        for u in built.screened
-    ]
-    for c in solution.unassigned:
-        p = built.pickups[c]
-        if p.prize_rmb is not None:
-            unassigned.append(
-                Unassigned(
-                    pickup_id=p.id,
-                    village=p.village,
-                    reason=UnassignedReason.NOT_WORTH_IT,
-                    location=p.location,
-                    detail=f"its value (RMB {p.prize_rmb:.2f}) is below the cost of collecting it",
-                )
-            )
-        else:
-            unassigned.append(
-                Unassigned(
-                    pickup_id=p.id,
-                    village=p.village,
-                    reason=UnassignedReason.CAPACITY,
-                    location=p.location,
-                    detail="the fleet has no room left for it within the shifts",
-                )
-            )
+            ready_at = run.end + round(vt.reload_min * 60)
+            runs.append(run)
+            requests.append((len(runs) - 1, [hub.id, *[p.id for p in pickups], hub.id], vt.profile))
+    if paths is not None and requests:
+        runs = _draw(runs, requests, paths)
     return finish_plan(
         problem,
         runs,
-        unassigned,
+        _unassigned(problem, built, solution, removed or {}),
         solver=solution.engine,
         objective=solution.cost,
         allocation_method=method,
         timings_s=timings_s,
     )
+
+
+def _run(
+    vehicle: _Vehicle,
+    name: str,
+    k: int,
+    pickups: Sequence[PickupPoint],
+    nodes: Sequence[int],
+    ready_at: int,
+    brk: tuple[int, int, int] | None,
+    methods: Sequence[str],
+) -> Run:
+    """Run ``k`` (0-based) of a vehicle: scheduled, costed, its cost shared by its stops."""
+    vt, dur, dist = vehicle.vt, vehicle.dur, vehicle.dist
+    start = _latest_start(ready_at, nodes, pickups, vehicle.hub_node, dur, dist, brk)
+    legs, end, metres, break_start = _simulate(
+        start, nodes, pickups, vehicle.hub_node, dur, dist, brk
+    )
+    fixed = vt.fixed_rmb_per_run + (vt.fixed_rmb_per_day if k == 0 else 0.0)
+    f_rmb, d_rmb, t_rmb = run_cost_rmb(
+        distance_m=metres,
+        duration_s=end - start,
+        fixed_rmb=fixed,
+        rmb_per_km=vt.rmb_per_km,
+        rmb_per_hour=vt.rmb_per_hour,
+    )
+    run_fen = to_fen(f_rmb + d_rmb + t_rmb)
+    demand = [
+        StopDemand(
+            key=p.id,
+            parcels=p.parcels + p.delivery_parcels,
+            position=i + 1,
+            service_rmb=vt.rmb_per_hour * p.service_s / 3600,
+        )
+        for i, p in enumerate(pickups)
+    ]
+    # Driving cost between run positions (0 = hub): standalone and shapley need it.
+    sel = np.ix_([vehicle.hub_node, *nodes], [vehicle.hub_node, *nodes])
+    leg_rmb = (
+        vt.rmb_per_km * dist[sel].astype(np.float64) / 1000
+        + vt.rmb_per_hour * dur[sel].astype(np.float64) / 3600
+    )
+    shares = {
+        name: allocate_run_fen(run_fen, demand, method=name, leg_rmb=leg_rmb, fixed_rmb=fixed)
+        for name in dict.fromkeys(methods)
+    }
+    return Run(
+        vehicle=name,
+        vehicle_type=vt.name,
+        run=k + 1,
+        hub_id=vehicle.hub_id,
+        start=start,
+        start_time=format_clock(start),
+        end=end,
+        end_time=format_clock(end),
+        distance=metres,
+        duration=end - start,
+        distance_km=round(metres / 1000, 2),
+        duration_h=round((end - start) / 3600, 2),
+        parcels=sum(p.parcels for p in pickups),
+        weight_kg=round(sum(p.weight_kg for p in pickups), 3),
+        delivery_parcels=sum(p.delivery_parcels for p in pickups),
+        cost_rmb=run_fen / 100,
+        fixed_cost_rmb=round(f_rmb, 2),
+        distance_cost_rmb=round(d_rmb, 2),
+        time_cost_rmb=round(t_rmb, 2),
+        break_start=break_start,
+        stops=_stops(legs, shares, methods[0]),
+    )
+
+
+def _stops(legs: Sequence[_Leg], shares: Mapping[str, list[int]], method: str) -> tuple[Stop, ...]:
+    """The stops of a run, with the load on board after each and its cost share."""
+    load_p = sum(leg.pickup.delivery_parcels for leg in legs)
+    load_kg = sum(leg.pickup.delivery_weight_kg for leg in legs)
+    stops: list[Stop] = []
+    for i, leg in enumerate(legs):
+        p = leg.pickup
+        handled = p.parcels + p.delivery_parcels
+        load_p += p.parcels - p.delivery_parcels
+        load_kg += p.weight_kg - p.delivery_weight_kg
+        fen = shares[method][i]
+        stops.append(
+            Stop(
+                pickup_id=p.id,
+                village=p.village,
+                lon=p.lon,
+                lat=p.lat,
+                location=(p.lon, p.lat),
+                arrival=leg.arrival,
+                arrival_time=format_clock(leg.arrival),
+                departure=leg.departure,
+                departure_time=format_clock(leg.departure),
+                waiting_time=leg.start - leg.arrival,
+                service=p.service_s,
+                parcels=p.parcels,
+                weight_kg=round(p.weight_kg, 3),
+                delivery_parcels=p.delivery_parcels,
+                delivery_weight_kg=round(p.delivery_weight_kg, 3),
+                load_parcels=load_p,
+                load_kg=round(max(0.0, load_kg), 3),
+                distance=leg.distance_m,
+                cost_rmb=fen / 100,
+                cost_per_parcel_rmb=round(fen / 100 / handled, 2) if handled else None,
+                cost_shares={name: s[i] / 100 for name, s in shares.items()},
+                contact=p.contact,
+            )
+        )
+    return tuple(stops)
+
+
+def _draw(
+    runs: Sequence[Run], requests: Sequence[tuple[int, list[str], str]], paths: PathFn
+) -> list[Run]:
+    """Each run's road geometry, drawn one road profile at a time."""
+    out = list(runs)
+    by_profile: dict[str, list[tuple[int, list[str]]]] = defaultdict(list)
+    for i, seq, prof in requests:
+        by_profile[prof].append((i, seq))
+    for prof, items in by_profile.items():
+        drawn = paths([seq for _, seq in items], prof)
+        for (i, _), line in zip(items, drawn, strict=True):
+            out[i] = out[i].model_copy(
+                update={"path": tuple((round(x, 6), round(y, 6)) for x, y in line)}
+            )
+    return out
+
+
+def draw_plan(plan: Plan, paths: PathFn) -> Plan:
+    """The plan with each run drawn along the roads of its vehicle type's profile."""
+    profile = {v.name: v.profile for v in plan.vehicle_types}
+    requests = [
+        (i, [r.hub_id, *[s.pickup_id for s in r.stops], r.hub_id], profile[r.vehicle_type])
+        for i, r in enumerate(plan.runs)
+    ]
+    if not requests:
+        return plan
+    return plan.model_copy(update={"runs": tuple(_draw(plan.runs, requests, paths))})
+
+
+def _unassigned(
+    problem: Problem,
+    built: BuiltInstance,
+    solution: Solution,
+    removed: Mapping[int, UnassignedReason],
+) -> list[Unassigned]:
+    """Pickups screened out before solving, then those the solution leaves out, why."""
+    location = {p.id: p.location for p in problem.pickups}
+    out = [u.model_copy(update={"location": location.get(u.pickup_id)}) for u in built.screened]
+    left = [c for c in solution.unassigned if c not in removed]
+    optional = {c for c in left if built.pickups[c].prize_rmb is not None}
+    reasons = {**explain_unassigned(built.instance, solution, left, optional), **removed}
+    for c in solution.unassigned:
+        p = built.pickups[c]
+        reason = reasons.get(c, UnassignedReason.CAPACITY)
+        detail = reason_detail(reason)
+        if c in removed:
+            detail = f"taken out of the plan: its run broke a {reason.value} constraint"
+        elif reason == UnassignedReason.NOT_WORTH_IT:
+            detail = f"its value (RMB {p.prize_rmb:.2f}) is below the cost of collecting it"
+        out.append(
+            Unassigned(
+                pickup_id=p.id,
+                village=p.village,
+                reason=reason,
+                location=p.location,
+                detail=detail,
+            )
+        )
+    return out
 
 
 def finish_plan(

@@ -96,11 +96,23 @@ def run_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(exc, HubrouteError):
             log.error("plan job failed: %s", traceback.format_exc())
         return failure(exc)
+    _warn_infeasible(plan)
     return {
         "status": "done",
         "plan_json": plan.model_dump_json(),
         "worker_s": round(time.perf_counter() - started, 3),
     }
+
+
+def _warn_infeasible(plan: routing.Plan) -> None:
+    """The job stays done: the plan's body says ``summary.feasible`` false and lists why."""
+    if not plan.summary.feasible:
+        log.warning(
+            "plan %r breaks %d constraint(s): %s",
+            plan.name,
+            len(plan.summary.violations),
+            "; ".join(f"{v.constraint} at {v.where}" for v in plan.summary.violations[:5]),
+        )
 
 
 def run_matrix_job(payload: dict[str, Any]) -> dict[str, Any]:
@@ -127,6 +139,7 @@ def run_matrix_job(payload: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(exc, HubrouteError):
             log.error("matrix job failed: %s", traceback.format_exc())
         return failure(exc)
+    _warn_infeasible(plan)
     return {
         "status": "done",
         "plan_json": plan.model_dump_json(),

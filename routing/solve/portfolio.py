@@ -39,6 +39,7 @@ from routing.errors import SolveError
 from routing.solve import decompose
 from routing.solve.check import check_solution, solution_cost
 from routing.solve.instance import Instance, Solution
+from routing.solve.repair import make_feasible
 
 log = logging.getLogger(__name__)
 
@@ -300,6 +301,10 @@ def solve(
                     verdicts.append(judge(instance, sol))
                     stats[f"cost_{i}_{sol.engine}"] = float(verdicts[-1].cost)
     winner = best_of(verdicts)
+    if winner.violations:
+        # Never deliver a broken run: what cannot be repaired is left unassigned.
+        stats["violations_repaired"] = float(len(winner.violations))
+        winner = judge(instance, make_feasible(instance, winner.solution))
     stats["violations"] = float(len(winner.violations))
     return replace(
         winner.solution,

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from routing.solve.check import on_board_excess, route_problems, route_stats
+from routing.solve.check import check_solution, on_board_excess, route_problems, route_stats
 from routing.solve.instance import Instance, Route, Solution, Trip
 
 NEAREST = 24
@@ -146,3 +146,37 @@ def repair(instance: Instance, solution: Solution) -> Solution:
         where.update({x: i for trip in new.trips for x in trip.clients})
     routes = [r for r in routes if any(t.clients for t in r.trips)]
     return replace(solution, routes=tuple(routes), unassigned=tuple(sorted(left)))
+
+
+def make_feasible(instance: Instance, solution: Solution) -> Solution:
+    """A plan that breaks no constraint: repaired, or with the broken runs' clients unserved.
+
+    :func:`repair` trims every infeasible run and re-inserts what fits. What still
+    breaks a constraint involving several routes (a client visited twice, a vehicle
+    used twice, more vehicles than exist) is removed too, so the clients concerned are
+    reported unassigned instead of delivered in a broken run.
+    """
+    if not check_solution(instance, solution):
+        return solution
+    fixed = repair(instance, solution)
+    if not check_solution(instance, fixed):
+        return fixed
+    kept: list[Route] = []
+    seen: set[int] = set()
+    used: dict[int, set[int]] = {}
+    for r in fixed.routes:
+        vt = instance.vehicle_types[r.vehicle_type]
+        clients = {c for t in r.trips for c in t.clients}
+        vehicles = used.setdefault(r.vehicle_type, set())
+        if (
+            clients & seen
+            or r.vehicle in vehicles
+            or len(vehicles) >= vt.num_available
+            or route_problems(instance, r)
+        ):
+            continue
+        kept.append(r)
+        seen |= clients
+        vehicles.add(r.vehicle)
+    left = tuple(sorted(set(range(instance.num_clients)) - seen))
+    return replace(fixed, routes=tuple(kept), unassigned=left)

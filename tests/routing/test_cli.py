@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from routing.check import check_plan
 from routing.io import read_fleet, read_plan, read_scenario
 from routing.matrix import RoadMatrixProvider
 from routing.pipeline import matrices_for
+from routing.plan_check import check_plan
 from routing.road_file import network_from_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -316,3 +316,50 @@ def test_closed_roads_are_avoided_and_unknown_ids_refused(tmp_path: Path) -> Non
 
     assert drives_s03("open")
     assert not drives_s03("closed")
+
+def test_a_plan_that_breaks_a_constraint_is_warned_about_and_exits_3(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import typer
+
+    from routing.cli import EXIT_INFEASIBLE, warn_if_infeasible
+    from routing.matrix import StraightLineMatrixProvider
+    from routing.pipeline import SolveOptions, plan_day
+    from routing.plan_check import mark_plan
+    from tests.routing.factories import random_problem
+
+    problem = random_problem(8, seed=3)
+    plan = plan_day(problem, options=SolveOptions(iterations=10, baselines=False))
+    warn_if_infeasible(plan)  # a feasible plan: no warning, no exit
+    assert capsys.readouterr().err == ""
+    # The same plan judged against a fleet half as large in parcels.
+    small = tuple(
+        v.model_copy(update={"capacity_parcels": max(r.parcels for r in plan.runs) // 2})
+        for v in problem.vehicle_types
+    )
+    tight = problem.model_copy(update={"vehicle_types": small})
+    matrices = matrices_for(tight, StraightLineMatrixProvider())
+    broken = mark_plan(plan, check_plan(tight, plan, matrices))
+    assert not broken.summary.feasible
+    with pytest.raises(typer.Exit) as exit_info:
+        warn_if_infeasible(broken)
+    assert exit_info.value.exit_code == EXIT_INFEASIBLE == 3
+    err = capsys.readouterr().err
+    assert "warning: the plan breaks" in err
+    assert "capacity:" in err
+
+
+def test_a_fleet_too_small_for_the_day_plans_what_fits_and_says_why_not_the_rest(
+    tmp_path: Path,
+) -> None:
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(
+        '[[vehicle_type]]\nname = "van"\ncount = 1\ncapacity_parcels = 50\n'
+        "capacity_kg = 800\nrmb_per_km = 1.2\nmax_runs_per_day = 1\n"
+    )
+    result = plan_small(tmp_path / "out", fleet=fleet)
+    assert result.returncode == 0, result.stderr
+    plan = read_plan(tmp_path / "out" / "plan.json")
+    assert plan.summary.feasible
+    assert plan.summary.violations == ()
+    assert any(u.reason.value == "capacity" for u in plan.unassigned)

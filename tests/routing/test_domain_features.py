@@ -9,14 +9,15 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+import shapely
 
 from routing.build import split_oversize
-from routing.check import check_plan
 from routing.io import read_scenario
 from routing.matrix import RoadMatrixProvider, TravelMatrix
 from routing.model import Break, LockedRun, Plan, Problem
 from routing.network import RoadNetwork, without_roads
 from routing.pipeline import SolveOptions, matrices_for, plan_day
+from routing.plan_check import check_plan
 from routing.road_file import network_from_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +50,8 @@ def solve(problem: Problem) -> Plan:
     _, network = xinping()
     plan = plan_day(problem, network=network, options=OPTIONS)
     checked = split_oversize(problem) if problem.split_oversize else problem
-    assert check_plan(checked, plan, matrices(checked, network)) == []
+    assert check_plan(checked, plan, matrices(checked, network), network=network) == []
+    assert plan.summary.feasible
     return plan
 
 
@@ -153,3 +155,32 @@ def test_a_closed_road_is_not_driven_and_the_detour_is_longer() -> None:
     inner = [(round(x, 5), round(y, 5)) for x, y in list(road["geometry"].coords)[1:-1]]
     assert inner, "the closed road has inner vertices to look for"
     assert not any(p in driven for p in inner)
+
+
+def test_the_plan_check_catches_a_run_along_a_closed_road_or_an_avoided_class() -> None:
+    _, network = xinping()
+    small = subset(10)
+    plan = solve(small)
+    run = max(plan.runs, key=lambda r: len(r.path))
+    # The road under the middle of the run's longest stretch.
+    (ax, ay), (bx, by) = max(
+        zip(run.path, run.path[1:], strict=False),
+        key=lambda ab: (ab[0][0] - ab[1][0]) ** 2 + (ab[0][1] - ab[1][1]) ** 2,
+    )
+    mid = shapely.Point((ax + bx) / 2, (ay + by) / 2)
+    road = min(
+        (d for _, _, d in network.graph.edges(data=True)),
+        key=lambda d: d["geometry"].distance(mid),
+    )
+    assert road["geometry"].distance(mid) < 1e-6
+    closed = small.model_copy(update={"closed_roads": (str(road["road_id"]),)})
+    found = check_plan(closed, plan, None, network=network)
+    assert [v.constraint for v in found] == ["closed_road"]
+    assert found[0].vehicle == run.vehicle
+    vt = next(v for v in small.vehicle_types if v.name == run.vehicle_type)
+    avoiding = vt.model_copy(update={"avoid_road_classes": (road["road_class"],)})
+    fleet = tuple(avoiding if v.name == vt.name else v for v in small.vehicle_types)
+    found = check_plan(
+        small.model_copy(update={"vehicle_types": fleet}), plan, None, network=network
+    )
+    assert "road_profile" in {v.constraint for v in found}

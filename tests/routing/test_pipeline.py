@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from routing.build import split_oversize
-from routing.check import check_plan
 from routing.errors import InputError
 from routing.matrix import StraightLineMatrixProvider
-from routing.model import Problem, UnassignedReason
+from routing.model import PickupPoint, Problem, UnassignedReason, VehicleType
 from routing.pipeline import SolveOptions, matrices_for, plan_day
+from routing.plan_check import check_plan
 from tests.routing.factories import HUB, pickup, random_problem, truck, van
 
 FAST = SolveOptions(time_limit_s=2, iterations=30, engines=("ortools",))
@@ -104,3 +104,50 @@ def test_oversize_pickup_is_an_error_unless_split_is_asked() -> None:
     plan = plan_day(split, options=FAST)
     assert sum(s.parcels for r in plan.runs for s in r.stops) == 500
     assert check_plan(split_oversize(split), plan) == []
+    assert check_plan(split, plan) == []
+    assert plan.summary.feasible
+
+
+# The default path (the engines' portfolio) on days the fleet cannot fully serve. Each
+# once came back with every pickup "assigned": 100 parcels on a 50-parcel van, stops
+# served past their window, runs back after the shift.
+_TWENTY = tuple(
+    pickup(f"P{i:02d}", 0.02 * (i % 5), 0.015 * (i // 5), parcels=10, weight_kg=50)
+    for i in range(20)
+)
+PORTFOLIO = SolveOptions(time_limit_s=1.0, workers=1, baselines=False)
+
+
+@pytest.mark.parametrize(
+    ("case", "pickups", "fleet", "reason"),
+    [
+        ("capacity", _TWENTY, van(count=2, capacity_parcels=50), UnassignedReason.CAPACITY),
+        (
+            "windows",
+            tuple(
+                p.model_copy(update={"ready_s": 8 * 3600, "close_s": 8 * 3600 + 1800})
+                for p in _TWENTY
+            ),
+            van(count=2, capacity_parcels=500),
+            UnassignedReason.TIME_WINDOW,
+        ),
+        (
+            "shift",
+            _TWENTY,
+            van(count=2, capacity_parcels=500, shift_start_s="08:00", shift_end_s="10:00"),
+            UnassignedReason.SHIFT_TOO_SHORT,
+        ),
+    ],
+)
+def test_a_day_the_fleet_cannot_serve_comes_back_honestly_partial(
+    case: str, pickups: tuple[PickupPoint, ...], fleet: VehicleType, reason: UnassignedReason
+) -> None:
+    problem = Problem(hubs=(HUB,), pickups=pickups, vehicle_types=(fleet,))
+    plan = plan_day(problem, options=PORTFOLIO)
+    assert check_plan(problem, plan, matrices_for(problem, StraightLineMatrixProvider())) == []
+    assert plan.summary.feasible, plan.summary.violations
+    assert plan.runs, "what fits is still planned"
+    assert plan.unassigned, f"{case}: the fleet cannot serve all 20 pickups"
+    assert {u.reason for u in plan.unassigned} == {reason}
+    served = sum(len(r.stops) for r in plan.runs)
+    assert served + len(plan.unassigned) == 20

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from routing.check import check_plan
 from routing.matrix import StraightLineMatrixProvider
 from routing.model import Hub, LockedRun, PickupPoint, Plan, Problem, VehicleType
 from routing.pipeline import SolveOptions, matrices_for, plan_day, plan_with_matrices
+from routing.plan_check import check_plan
 from routing.quote import Quote, QuoteContext
 from routing.quote_request import make_request
 

@@ -234,3 +234,43 @@ def test_whole_numbers_written_with_a_point_are_integers(client: AppClient) -> N
         )
         assert r.status_code == 422, r.text
         assert r.json()["error"]["problems"][0]["field"] == "pickups[0].parcels"
+
+
+def test_a_day_the_fleet_cannot_serve_is_done_feasible_and_honestly_partial(
+    app_factory: Any,
+) -> None:
+    """One 20-parcel van for 6 pickups of 5-10 parcels: what fits, the rest with a reason.
+
+    Planned by the real solver; the body carries ``summary.feasible`` and
+    ``summary.violations`` (none here).
+    """
+    from service.jobs import run_plan_job
+
+    client = app_factory(plan_job=run_plan_job)
+    r = client.post(
+        "/v1/plans",
+        json={
+            "pickups": pickups(6),
+            "fleet": [
+                {
+                    "name": "tuk",
+                    "count": 1,
+                    "capacity_parcels": 20,
+                    "capacity_kg": 300,
+                    "rmb_per_km": 1.0,
+                }
+            ],
+            "options": {"time_limit_s": 1},
+        },
+        headers=BETA,
+    )
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    assert plan["summary"]["feasible"] is True
+    assert plan["summary"]["violations"] == []
+    assert all(run["parcels"] <= 20 for run in plan["runs"])
+    served = [s["pickup_id"] for run in plan["runs"] for s in run["stops"]]
+    left = {u["pickup_id"]: u["reason"] for u in plan["unassigned"]}
+    assert sorted([*served, *left]) == [f"P{i}" for i in range(6)]
+    assert left
+    assert set(left.values()) == {"capacity"}
