@@ -77,7 +77,7 @@ def ruin_and_recreate(
         around = near[centre]
         short = [seq for seq in s.seq if 0 < len(seq) <= _MAX_RUIN]
         if short and rng.random() < _ROUTE_RUIN:
-            around = short[int(rng.integers(len(short)))]
+            around = _route_and_neighbours(short[int(rng.integers(len(short)))], near, served)
             centre, k = around[0], len(around)
         removed = _ruin(s, around, centre, k)
         if removed is None:
@@ -88,14 +88,14 @@ def ruin_and_recreate(
             still = insert_cheapest_first(s, [*current_left, *order], tries=_TRIES)
         else:
             still = insert_unassigned(s, [*current_left, *order], shuffled=True, tries=_TRIES)
-        cost, missed = s.total(), _missed(s, still)
+        cost, rank = s.total(), _rank(s, still)
         progress = done / iterations if iterations else (time.perf_counter() - began) / span
         threshold = _START_THRESHOLD * (1 - progress)
-        if missed < _missed(s, current_left) or (
-            missed == _missed(s, current_left) and cost < current * (1 + threshold)
+        if rank < _rank(s, current_left) or (
+            rank == _rank(s, current_left) and cost < current * (1 + threshold)
         ):
             current, current_left = cost, still
-            if (missed, cost) < (_missed(s, best_left), best):
+            if (rank, cost) < (_rank(s, best_left), best):
                 if polish is not None:
                     polish(s, deadline)
                     cost = current = s.total()
@@ -106,9 +106,24 @@ def ruin_and_recreate(
     return best_left
 
 
-def _missed(s: Search, left: list[int]) -> int:
-    """Tasks left out: a shipment counts its two ends, as VROOM's ``unassigned`` does."""
-    return sum(1 if s.p.tasks[i].partner is None else 2 for i in left)
+def _route_and_neighbours(route: list[int], near: list[list[int]], served: list[int]) -> list[int]:
+    """A route's tasks and, for each, its nearest served task elsewhere: so that another
+    vehicle can take the route while this one takes tasks near it (task limits)."""
+    on = set(served)
+    extra: list[int] = []
+    for t in route:
+        other = next((u for u in near[t] if u in on and u not in route and u not in extra), None)
+        if other is not None:
+            extra.append(other)
+    return [*route, *extra]
+
+
+def _rank(s: Search, left: list[int]) -> tuple[int, int]:
+    """Tasks left out (a shipment counts its two ends, as VROOM's ``unassigned`` does),
+    then their priority: fewer first, then lower (as the answer is judged)."""
+    tasks = s.p.tasks
+    missed = sum(1 if tasks[i].partner is None else 2 for i in left)
+    return missed, sum(tasks[i].priority * (1 if tasks[i].partner is None else 2) for i in left)
 
 
 def _ruin(s: Search, near: list[int], centre: int, k: int) -> list[int] | None:
