@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from routing.vroom.moves import insert_cheapest_first, insert_unassigned
-from routing.vroom.search_state import Search
+from routing.vroom.search_state import Move, Search
 
 #: Most tasks removed by one ruin.
 _MAX_RUIN = 10
@@ -25,8 +25,11 @@ _MAX_RUIN = 10
 _TRIES = 12
 #: Share of ruins that take a whole short route.
 _ROUTE_RUIN = 0.3
-#: Share of recreates that insert the cheapest task first (else in random order).
+#: Share of recreates that insert the cheapest task first (else in random order) while
+#: tasks are left out: slower, but packs more under a distance or travel-time limit.
 _GREEDY = 0.5
+#: Share of iterations that first let two vehicles trade routes.
+_VEHICLE_SWAP = 0.1
 #: Threshold on the relative cost increase accepted at the start.
 _START_THRESHOLD = 0.1
 
@@ -69,6 +72,8 @@ def ruin_and_recreate(
         if not served:
             break
         state = s.snapshot()
+        if rng.random() < _VEHICLE_SWAP:
+            _swap_vehicles(s, rng)
         k = int(rng.integers(1, min(_MAX_RUIN, max(2, len(served) // 3)) + 1))
         # Half the time around a task left out: room made near it may let it in;
         # now and then a whole short route, so that another vehicle may take it.
@@ -84,7 +89,7 @@ def ruin_and_recreate(
             s.restore(state)
             continue
         order = [int(i) for i in rng.permutation(removed)]
-        if rng.random() < _GREEDY:
+        if current_left and rng.random() < _GREEDY:
             still = insert_cheapest_first(s, [*current_left, *order], tries=_TRIES)
         else:
             still = insert_unassigned(s, [*current_left, *order], shuffled=True, tries=_TRIES)
@@ -104,6 +109,14 @@ def ruin_and_recreate(
             s.restore(state)
     s.restore(best_state)
     return best_left
+
+
+def _swap_vehicles(s: Search, rng: np.random.Generator) -> None:
+    """Two vehicles trade routes (one may be empty), if both obey the rules after: the
+    moves that follow may then merge a route into one that now has room."""
+    a, b = (int(x) for x in rng.choice(len(s.seq), size=2, replace=False))
+    if s.seq[a] or s.seq[b]:
+        s.apply(Move(0, {a: list(s.seq[b]), b: list(s.seq[a])}))
 
 
 def _route_and_neighbours(route: list[int], near: list[list[int]], served: list[int]) -> list[int]:
