@@ -72,7 +72,7 @@ def ruin_and_recreate(
         if not served:
             break
         state = s.snapshot()
-        if rng.random() < _VEHICLE_SWAP:
+        if len(s.seq) > 1 and rng.random() < _VEHICLE_SWAP:
             _swap_vehicles(s, rng)
         k = int(rng.integers(1, min(_MAX_RUIN, max(2, len(served) // 3)) + 1))
         # Half the time around a task left out: room made near it may let it in;
