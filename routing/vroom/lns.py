@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from routing.vroom.moves import insert_cheapest_first, insert_unassigned
-from routing.vroom.search_state import Search
+from routing.vroom.search_state import Move, Search
 
 #: Most tasks removed by one ruin.
 _MAX_RUIN = 10
@@ -25,8 +25,11 @@ _MAX_RUIN = 10
 _TRIES = 12
 #: Share of ruins that take a whole short route.
 _ROUTE_RUIN = 0.3
-#: Share of recreates that insert the cheapest task first (else in random order).
+#: Share of recreates that insert the cheapest task first (else in random order) while
+#: tasks are left out: slower, but packs more under a distance or travel-time limit.
 _GREEDY = 0.5
+#: Share of iterations that first let two vehicles trade routes.
+_VEHICLE_SWAP = 0.1
 #: Threshold on the relative cost increase accepted at the start.
 _START_THRESHOLD = 0.1
 
@@ -69,6 +72,8 @@ def ruin_and_recreate(
         if not served:
             break
         state = s.snapshot()
+        if len(s.seq) > 1 and rng.random() < _VEHICLE_SWAP:
+            _swap_vehicles(s, rng)
         k = int(rng.integers(1, min(_MAX_RUIN, max(2, len(served) // 3)) + 1))
         # Half the time around a task left out: room made near it may let it in;
         # now and then a whole short route, so that another vehicle may take it.
@@ -77,25 +82,25 @@ def ruin_and_recreate(
         around = near[centre]
         short = [seq for seq in s.seq if 0 < len(seq) <= _MAX_RUIN]
         if short and rng.random() < _ROUTE_RUIN:
-            around = short[int(rng.integers(len(short)))]
+            around = _route_and_neighbours(short[int(rng.integers(len(short)))], near, served)
             centre, k = around[0], len(around)
         removed = _ruin(s, around, centre, k)
         if removed is None:
             s.restore(state)
             continue
         order = [int(i) for i in rng.permutation(removed)]
-        if rng.random() < _GREEDY:
+        if current_left and rng.random() < _GREEDY:
             still = insert_cheapest_first(s, [*current_left, *order], tries=_TRIES)
         else:
             still = insert_unassigned(s, [*current_left, *order], shuffled=True, tries=_TRIES)
-        cost, missed = s.total(), _missed(s, still)
+        cost, rank = s.total(), _rank(s, still)
         progress = done / iterations if iterations else (time.perf_counter() - began) / span
         threshold = _START_THRESHOLD * (1 - progress)
-        if missed < _missed(s, current_left) or (
-            missed == _missed(s, current_left) and cost < current * (1 + threshold)
+        if rank < _rank(s, current_left) or (
+            rank == _rank(s, current_left) and cost < current * (1 + threshold)
         ):
             current, current_left = cost, still
-            if (missed, cost) < (_missed(s, best_left), best):
+            if (rank, cost) < (_rank(s, best_left), best):
                 if polish is not None:
                     polish(s, deadline)
                     cost = current = s.total()
@@ -106,9 +111,32 @@ def ruin_and_recreate(
     return best_left
 
 
-def _missed(s: Search, left: list[int]) -> int:
-    """Tasks left out: a shipment counts its two ends, as VROOM's ``unassigned`` does."""
-    return sum(1 if s.p.tasks[i].partner is None else 2 for i in left)
+def _swap_vehicles(s: Search, rng: np.random.Generator) -> None:
+    """Two vehicles trade routes (one may be empty), if both obey the rules after: the
+    moves that follow may then merge a route into one that now has room."""
+    a, b = (int(x) for x in rng.choice(len(s.seq), size=2, replace=False))
+    if s.seq[a] or s.seq[b]:
+        s.apply(Move(0, {a: list(s.seq[b]), b: list(s.seq[a])}))
+
+
+def _route_and_neighbours(route: list[int], near: list[list[int]], served: list[int]) -> list[int]:
+    """A route's tasks and, for each, its nearest served task elsewhere: so that another
+    vehicle can take the route while this one takes tasks near it (task limits)."""
+    on = set(served)
+    extra: list[int] = []
+    for t in route:
+        other = next((u for u in near[t] if u in on and u not in route and u not in extra), None)
+        if other is not None:
+            extra.append(other)
+    return [*route, *extra]
+
+
+def _rank(s: Search, left: list[int]) -> tuple[int, int]:
+    """Tasks left out (a shipment counts its two ends, as VROOM's ``unassigned`` does),
+    then their priority: fewer first, then lower (as the answer is judged)."""
+    tasks = s.p.tasks
+    missed = sum(1 if tasks[i].partner is None else 2 for i in left)
+    return missed, sum(tasks[i].priority * (1 if tasks[i].partner is None else 2) for i in left)
 
 
 def _ruin(s: Search, near: list[int], centre: int, k: int) -> list[int] | None:

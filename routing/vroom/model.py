@@ -137,14 +137,9 @@ class _Builder:
         return self._register(key, lambda: self._nodes("cost", v) // scale)
 
     # --- constraints ------------------------------------------------------------
-    def build(self, objective: str = "cost", served: frozenset[int] | None = None) -> None:
+    def build(self, objective: str = "cost") -> None:
         """State the constraints; arcs cost VROOM's cost, or the ``distance`` or
-        ``travel`` time that a vehicle limit bounds (to pack the most tasks).
-
-        With ``served``, exactly those tasks are served: the objective is then the
-        routes' cost alone, which guided local search needs to weigh arcs well (its
-        penalties scale with the objective, which an unserved task's penalty swamps).
-        """
+        ``travel`` time that a vehicle limit bounds (to pack the most tasks)."""
         m, p = self.model, self.p
         scale = self.cost_scale()
         max_arc, max_fixed = 0, 0
@@ -169,13 +164,8 @@ class _Builder:
         for t in p.tasks:
             index = self.manager.NodeToIndex(t.rank)
             allowed = [v.rank for v in self.vehicles if can_serve(p, v, t)]
-            if served is None:
-                m.VehicleVar(index).SetValues([-1, *allowed])
-                m.AddDisjunction([index], unit * (first + t.priority))
-            elif t.rank in served:
-                m.VehicleVar(index).SetValues(allowed)
-            else:
-                m.ActiveVar(index).SetValue(0)
+            m.VehicleVar(index).SetValues([-1, *allowed])
+            m.AddDisjunction([index], unit * (first + t.priority))
         for t in p.tasks:
             if t.kind == "pickup" and t.partner is not None:
                 pi = self.manager.NodeToIndex(t.rank)
@@ -354,17 +344,15 @@ def search_routes(
     objective: str = "cost",
     with_breaks: bool = True,
     initial: Sequence[Sequence[int]] | None = None,
-    served: frozenset[int] | None = None,
     prices: Prices | None = None,
 ) -> ModelRoutes | None:
     """Solve ``problem`` with OR-Tools; None when no assignment satisfies the model.
 
     ``strategy`` names OR-Tools' first-solution strategy, followed by guided local
     search; ``objective`` is ``cost``, ``distance`` or ``travel`` (see ``build``);
-    ``initial`` (task ranks per vehicle rank) seeds the search when feasible;
-    ``served`` (task ranks) fixes which tasks are served.
+    ``initial`` (task ranks per vehicle rank) seeds the search when feasible.
     """
     builder = _Builder(problem, with_breaks=with_breaks, prices=prices)
-    builder.build(objective, served)
+    builder.build(objective)
     first = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
     return builder.solve(time_limit_s, initial, first)

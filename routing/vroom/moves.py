@@ -15,13 +15,17 @@ from routing.vroom.timeline import COST_SCALE
 
 #: Longest segment moved in one piece.
 _SEGMENT = 3
+#: CROSS-exchange: segments up to this long, between a route and a short one.
+_CROSS, _SHORT = 4, 6
 #: Insertion positions tried per unassigned task, cheapest first.
 _INSERT_TRIES = 40
 
 
 def scan(s: Search) -> list[Move]:
     """Every improving move of the current routes, best first."""
-    moves = itertools.chain(_relocations(s), _swaps(s), _tails(s), _reversals(s), _pairs(s))
+    moves = itertools.chain(
+        _relocations(s), _swaps(s), _tails(s), _reversals(s), _pairs(s), _crosses(s), _trades(s)
+    )
     return moves_sorted(moves)
 
 
@@ -143,6 +147,78 @@ def _swaps(s: Search) -> Iterator[Move]:
                 delta_b, nb = _put_instead(s, b, j, x, into_b[x])
                 if delta_a + delta_b < 0:
                     yield Move(delta_a + delta_b, {a: na, b: nb})
+
+
+def _segments(s: Search, r: int, most: int) -> list[tuple[int, int, list[int]]]:
+    """Segments of route ``r`` (path start, length, tasks), shipments whole."""
+    seq, out = s.seq[r], []
+    for k in range(1, min(most, len(seq)) + 1):
+        for i in range(1, len(seq) - k + 2):
+            seg = seq[i - 1 : i - 1 + k]
+            if all(s.p.tasks[t].partner in (None, *seg) for t in seg):
+                out.append((i, k, seg))
+    return out
+
+
+def _crosses(s: Search) -> Iterator[Move]:
+    """CROSS-exchange between a route and a short one: what a task limit needs, where
+    a short route must trade its tasks for others on a long one."""
+    for a, b in itertools.permutations(range(len(s.seq)), 2):
+        sa, sb = s.seq[a], s.seq[b]
+        if not sa or not 0 < len(sb) <= _SHORT:
+            continue
+        pa, pb, ca, cb = s.path(a), s.path(b), s.cost[a], s.cost[b]
+        for j, n_b, seg_b in _segments(s, b, _CROSS):
+            if not all(s.allowed[t][a] for t in seg_b):
+                continue
+            lb = [s.loc[t] for t in seg_b]
+            out_b = cb[pb[j - 1]][lb[0]] + _inner(cb, lb) + cb[lb[-1]][pb[j + n_b]]
+            inner_b_on_a = _inner(ca, lb)
+            for i, k, seg_a in _segments(s, a, _CROSS):
+                if not all(s.allowed[t][b] for t in seg_a) or (a > b and len(sa) <= _SHORT):
+                    continue
+                la = [s.loc[t] for t in seg_a]
+                prev, nxt = pa[i - 1], pa[i + k]
+                delta_a = (
+                    ca[prev][lb[0]] + inner_b_on_a + ca[lb[-1]][nxt]
+                    - ca[prev][la[0]] - _inner(ca, la) - ca[la[-1]][nxt]
+                )  # fmt: skip
+                in_b = cb[pb[j - 1]][la[0]] + _inner(cb, la) + cb[la[-1]][pb[j + n_b]]
+                delta = delta_a + in_b - out_b
+                if delta < 0:
+                    new_a = [*sa[: i - 1], *seg_b, *sa[i - 1 + k :]]
+                    new_b = [*sb[: j - 1], *seg_a, *sb[j - 1 + n_b :]]
+                    yield Move(delta, {a: new_a, b: new_b})
+
+
+def _greedy_into(s: Search, r: int, base: list[int], tasks: list[int]) -> list[int]:
+    """``base`` with ``tasks`` (jobs) put one by one at their cheapest gap on vehicle ``r``."""
+    seq, c = list(base), s.cost[r]
+    for t in tasks:
+        p, lt = s.path(r, seq), s.loc[t]
+        g = min(range(len(p) - 1), key=lambda g: c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]])
+        seq.insert(g, t)
+    return seq
+
+
+def _trades(s: Search) -> Iterator[Move]:
+    """A short route's jobs go into another route at their cheapest places, and a segment
+    of that route becomes the short one: a task limit often makes the short route take
+    the wrong tasks, and single moves cannot undo it."""
+    for a, b in itertools.permutations(range(len(s.seq)), 2):
+        sa, sb = s.seq[a], s.seq[b]
+        if not sa or not 0 < len(sb) <= _SHORT:
+            continue
+        if any(s.p.tasks[t].partner is not None or not s.allowed[t][a] for t in sb):
+            continue
+        old = s.route_cost(a, sa) + s.route_cost(b, sb)
+        for i, k, seg in _segments(s, a, len(sb) + 1):
+            if not all(s.allowed[t][b] for t in seg):
+                continue
+            new_a = _greedy_into(s, a, [*sa[: i - 1], *sa[i - 1 + k :]], sb)
+            delta = s.route_cost(a, new_a) + s.route_cost(b, seg) - old
+            if delta < 0:
+                yield Move(delta, {a: new_a, b: list(seg)})
 
 
 def _cuts(s: Search, seq: list[int]) -> list[bool]:

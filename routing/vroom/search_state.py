@@ -77,12 +77,14 @@ class Search:
 
     # --- VROOM's rules ----------------------------------------------------------
     def quick_ok(self, r: int, seq: list[int]) -> bool:
-        """Task count, load after every step, travel time and distance within ``r``'s limits.
+        """Task count, skills, load after every step, travel time and distance within limits.
 
         Exact for these rules and cheap, so most bad moves skip the full timeline.
         """
         v, p = self.vehicles[r], self.p
         if v.max_tasks is not None and len(seq) > v.max_tasks:
+            return False
+        if not all(self.allowed[i][r] for i in seq):
             return False
         for d in range(p.dims):
             load = sum(p.tasks[i].initial[d] for i in seq)

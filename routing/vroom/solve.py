@@ -99,7 +99,7 @@ def _portfolio(problem: VroomProblem, limit_s: float) -> VroomSolution:
         if best is None or _score(solution) < _score(best):
             best = solution
     assert best is not None
-    if best.routes:
+    if best.routes and _POLISH_SHARE > 0:
         # Go on from the best clean answer with the rest of the budget.
         seed_routes: list[list[int]] = [[] for _ in problem.vehicles]
         for tl in best.routes:
