@@ -31,9 +31,15 @@ def line_matrix(xs: list[int], speed_m_s: int = 10) -> dict[str, Any]:
     }
 
 
-def both(request: dict[str, Any]) -> tuple[dict[str, Any], Verdict, dict[str, Any], Verdict]:
-    """hubroute's and VROOM's answers with the referee's verdict on each."""
-    ours = answer_request(request)
+def both(
+    request: dict[str, Any], *, time_limit_s: float | None = None
+) -> tuple[dict[str, Any], Verdict, dict[str, Any], Verdict]:
+    """hubroute's and VROOM's answers with the referee's verdict on each.
+
+    VROOM runs to the end of its own search (no timeout); ``time_limit_s`` gives
+    hubroute a fixed budget instead of the size-based default.
+    """
+    ours = answer_request(request, time_limit_s=time_limit_s)
     theirs = pyvroom_answer(request)
     return ours, check_answer(request, ours), theirs, check_answer(request, theirs)
 
