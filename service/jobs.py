@@ -102,7 +102,16 @@ def run_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
         problem = problem_from_dict(payload["problem"])
         path = payload.get("network_path")
         network = network_for(path) if path else None
-        plan = plan_day(problem, network=network, options=_options(payload.get("options", {})))
+        options = _options(payload.get("options", {}))
+        if payload.get("tiers"):
+            from routing.tiers.flow import plan_tiers
+            from routing.tiers.io import tier_problem
+
+            t = payload["tiers"]
+            tiers = tier_problem(problem, t["stations"], t["feeders"], t["hours"])
+            plan = plan_tiers(tiers, network=network, options=options)
+        else:
+            plan = plan_day(problem, network=network, options=options)
     except Exception as exc:
         if not isinstance(exc, HubrouteError):
             log.error("plan job failed: %s", traceback.format_exc())

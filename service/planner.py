@@ -40,7 +40,7 @@ from service.executor.base import (
 from service.hubs import HubRuntime
 from service.jobs import failure
 from service.leases import LeaseKeeper
-from service.problem_input import check_problem, problem_data
+from service.problem_input import check_problem, problem_data, tier_data
 from service.schemas import PlanRequest
 from service.store.repo import IdempotencyReused, PlanRepo, StoredPlan
 
@@ -144,6 +144,7 @@ class Planner:
         check_problem(hub, data, max_snap_m=self.settings.max_snap_m)
         return {
             "problem": data,
+            "tiers": tier_data(req, data),
             "options": {
                 "time_limit_s": self.time_limit(req.options.time_limit_s),
                 "seed": req.options.seed,

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from routing.model import Plan
+from routing.tiers.model import DriverHours, Station
 from routing.units import parse_clock
 
 PlanStatus = Literal["queued", "running", "done", "failed"]
@@ -102,6 +103,13 @@ class VehicleTypeIn(_In):
     driver_break: BreakIn | None = None
 
 
+class FeederIn(VehicleTypeIn):
+    """A vehicle type based at stations (three-tier days); one per station listed."""
+
+    stations: list[IdStr] = Field(min_length=1, description="Station ids, or ['*'] for all.")
+    like: IdStr | None = Field(None, description="Hub vehicle type whose roads it may use.")
+
+
 class PlanOptionsIn(_In):
     """How to solve and whether to wait for the answer."""
 
@@ -186,6 +194,15 @@ class PlanRequest(_In):
     )
     split_oversize: bool = Field(
         False, description="Split pickups larger than any vehicle into several stops."
+    )
+    stations: list[Station] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Township stations: given, the day is planned in three tiers.",
+    )
+    feeders: list[FeederIn] = Field(default_factory=list, max_length=200)
+    driver_hours: dict[str, DriverHours] = Field(
+        default_factory=dict, description="Per vehicle type name; '*' for the default."
     )
     options: PlanOptionsIn = Field(default_factory=PlanOptionsIn)
 

@@ -96,15 +96,16 @@ def tier_plan(
     for t in transfers:
         for pid, rmb in t.pickup_cost_rmb.items():
             onward[pid] += to_fen(rmb)
-    collecting = [r for r in runs if r.tier != "trunk"]
+    # Village stops on any run (a trunk run may collect villages on its way too).
+    stations = {st.id for st in tp.stations}
+    stops = [s for r in runs for s in r.stops if base_id(s.pickup_id) not in stations]
     township = {p.id: p.township for p in problem.pickups}
     per_village: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for r in collecting:
-        for s in r.stops:
-            row = per_village[(s.village, township.get(base_id(s.pickup_id), ""))]
-            row[0] += 1
-            row[1] += s.parcels + s.delivery_parcels
-            row[2] += to_fen(s.cost_rmb) + onward.get(s.pickup_id, 0)
+    for s in stops:
+        row = per_village[(s.village, township.get(base_id(s.pickup_id), ""))]
+        row[0] += 1
+        row[1] += s.parcels + s.delivery_parcels
+        row[2] += to_fen(s.cost_rmb) + onward.get(s.pickup_id, 0)
     villages = tuple(
         VillageCost(
             village=v,
@@ -119,15 +120,15 @@ def tier_plan(
     total_fen = sum(to_fen(r.cost_rmb) for r in runs) + sum(
         to_fen(t.handling_rmb) for t in transfers
     )
-    parcels = sum(s.parcels for r in collecting for s in r.stops)
-    handled = parcels + sum(s.delivery_parcels for r in collecting for s in r.stops)
+    parcels = sum(s.parcels for s in stops)
+    handled = parcels + sum(s.delivery_parcels for s in stops)
     order = {p.id: i for i, p in enumerate(problem.pickups)}
     summary = Summary(
         total_cost_rmb=total_fen / 100,
         cost_per_parcel_rmb=round(total_fen / 100 / handled, 2) if handled else None,
         parcels=parcels,
         delivery_parcels=handled - parcels,
-        weight_kg=round(sum(s.weight_kg for r in collecting for s in r.stops), 1),
+        weight_kg=round(sum(s.weight_kg for s in stops), 1),
         distance_km=round(sum(r.distance for r in runs) / 1000, 1),
         duration_h=round(sum(duty_s(r) for r in runs) / 3600, 2),
         runs=len(runs),

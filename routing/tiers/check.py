@@ -189,12 +189,16 @@ def _check_transfers(tp: TierProblem, plan: Plan) -> list[str]:
     bad: list[str] = []
     runs = {f"{r.vehicle} run {r.run}": r for r in plan.runs}
     feeders_at: dict[str, list[Run]] = defaultdict(list)
+    station_ids = {x.id for x in tp.stations}
     for r in plan.runs:
-        if r.tier == "feeder":
+        if r.tier == "feeder" and r.hub_id in station_ids:
             feeders_at[r.hub_id].append(r)
     moved: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     pickups = {p.id: p for p in tp.problem.pickups}
     for t in plan.transfers:
+        if t.station_id not in station_ids:
+            bad.append(f"transfer at {t.station_id}: not a station")
+            continue
         st = tp.station(t.station_id)
         mine = feeders_at.get(st.id, [])
         if set(t.from_runs) != {f"{r.vehicle} run {r.run}" for r in mine}:

@@ -58,7 +58,10 @@ def plan_tiers(
         return _finish(plan, paths, t_matrices, t0, moves=0)
     choices = station_choices(tp, matrices)
     assignment = initial_assignment(tp, choices)
+    # The first day gets a good part of the clock; the moves share the rest.
+    solver.evaluations = 2
     best = solver.evaluate(assignment)
+    solver.evaluations = len(tp.stations) + 2
     moves = 0
     deadline = t0 + options.time_limit_s
     while True:

@@ -78,6 +78,15 @@ def feeders_from_records(
             )
             continue
         for sid in ids if at == ["*"] else [str(x) for x in at]:
+            if sid not in ids:
+                bad.append(
+                    InputProblem(
+                        f"{source}: feeder {name!r}",
+                        "stations",
+                        f"unknown station {sid!r}; use one of {ids} or ['*']",
+                    )
+                )
+                continue
             try:
                 (vt,) = fleet_from_records(
                     [{**rec, "name": f"{name}@{sid}", "count": rec.get("count")}], source=source
@@ -99,11 +108,25 @@ def tier_problem(
     source: str = "scenario",
 ) -> TierProblem:
     """Build and validate a :class:`TierProblem`, reporting every problem at once."""
-    built = stations_from_records(stations, source=source)
-    feeder_types = feeders_from_records(feeders, built, source=source)
-    rules: dict[str, DriverHours] = {}
     bad: list[InputProblem] = []
+    built: tuple[Station, ...] = ()
+    feeder_types: tuple[Feeder, ...] = ()
+    try:
+        built = stations_from_records(stations, source=source)
+        feeder_types = feeders_from_records(feeders, built, source=source)
+    except InputError as exc:
+        bad += exc.problems
+    rules: dict[str, DriverHours] = {}
+    known = {v.name for v in problem.vehicle_types} | {str(f.get("name")) for f in feeders}
     for name, table in hours.items():
+        if name != "*" and name not in known:
+            bad.append(
+                InputProblem(
+                    f"{source}: driver_hours",
+                    name,
+                    f"unknown vehicle type; use '*' or one of {sorted(known)}",
+                )
+            )
         try:
             rules[name] = DriverHours.model_validate(table)
         except ValidationError as exc:

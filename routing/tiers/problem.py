@@ -73,7 +73,7 @@ class TierProblem(BaseModel):
                         f"unknown vehicle type {f.like!r}; use one of {sorted(hub_types)}",
                     )
                 )
-        known = hub_types | set(feeder_names) | {"*"}
+        known = hub_types | set(feeder_names) | {n.split("@")[0] for n in feeder_names} | {"*"}
         for name in self.hours:
             if name not in known:
                 bad.append(
@@ -86,8 +86,14 @@ class TierProblem(BaseModel):
         return self
 
     def hours_of(self, vehicle_type: str) -> DriverHours:
-        """Driving rules of a vehicle type (its own, else the default)."""
-        return self.hours.get(vehicle_type) or self.hours.get("*") or DriverHours()
+        """Driving rules of a vehicle type: its own, its feeder family's (the name
+        before ``@``), else the default."""
+        return (
+            self.hours.get(vehicle_type)
+            or self.hours.get(vehicle_type.split("@")[0])
+            or self.hours.get("*")
+            or DriverHours()
+        )
 
     def station(self, station_id: str) -> Station:
         """The station with this id."""

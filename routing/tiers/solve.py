@@ -69,11 +69,13 @@ class TierSolver:
     tp: TierProblem
     matrices: Mapping[str, TravelMatrix]
     options: SolveOptions
+    evaluations: int = 1
+    """Whole days the budget is planned to cover (the moves of the search)."""
     _days: dict[tuple[str, frozenset[str]], StationDay] = field(default_factory=dict, init=False)
 
     def _share(self, per_evaluation: int) -> float:
-        """Budget share of one sub-solve: about one evaluation per station fits."""
-        return 1.0 / (per_evaluation * (len(self.tp.stations) + 2))
+        """Budget share of one sub-solve, so that ``evaluations`` days fit the budget."""
+        return 1.0 / (per_evaluation * self.evaluations)
 
     def station_day(self, station_id: str, pickup_ids: frozenset[str]) -> StationDay:
         """Feeder runs of a station collecting these pickups (cached)."""
