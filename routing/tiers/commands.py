@@ -37,6 +37,7 @@ def plan_tier_scenario(
     iterations: int | None,
     seed: int,
     progress: Callable[[str], None],
+    report: bool = False,
 ) -> TierResult:
     """Plan a three-tier scenario, check it independently and write the outputs."""
     progress("reading input")
@@ -63,7 +64,14 @@ def plan_tier_scenario(
     written = list(write_outputs(plan, out, hubs=sc.tiers.problem.hubs).values())
     transfers = out / "transfers.csv"
     transfers.write_text(transfers_csv(plan), encoding="utf-8")
-    return TierResult(plan, problems, [*written, transfers])
+    written.append(transfers)
+    if report:
+        progress("report")
+        from routing.report import write_map_png, write_report
+
+        written.append(write_report(plan, out, network=network))
+        written.append(write_map_png(plan, out / "map.png", network=network))
+    return TierResult(plan, problems, written)
 
 
 def transfers_csv(plan: Plan) -> str:

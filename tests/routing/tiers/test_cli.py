@@ -77,6 +77,9 @@ def test_demo_tiers_plans_checks_and_writes(tmp_path: Path) -> None:
     assert "independent check: ok" in done.stdout
     plan = read_plan(out / "plan.json")
     assert {"feeder", "trunk"} <= {r.tier for r in plan.runs}
+    svg = (out / "report.html").read_text(encoding="utf-8")
+    assert svg.count("class=\"station\"") == 1
+    assert "tier-trunk" in svg
     assert plan.transfers
     assert plan.transfers[0].station_id == "S-far"
     with (out / "runs.csv").open(encoding="utf-8") as f:
