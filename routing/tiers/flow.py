@@ -52,6 +52,8 @@ def plan_tiers(
     matrices, paths = tier_matrices(tp, network, max_snap_m=options.max_snap_m)
     t_matrices = round(time.perf_counter() - t0, 3)
     solver = TierSolver(tp, matrices, options)
+    if options.iterations is None:
+        solver.deadline = t0 + options.time_limit_s
     progress("solve")
     if not use_stations:
         plan = solver.evaluate({p.id: None for p in tp.problem.pickups})

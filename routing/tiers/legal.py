@@ -135,11 +135,16 @@ def _too_far(p: PickupPoint) -> Unassigned:
     )
 
 
-def with_options(options: SolveOptions, share: float, floor_s: float) -> SolveOptions:
-    """``options`` for a sub-solve: a share of the budget (at least ``floor_s``), no
-    baselines. With an iteration budget the iterations stop it, and the whole budget
-    is only a safety net, so that the plan does not depend on the machine's speed."""
+def with_options(
+    options: SolveOptions, share: float, floor_s: float, left_s: float | None = None
+) -> SolveOptions:
+    """``options`` for a sub-solve: a share of the budget (at least ``floor_s``, and at
+    most half of ``left_s`` when that is larger than the floor), no baselines. With an
+    iteration budget the iterations stop it, and the whole budget is only a safety
+    net, so that the plan does not depend on the machine's speed."""
     limit = options.time_limit_s
     if options.iterations is None:
         limit = max(floor_s, limit * share)
+        if left_s is not None:
+            limit = max(floor_s, min(limit, left_s / 2))
     return replace(options, time_limit_s=limit, baselines=False)

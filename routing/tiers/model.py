@@ -16,11 +16,17 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from routing.units import parse_clock
 
+
 def _clock(value: object) -> int:
     """A clock time from ``"HH:MM"`` or seconds; anything else is a clear error."""
-    if not isinstance(value, str | int | float) or value != value or value in (
-        float("inf"),
-        float("-inf"),
+    if (
+        not isinstance(value, str | int | float)
+        or value != value
+        or value
+        in (
+            float("inf"),
+            float("-inf"),
+        )
     ):
         raise ValueError(f"expected a clock time such as '07:30', got {value!r}")
     return parse_clock(value)

@@ -71,7 +71,12 @@ class TierSolver:
     options: SolveOptions
     evaluations: int = 1
     """Whole days the budget is planned to cover (the moves of the search)."""
+    deadline: float | None = None
+    """``time.perf_counter()`` by which to answer (clock budgets)."""
     _days: dict[tuple[str, frozenset[str]], StationDay] = field(default_factory=dict, init=False)
+
+    def _left_s(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.perf_counter()
 
     def _share(self, per_evaluation: int) -> float:
         """Budget share of one sub-solve, so that ``evaluations`` days fit the budget."""
@@ -116,7 +121,12 @@ class TierSolver:
         m = sub_matrices(
             self.matrices, [s.id, *[p.id for p in pickups]], [t.profile for t in types]
         )
-        day = plan_legal(problem, m, tp.hours_of, with_options(self.options, self._share(10), 0.5))
+        day = plan_legal(
+            problem,
+            m,
+            tp.hours_of,
+            with_options(self.options, self._share(10), 0.5, self._left_s()),
+        )
         runs = tuple(
             r.model_copy(update={"tier": "feeder", "handover": f"station {s.name or s.id}"})
             for r in day.runs
@@ -214,7 +224,9 @@ class TierSolver:
         )
         ids = [h.id for h in problem.hubs] + [p.id for p in every]
         m = sub_matrices(self.matrices, ids, [v.profile for v in fleet])
-        day = plan_legal(problem, m, tp.hours_of, with_options(self.options, self._share(3), 2.0))
+        day = plan_legal(
+            problem, m, tp.hours_of, with_options(self.options, self._share(3), 2.0, self._left_s())
+        )
         runs = [
             r.model_copy(
                 update={
