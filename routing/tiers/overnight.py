@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from routing.allocation import run_cost_rmb, to_fen
 from routing.matrix import TravelMatrix
 from routing.model import Hub, PickupPoint, Run, Stop, VehicleType
-from routing.tiers.hours import real_durations, schedule
+from routing.tiers.hours import Timeline, real_durations, schedule
 from routing.tiers.model import DriverHours, OvernightStop, Station
 from routing.units import UNREACHABLE, format_clock
 
@@ -103,6 +103,25 @@ def _try(
     if p.max_on_board_min is not None and day2.end - day1.departures[0] > p.max_on_board_min * 60:
         return None
     metres = int(m.distance_m[h, v]) + int(m.distance_m[v, st]) + int(m.distance_m[st, h])
+    return _two_day_run(
+        p, hub, vt, (place, night_rmb), start, day1, day2, metres, int(m.distance_m[h, v])
+    )
+
+
+def _two_day_run(
+    p: PickupPoint,
+    hub: Hub,
+    vt: VehicleType,
+    night: tuple[str, float],
+    start: int,
+    day1: Timeline,
+    day2: Timeline,
+    metres: int,
+    to_village_m: int,
+) -> _Option:
+    """The run and its cost: both days' working hours, fixed costs, the night."""
+    place, night_rmb = night
+    leave = vt.shift_start_s + DAY_S
     on_duty_s = (day1.end - start) + (day2.end - leave)
     fixed = vt.fixed_rmb_per_run + 2 * vt.fixed_rmb_per_day
     f_rmb, d_rmb, t_rmb = run_cost_rmb(
@@ -132,7 +151,7 @@ def _try(
         delivery_weight_kg=round(p.delivery_weight_kg, 3),
         load_parcels=p.parcels,
         load_kg=round(p.weight_kg, 3),
-        distance=int(m.distance_m[h, v]),
+        distance=to_village_m,
         cost_rmb=fen / 100,
         cost_per_parcel_rmb=round(fen / 100 / handled, 2) if handled else None,
         cost_shares={"proportional": fen / 100},
