@@ -25,6 +25,8 @@ from routing.tiers.roads import sub_matrices
 SHRINK_ROUNDS = 3
 #: Rounds in all (shortening, then leaving out one pickup a round).
 MAX_ROUNDS = 8
+#: Improving solutions each sub-solve may look for when the caller gives a clock only.
+SUB_ITERATIONS = 100
 
 
 @dataclass(frozen=True)
@@ -138,13 +140,24 @@ def _too_far(p: PickupPoint) -> Unassigned:
 def with_options(
     options: SolveOptions, share: float, floor_s: float, left_s: float | None = None
 ) -> SolveOptions:
-    """``options`` for a sub-solve: a share of the budget (at least ``floor_s``, and at
-    most half of ``left_s`` when that is larger than the floor), no baselines. With an
-    iteration budget the iterations stop it, and the whole budget is only a safety
-    net, so that the plan does not depend on the machine's speed."""
+    """``options`` for a sub-solve, which always runs OR-Tools on an iteration budget.
+
+    A three-tier day is many small solves; the portfolio's process start-up and race
+    cost more than they find on each, and a clock-limited engine may stop before its
+    first solution. So each sub-solve stops on iterations (the caller's, else
+    :data:`SUB_ITERATIONS`), with a share of the clock as a cap: at least ``floor_s``
+    and, when ``left_s`` is known, at most half of it above the floor. With the
+    caller's own iteration budget the whole time limit is only a safety net, so that
+    the plan does not depend on the machine's speed.
+    """
     limit = options.time_limit_s
     if options.iterations is None:
         limit = max(floor_s, limit * share)
         if left_s is not None:
             limit = max(floor_s, min(limit, left_s / 2))
-    return replace(options, time_limit_s=limit, baselines=False)
+    return replace(
+        options,
+        time_limit_s=limit,
+        iterations=options.iterations or SUB_ITERATIONS,
+        baselines=False,
+    )

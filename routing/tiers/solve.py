@@ -125,7 +125,7 @@ class TierSolver:
             problem,
             m,
             tp.hours_of,
-            with_options(self.options, self._share(10), 0.5, self._left_s()),
+            with_options(self.options, self._share(10), 1.0, self._left_s()),
         )
         runs = tuple(
             r.model_copy(update={"tier": "feeder", "handover": f"station {s.name or s.id}"})
@@ -225,7 +225,7 @@ class TierSolver:
         ids = [h.id for h in problem.hubs] + [p.id for p in every]
         m = sub_matrices(self.matrices, ids, [v.profile for v in fleet])
         day = plan_legal(
-            problem, m, tp.hours_of, with_options(self.options, self._share(3), 2.0, self._left_s())
+            problem, m, tp.hours_of, with_options(self.options, self._share(3), 5.0, self._left_s())
         )
         runs = [
             r.model_copy(
