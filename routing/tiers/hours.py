@@ -112,6 +112,37 @@ def legal_type(vt: VehicleType, hours: DriverHours) -> VehicleType:
     )
 
 
+#: Suffix of the late twin of a vehicle type (see :func:`legal_types`).
+LATE = "~late"
+
+
+def legal_types(vt: VehicleType, hours: DriverHours) -> list[VehicleType]:
+    """The types the engine plans with for ``vt``: an early legal day from the start
+    of its shift and, when the shift is longer than a legal day and there are two or
+    more vehicles, a late twin ending with the shift (half the vehicles each). A
+    trunk run can then wait for the feeders and still come back within the hours."""
+    early = legal_type(vt, hours)
+    day_s = early.shift_end_s - early.shift_start_s
+    if vt.shift_end_s - vt.shift_start_s < day_s + 1800 or vt.count in (0, 1):
+        return [early]
+    late_count = None if vt.count is None else vt.count // 2
+    early_count = None if vt.count is None else vt.count - vt.count // 2
+    late = early.model_copy(
+        update={
+            "name": vt.name + LATE,
+            "count": late_count,
+            "shift_start_s": vt.shift_end_s - day_s,
+            "shift_end_s": vt.shift_end_s,
+        }
+    )
+    return [early.model_copy(update={"count": early_count}), late]
+
+
+def base_type(name: str) -> str:
+    """The vehicle type a late twin stands for."""
+    return name.removesuffix(LATE)
+
+
 def base_id(stop_id: str) -> str:
     """The pickup a part of a split pickup (``"V17#2"``) belongs to."""
     return stop_id.rsplit("#", 1)[0]

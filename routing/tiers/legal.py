@@ -17,7 +17,13 @@ from routing.matrix import TravelMatrix
 from routing.model import PickupPoint, Problem, Run, Unassigned, UnassignedReason, VehicleType
 from routing.pipeline import SolveOptions, plan_with_matrices
 from routing.plan import PathFn
-from routing.tiers.hours import base_id, driving_by_vehicle, legal_type, retime_run
+from routing.tiers.hours import (
+    base_id,
+    base_type,
+    driving_by_vehicle,
+    legal_types,
+    retime_run,
+)
 from routing.tiers.model import DriverHours
 from routing.tiers.roads import sub_matrices
 
@@ -46,8 +52,11 @@ def plan_legal(
     paths: PathFn | None = None,
 ) -> LegalDay:
     """Plan ``problem`` so that no vehicle drives longer than its rules allow."""
-    real = {vt.name: vt for vt in problem.vehicle_types}
-    legal = {vt.name: legal_type(vt, hours_of(vt.name)) for vt in problem.vehicle_types}
+    base_hours = hours_of
+    hours_of = lambda name: base_hours(base_type(name))  # noqa: E731 (late twins' rules)
+    legal = {t.name: t for vt in problem.vehicle_types for t in legal_types(vt, hours_of(vt.name))}
+    by_name = {vt.name: vt for vt in problem.vehicle_types}
+    real = {name: by_name[base_type(name)] for name in legal}
     dropped: list[Unassigned] = []
     pickups = list(problem.pickups)
     by_id = {p.id: p for p in pickups}
@@ -93,6 +102,7 @@ def plan_legal(
         kept = {base_id(s.pickup_id) for r in runs for s in r.stops}
         dropped += [_too_far(p) for p in pickups if p.id not in kept]
         unassigned = [u for u in unassigned if u.pickup_id not in {d.pickup_id for d in dropped}]
+    runs = [r.model_copy(update={"vehicle_type": base_type(r.vehicle_type)}) for r in runs]
     return LegalDay(tuple(runs), tuple(unassigned) + tuple(dropped), solver)
 
 

@@ -31,7 +31,7 @@ from routing.model import (
 )
 from routing.pipeline import SolveOptions
 from routing.tiers.assemble import StationDay, tier_plan, transfers_for
-from routing.tiers.hours import base_id, legal_day_s, real_durations
+from routing.tiers.hours import base_id, legal_types, real_durations
 from routing.tiers.legal import plan_legal, with_options
 from routing.tiers.overnight import overnight_run
 from routing.tiers.problem import Feeder, TierProblem
@@ -153,7 +153,8 @@ class TierSolver:
             back = real_durations(m, vt)[m.index(station_id), m.index(hub.id)]
             if back >= UNREACHABLE:
                 continue
-            end = min(vt.shift_end_s, hub.close_s, vt.shift_start_s + legal_day_s(hours))
+            # The last legal type for ``vt`` (its late twin, if it has one) ends last.
+            end = min(legal_types(vt, hours)[-1].shift_end_s, hub.close_s)
             latest = max(latest, round(end - back * hours.rest_factor))
         return latest
 
