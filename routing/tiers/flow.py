@@ -57,27 +57,25 @@ def plan_tiers(
     progress("solve")
     if not use_stations:
         plan = solver.evaluate({p.id: None for p in tp.problem.pickups})
-        return _finish(plan, paths, t_matrices, t0, moves=0)
+        return _finish(plan, paths, t_matrices, t0)
     choices = station_choices(tp, matrices)
     assignment = initial_assignment(tp, choices)
     # The first day gets a good part of the clock; the moves share the rest.
     solver.evaluations = 2
     best = solver.evaluate(assignment)
     solver.evaluations = len(tp.stations) + 2
-    moves = 0
     deadline = t0 + options.time_limit_s
     while True:
         improved = False
         for candidate in _neighbours(tp, assignment, choices):
             if options.iterations is None and time.perf_counter() > deadline:
                 break
-            moves += 1
             plan = solver.evaluate(candidate)
             if _key(plan) < _key(best):
                 best, assignment, improved = plan, candidate, True
         if not improved or options.iterations is not None or time.perf_counter() > deadline:
             break
-    return _finish(best, paths, t_matrices, t0, moves=moves)
+    return _finish(best, paths, t_matrices, t0)
 
 
 def _neighbours(
@@ -102,13 +100,12 @@ def _neighbours(
     return out
 
 
-def _finish(plan: Plan, paths: PathFn | None, t_matrices: float, t0: float, *, moves: int) -> Plan:
+def _finish(plan: Plan, paths: PathFn | None, t_matrices: float, t0: float) -> Plan:
     if paths is not None:
         plan = draw_paths(plan, paths)
     timings = {
         "matrices": t_matrices,
         "solve": round(time.perf_counter() - t0 - t_matrices, 3),
-        "moves": float(moves),
     }
     return plan.model_copy(
         update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
