@@ -11,6 +11,10 @@
 4. Pickups still out of reach get a two-day run with a night at a station.
 5. Large-neighbourhood moves open or close each station (its pickups going direct or
    coming back), kept when the whole day costs less.
+
+Outbound parcels of a station's villages ride the trunk to the station and leave on
+the feeders' next morning run; in a steady day the feeders load as much at the
+station as the trunk drops there, so each feeder day starts with today's amounts.
 """
 
 from __future__ import annotations
