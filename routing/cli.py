@@ -209,9 +209,39 @@ def demo(
     report: Report = True,
     cost_model: CostModelOpt = DEFAULT_COST_MODEL,
     engines: Engines = "auto",
+    tiers: Annotated[
+        bool,
+        typer.Option(
+            "--tiers",
+            help="Plan the three-tier day (village -> township station -> hub) instead.",
+        ),
+    ] = False,
 ) -> None:
     """Plan the Xinping navel-orange day and write plan.json, routes.geojson, runs.csv."""
     from routing.io import read_scenario
+
+    if tiers:
+        from routing.tiers.commands import DEFAULT_TIERS_SCENARIO, plan_tier_scenario
+
+        path = DEFAULT_TIERS_SCENARIO if scenario == DEFAULT_SCENARIO else scenario
+        with progress_display() as step:
+            result = guarded(
+                lambda: plan_tier_scenario(
+                    path,
+                    out,
+                    time_limit_s=time_limit,
+                    iterations=iterations,
+                    seed=seed,
+                    progress=step,
+                    report=report,
+                )
+            )
+        print_summary(result.plan)
+        console.print(f"independent check: {'ok' if not result.problems else result.problems}")
+        console.print(f"wrote {', '.join(str(p) for p in result.written)}", highlight=False)
+        if result.problems:
+            raise typer.Exit(code=EXIT_INFEASIBLE)
+        return
 
     def load() -> tuple[object, Path | None, float]:
         sc = read_scenario(scenario)

@@ -103,7 +103,7 @@ def print_summary(plan: Plan) -> None:
     for r in plan.runs:
         handled = r.parcels + r.delivery_parcels
         runs.add_row(
-            r.vehicle,
+            r.vehicle if r.tier is None else f"{r.vehicle} ({r.tier})",
             str(r.run),
             r.start_time,
             r.end_time,

@@ -497,7 +497,9 @@ def plan_to_runs_csv(plan: Plan) -> str:
     """One row per stop, in driving order, with its run's totals."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(RUNS_CSV_COLUMNS)
+    # Three-tier plans say each run's tier and where its load is handed over.
+    tiered = any(r.tier for r in plan.runs)
+    w.writerow([*RUNS_CSV_COLUMNS, *(("tier", "handover") if tiered else ())])
     for r in plan.runs:
         for n, s in enumerate(r.stops, start=1):
             w.writerow(
@@ -522,6 +524,7 @@ def plan_to_runs_csv(plan: Plan) -> str:
                     r.distance_km,
                     r.duration_h,
                     f"{r.cost_rmb:.2f}",
+                    *((r.tier or "", r.handover) if tiered else ()),
                 ]
             )
     return buf.getvalue()

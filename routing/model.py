@@ -23,6 +23,7 @@ from pydantic import (
 
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
+from routing.tiers.model import OvernightStop, Station, Transfer
 from routing.units import format_clock, parse_clock
 
 ClockS = Annotated[
@@ -365,6 +366,11 @@ class Run(_Frozen):
     )
     descent_m: int | None = Field(None, description="Metres descended on the run.")
     climb_cost_rmb: float = Field(0.0, description="Energy for the ascent (in cost_rmb).")
+    tier: str | None = Field(None, description="direct, feeder or trunk; None: one-tier plan.")
+    handover: str = Field("", description="Where the produce is handed over (station, hub).")
+    rests: tuple[int, ...] = Field((), description="Starts of the driver's rests, seconds.")
+    drive_s: int | None = Field(None, description="Seconds of driving (rests excluded).")
+    overnight: OvernightStop | None = Field(None, description="Night stop of a two-day run.")
 
 
 class Violation(_Frozen):
@@ -437,6 +443,8 @@ class Plan(_Frozen):
     villages: tuple[VillageCost, ...] = ()
     baselines: dict[str, Any] = Field(default_factory=dict)
     allocation_method: str = "proportional"
+    stations: tuple[Station, ...] = ()
+    transfers: tuple[Transfer, ...] = Field((), description="Feeder-to-trunk handovers.")
 
 
 def problem_from_dict(data: dict[str, Any]) -> Problem:

@@ -91,7 +91,15 @@ def run_plan_job(payload: dict[str, Any]) -> dict[str, Any]:
         path = payload.get("network_path")
         network = network_for(path) if path else None
         options = _options(payload.get("options", {}))
-        plan = routing.plan_day(problem, network=network, options=options)
+        if payload.get("tiers"):
+            from routing.tiers.flow import plan_tiers
+            from routing.tiers.io import tier_problem
+
+            t = payload["tiers"]
+            tiers = tier_problem(problem, t["stations"], t["feeders"], t["hours"])
+            plan = plan_tiers(tiers, network=network, options=options)
+        else:
+            plan = routing.plan_day(problem, network=network, options=options)
     except Exception as exc:
         if not isinstance(exc, HubrouteError):
             log.error("plan job failed: %s", traceback.format_exc())

@@ -41,7 +41,7 @@ from service.executor.base import (
 from service.hubs import HubRuntime
 from service.jobs import failure
 from service.leases import LeaseKeeper
-from service.problem_input import check_problem, problem_data
+from service.problem_input import check_problem, problem_data, tier_data
 from service.schemas import PlanRequest
 from service.store.repo import IdempotencyReused, PlanRepo, StoredPlan
 
@@ -153,7 +153,12 @@ class Planner:
             },
             cost_model=hub.cost_model,
         )
-        return {"problem": data, "options": options.as_data(), "network_path": hub.network_path}
+        return {
+            "problem": data,
+            "tiers": tier_data(req, data),
+            "options": options.as_data(),
+            "network_path": hub.network_path,
+        }
 
     async def create(
         self, hub: HubRuntime, req: PlanRequest, idempotency_key: str | None = None

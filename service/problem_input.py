@@ -251,3 +251,30 @@ def _request_paths(problems: tuple[InputProblem, ...], data: dict[str, Any]) -> 
 
 _ID = {"pickup": "id", "vehicle type": "name"}
 _FIELDS = {"pickup": set(PickupIn.model_fields), "vehicle type": set(VehicleTypeIn.model_fields)}
+
+
+def tier_data(req: PlanRequest, data: dict[str, Any]) -> dict[str, Any] | None:
+    """Stations, feeders and driving rules of a three-tier request (None: one tier),
+    validated against the problem so that every mistake is reported at once.
+
+    Raises
+    ------
+    InputError
+        Naming each station, feeder or rule.
+    """
+    if not req.stations:
+        if req.feeders:
+            raise InputError(
+                InputProblem("", "feeders", "feeders need stations; add 'stations' or drop them")
+            )
+        return None
+    from routing.tiers.io import tier_problem
+
+    stations = [s.model_dump(mode="json") for s in req.stations]
+    feeders = [
+        {**f.model_dump(mode="json", exclude_none=True), "count": f.count} for f in req.feeders
+    ]
+    hours = {k: v.model_dump(mode="json") for k, v in req.driver_hours.items()}
+    tier_problem(problem_from_dict(data), stations, feeders, hours, source="request")
+    tiers: dict[str, Any] = {"stations": stations, "feeders": feeders, "hours": hours}
+    return tiers

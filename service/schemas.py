@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from routing.model import Plan
+from routing.tiers.model import DriverHours, Station
 from routing.units import parse_clock
 
 
@@ -172,6 +173,13 @@ class VehicleTypeIn(_In):
         return _take_deprecated_time_names(data, ("shift_start", "shift_end"))
 
 
+class FeederIn(VehicleTypeIn):
+    """A vehicle type based at stations (three-tier days); one per station listed."""
+
+    stations: list[IdStr] = Field(min_length=1, description="Station ids, or ['*'] for all.")
+    like: IdStr | None = Field(None, description="Hub vehicle type whose roads it may use.")
+
+
 class PlanOptionsIn(_In):
     """How to solve and whether to wait for the answer."""
 
@@ -280,6 +288,15 @@ class PlanRequest(_In):
     )
     locked_runs: list[LockedRunIn] = Field(
         default_factory=list, max_length=1000, description="Runs already on the road."
+    )
+    stations: list[Station] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Township stations: given, the day is planned in three tiers.",
+    )
+    feeders: list[FeederIn] = Field(default_factory=list, max_length=200)
+    driver_hours: dict[str, DriverHours] = Field(
+        default_factory=dict, description="Per vehicle type name; '*' for the default."
     )
     options: PlanOptionsIn = Field(default_factory=PlanOptionsIn)
 

@@ -69,6 +69,7 @@ def _map(
     max_parcels = max((s.parcels + s.delivery_parcels for s in stops), default=1) or 1
     parts += _pickup_marks(frame, plan, bins, max_parcels, unassigned_lonlat)
     parts += _hub_marks(frame, plan, hubs)
+    parts += _station_marks(frame, plan)
     if places or attribution:
         parts.append(_overlay(frame, places, attribution))
     parts.append("</svg>")
@@ -156,7 +157,8 @@ def _run_paths(frame: _Frame, plan: Plan, hubs: Mapping[str, LonLat]) -> list[st
             if len(coarse) >= 2 and len(coarse) < _OVERVIEW_KEEP * len(fine):
                 detail, d = f' data-d="{d}"', _path_d(coarse)
         parts.append(
-            f'<path class="run r{k % len(RUN_COLOURS)}{" straight" if straight else ""}" '
+            f'<path class="run r{k % len(RUN_COLOURS)}{" straight" if straight else ""}'
+            f'{f" tier-{run.tier}" if run.tier else ""}" '
             f'{_run_key(run)} data-time="{run.start_time}–{run.end_time}" '
             f'data-stops="{len(run.stops)}" data-parcels="{run.parcels}" '
             f'data-km="{run.distance_km:.1f}" data-rmb="{run.cost_rmb:.2f}" '
@@ -226,6 +228,21 @@ def _hub_marks(frame: _Frame, plan: Plan, hubs: Mapping[str, LonLat]) -> list[st
             f'<rect class="hub" data-hub="{_e(names.get(hub_id, hub_id))}" x="{x - half}" '
             f'y="{y - half}" '
             f'width="{2 * half}" height="{2 * half}" rx="{half // 3}"/>'
+        )
+    return parts
+
+
+def _station_marks(frame: _Frame, plan: Plan) -> list[str]:
+    """Township stations of a three-tier plan: diamonds, hollow where nothing is handed over."""
+    half = round(frame.units_per_px * 6)
+    used = {t.station_id for t in plan.transfers}
+    parts: list[str] = []
+    for st in plan.stations:
+        x, y = frame.point(st.location)
+        parts.append(
+            f'<polygon class="station{"" if st.id in used else " unused"}" '
+            f'data-station="{_e(st.name or st.id)}" '
+            f'points="{x},{y - half} {x + half},{y} {x},{y + half} {x - half},{y}"/>'
         )
     return parts
 
