@@ -108,6 +108,35 @@ def _try(
     )
 
 
+def _village_stop(p: PickupPoint, day1: Timeline, to_village_m: int, fen: int) -> Stop:
+    """The village stop of a two-day run; it carries the whole run's cost."""
+    handled = p.parcels + p.delivery_parcels
+    return Stop(
+        pickup_id=p.id,
+        village=p.village,
+        lon=p.lon,
+        lat=p.lat,
+        location=p.location,
+        arrival=day1.arrivals[0],
+        arrival_time=format_clock(day1.arrivals[0]),
+        departure=day1.departures[0],
+        departure_time=format_clock(day1.departures[0]),
+        waiting_time=day1.begins[0] - day1.arrivals[0],
+        service=p.service_s,
+        parcels=p.parcels,
+        weight_kg=round(p.weight_kg, 3),
+        delivery_parcels=p.delivery_parcels,
+        delivery_weight_kg=round(p.delivery_weight_kg, 3),
+        load_parcels=p.parcels,
+        load_kg=round(p.weight_kg, 3),
+        distance=to_village_m,
+        cost_rmb=fen / 100,
+        cost_per_parcel_rmb=round(fen / 100 / handled, 2) if handled else None,
+        cost_shares={"proportional": fen / 100},
+        contact=p.contact,
+    )
+
+
 def _two_day_run(
     p: PickupPoint,
     hub: Hub,
@@ -132,31 +161,7 @@ def _two_day_run(
         rmb_per_hour=vt.rmb_per_hour,
     )
     fen = to_fen(f_rmb + d_rmb + t_rmb + night_rmb)
-    handled = p.parcels + p.delivery_parcels
-    stop = Stop(
-        pickup_id=p.id,
-        village=p.village,
-        lon=p.lon,
-        lat=p.lat,
-        location=p.location,
-        arrival=day1.arrivals[0],
-        arrival_time=format_clock(day1.arrivals[0]),
-        departure=day1.departures[0],
-        departure_time=format_clock(day1.departures[0]),
-        waiting_time=day1.begins[0] - day1.arrivals[0],
-        service=p.service_s,
-        parcels=p.parcels,
-        weight_kg=round(p.weight_kg, 3),
-        delivery_parcels=p.delivery_parcels,
-        delivery_weight_kg=round(p.delivery_weight_kg, 3),
-        load_parcels=p.parcels,
-        load_kg=round(p.weight_kg, 3),
-        distance=to_village_m,
-        cost_rmb=fen / 100,
-        cost_per_parcel_rmb=round(fen / 100 / handled, 2) if handled else None,
-        cost_shares={"proportional": fen / 100},
-        contact=p.contact,
-    )
+    stop = _village_stop(p, day1, to_village_m, fen)
     run = Run(
         vehicle=vt.name,
         vehicle_type=vt.name,
