@@ -12,15 +12,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from routing.costs import RunRates
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
 from routing.matrix import TravelMatrix
 from routing.model import Hub, PickupPoint, Problem, Unassigned, UnassignedReason, VehicleType
 from routing.solve.instance import Instance, LockedTrip, VehicleTypeData
 from routing.units import COST_UNITS_PER_RMB, UNREACHABLE, kg_to_grams, rmb_to_units
+
+if TYPE_CHECKING:
+    from routing.road_cost import RoadCosting
 
 #: Penalty for leaving out a pickup that must be collected, per priority step. It is
 #: far above any run's cost, so the solver only drops such a pickup when no vehicle
@@ -152,7 +157,12 @@ def instance_profiles(problem: Problem) -> list[tuple[str, float]]:
     return seen
 
 
-def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> BuiltInstance:
+def build_instance(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    *,
+    costing: RoadCosting | None = None,
+) -> BuiltInstance:
     """Translate ``problem`` into integers, leaving out what cannot be served.
 
     Parameters
@@ -162,6 +172,12 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
     matrices
         One travel matrix per road profile (:attr:`VehicleType.profile`), whose ids
         are the hub ids followed by the pickup ids of ``problem``.
+    costing
+        The hub's cost model over these matrices (:func:`routing.road_cost.road_costing`):
+        the engines then minimise exactly what the plan will be charged — the model's
+        rates per vehicle type, energy on class-weighted metres
+        (``Instance.cost_distance``), and an optional pickup's prize net of its
+        handling. None: the fleet file's rates on plain metres.
 
     Returns
     -------
@@ -185,14 +201,17 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
     )
     prize = np.array(
         [
-            rmb_to_units(p.prize_rmb)
+            rmb_to_units(p.prize_rmb - _handling_rmb(p, problem, costing))
             if p.prize_rmb is not None
             else rmb_to_units(MUST_SERVE_PENALTY_RMB * (1 + p.priority))
             for p in kept
         ],
         dtype=np.int64,
-    )
-    vts = [_vehicle_type_data(problem, vt, hub_index, profiles, n) for vt in problem.vehicle_types]
+    ).clip(min=0)
+    vts = [
+        _vehicle_type_data(problem, vt, hub_index, profiles, n, costing)
+        for vt in problem.vehicle_types
+    ]
     instance = Instance(
         name=problem.name,
         num_depots=nh,
@@ -220,6 +239,9 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
         cost_scale=COST_UNITS_PER_RMB,
         coords=_local_coords(hubs, kept),
         locked=_locked_trips(problem, kept),
+        cost_distance=None
+        if costing is None
+        else _cost_distance(problem, costing, profiles, list(range(nh)) + [nh + j for j in keep]),
     )
     return BuiltInstance(
         instance=instance,
@@ -349,27 +371,56 @@ def _stacked_matrices(
     return distance, np.stack(duration_list)
 
 
+def _handling_rmb(p: PickupPoint, problem: Problem, costing: RoadCosting | None) -> float:
+    """What handling a pickup's parcels costs at the (first) hub under the cost model."""
+    if costing is None:
+        return 0.0
+    rate = costing.hub_model(problem.hubs[0].id).handling_rmb_per_parcel
+    return rate * (p.parcels + p.delivery_parcels)
+
+
+def _cost_distance(
+    problem: Problem, costing: RoadCosting, profiles: list[tuple[str, float]], nodes: list[int]
+) -> np.ndarray:
+    """Charged (class-weighted) metres per instance profile, over the kept nodes.
+
+    An instance profile's vehicle types share one hub's class factors (the hub of its
+    first vehicle type): hubs with their own factors get their own road profile only
+    through their vehicle types' ``profile``.
+    """
+    sel = np.ix_(nodes, nodes)
+    out = []
+    for name, factor in profiles:
+        vt = next(v for v in problem.vehicle_types if _profile_key(v) == (name, factor))
+        charged = costing.charged(name, problem.hub_of(vt).id)[sel]
+        out.append(np.where(charged >= UNREACHABLE, UNREACHABLE, np.rint(charged)))
+    return np.stack(out).astype(np.int64)
+
+
 def _vehicle_type_data(
     problem: Problem,
     vt: VehicleType,
     hub_index: Mapping[str, int],
     profiles: list[tuple[str, float]],
     n: int,
+    costing: RoadCosting | None = None,
 ) -> VehicleTypeData:
     """A vehicle type in integers: fen, metres, seconds, grams."""
-    h = hub_index[problem.hub_of(vt).id]
+    hub = problem.hub_of(vt)
+    h = hub_index[hub.id]
     count = vt.count if vt.count is not None else min(UNLIMITED_CAP, max(1, n))
     brk = vt.driver_break
+    rates = RunRates.of(vt) if costing is None else costing.rates(vt, hub.id)
     return VehicleTypeData(
         name=vt.name,
         num_available=count,
         capacity=(vt.capacity_parcels, kg_to_grams(vt.capacity_kg)),
         start_depot=h,
         end_depot=h,
-        fixed_cost=rmb_to_units(vt.fixed_rmb_per_run + vt.fixed_rmb_per_day),
-        trip_fixed_cost=rmb_to_units(vt.fixed_rmb_per_run) if vt.max_runs_per_day > 1 else 0,
-        unit_distance_cost=round(vt.rmb_per_km * COST_UNITS_PER_RMB / 1000),
-        unit_duration_cost=round(vt.rmb_per_hour * COST_UNITS_PER_RMB / 3600),
+        fixed_cost=rmb_to_units(rates.fixed_rmb_per_run + rates.fixed_rmb_per_day),
+        trip_fixed_cost=rmb_to_units(rates.fixed_rmb_per_run) if vt.max_runs_per_day > 1 else 0,
+        unit_distance_cost=round(rates.rmb_per_km * COST_UNITS_PER_RMB / 1000),
+        unit_duration_cost=round(rates.rmb_per_hour * COST_UNITS_PER_RMB / 3600),
         tw_early=vt.shift_start_s,
         tw_late=vt.shift_end_s,
         max_duration=vt.shift_end_s - vt.shift_start_s,

@@ -116,6 +116,7 @@ if TYPE_CHECKING:
     from routing.matrix import TravelMatrix
     from routing.model import PickupPoint, Problem
     from routing.quote import Quote
+    from routing.road_cost import RoadCosting
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -410,6 +411,7 @@ def apply_cost_model(
     matrices: Mapping[str, TravelMatrix] | None = None,
     allocation: Sequence[str] | None = None,
     max_snap_m: float = 2000.0,
+    costing: RoadCosting | None = None,
 ) -> Plan:
     """Re-cost a plan: run costs, stop shares, village table and summary.
 
@@ -441,6 +443,10 @@ def apply_cost_model(
         plan's ``allocation_method`` and the methods already in ``cost_shares``.
     max_snap_m
         As for planning.
+    costing
+        The same cost model's charged metres over ``matrices``
+        (:func:`routing.road_cost.road_costing`): each run's road factor is then looked
+        up leg by leg instead of following its roads again (same paths, same sums).
 
     Returns
     -------
@@ -457,7 +463,16 @@ def apply_cost_model(
         raise InputError(
             [InputProblem("plan", "vehicle_types", f"missing vehicle types {missing}")]
         )
-    if network is not None and plan.runs:
+    if costing is not None:
+        factors = [
+            costing.sequence_factors(
+                [[r.hub_id, *[s.pickup_id for s in r.stops], r.hub_id]],
+                types[r.vehicle_type].profile,
+                r.hub_id,
+            )[0]
+            for r in plan.runs
+        ]
+    elif network is not None and plan.runs:
         factors = run_road_factors(plan, network, model, max_snap_m=max_snap_m)
     else:
         factors = [model.for_hub(r.hub_id).unknown_road_factor for r in plan.runs]
@@ -467,13 +482,14 @@ def apply_cost_model(
     for r in plan.runs:
         first_run[r.vehicle] = min(first_run.get(r.vehicle, r.run), r.run)
 
+    hub_models = {h: model.for_hub(h) for h in {r.hub_id for r in plan.runs}}
     vehicle_fen: list[int] = []
     shares: list[dict[str, list[int]]] = []
     parts: list[tuple[float, float, float]] = []
     climb_rmb: list[float] = []  # energy for the ascent, with elevation data
     for r, factor in zip(plan.runs, factors, strict=True):
         vt = types[r.vehicle_type]
-        rates = model.for_hub(r.hub_id).rates_for(vt)
+        rates = hub_models[r.hub_id].rates_for(vt)
         fixed = rates.fixed_rmb_per_run + (
             rates.fixed_rmb_per_day if r.run == first_run[r.vehicle] else 0.0
         )

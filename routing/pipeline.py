@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from routing.baselines import add_baselines
-from routing.build import build_instance, check_fits, split_oversize
-from routing.costs import CostModel, apply_cost_model
+from routing.build import BuiltInstance, build_instance, check_fits, split_oversize
+from routing.costs import CostModel, apply_cost_model, fleet_cost_model
+from routing.deadline import Deadline
 from routing.errors import NetworkError
 from routing.errors import Problem as InputProblem
 from routing.matrix import (
@@ -28,7 +29,9 @@ from routing.model import Plan, Problem
 from routing.network import Node, RoadNetwork
 from routing.paths import path_lonlat, snap_points
 from routing.plan import assemble_plan
+from routing.road_cost import RoadCosting, handling_and_overhead_rmb, road_costing
 from routing.solve.instance import Instance, Solution
+from routing.solve.objective import route_costs
 from routing.solve.ortools_engine import solve_ortools
 
 Progress = Callable[[str], None]
@@ -144,8 +147,14 @@ def plan_with_matrices(
     paths: Callable[[Sequence[Sequence[str]], str], list[list[tuple[float, float]]]] | None = None,
     timings_s: Mapping[str, float] | None = None,
     progress: Progress = _noop,
+    costing: RoadCosting | None = None,
+    deadline: Deadline | None = None,
 ) -> Plan:
     """Plan ``problem`` on given travel matrices (one per road profile).
+
+    The engines minimise ``costing``'s cost model (the fleet's rates without it), and
+    the solver gets what ``deadline`` leaves after the estimated time to assemble and
+    price the plan (``options.time_limit_s`` from now without one).
 
     Raises
     ------
@@ -160,11 +169,16 @@ def plan_with_matrices(
         matrices = _expand_matrices(matrices, original_ids, problem)
     else:
         check_fits(problem)
+    deadline = deadline or Deadline.after(options.time_limit_s)
+    if costing is None and options.cost_model is not None:
+        costing = road_costing(problem, matrices, options.cost_model)
     t0 = time.perf_counter()
-    built = build_instance(problem, matrices)
+    built = build_instance(problem, matrices, costing=costing)
     progress("solve")
     if built.instance.num_clients:
-        solution = run_engines(built.instance, options)
+        solver_s = deadline.solver_s(len(problem.pickups))
+        timings["solver_budget"] = round(solver_s, 3)
+        solution = run_engines(built.instance, replace(options, time_limit_s=solver_s))
     else:
         solution = Solution(routes=(), unassigned=(), cost=0, engine="none")
     timings["solve"] = round(time.perf_counter() - t0, 3)
@@ -180,9 +194,25 @@ def plan_with_matrices(
         timings_s=timings,
     )
     timings["assemble"] = round(time.perf_counter() - t1, 3)
-    return plan.model_copy(
-        update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
-    )
+    summary = {"timings_s": timings, "objective_rmb": _objective_rmb(built, solution, costing)}
+    return plan.model_copy(update={"summary": plan.summary.model_copy(update=summary)})
+
+
+def _objective_rmb(built: BuiltInstance, solution: Solution, costing: RoadCosting | None) -> float:
+    """What the engines minimised, on the delivered routes: vehicle costs in the
+    engines' units, plus the handling and overheads a plan is charged (the same for
+    every plan serving the same parcels)."""
+    inst = built.instance
+    rmb = route_costs(inst, solution) / inst.cost_scale if solution.routes else 0.0
+    if costing is None:
+        return round(rmb, 2)
+    parcels: dict[str, int] = {}
+    for route in solution.routes:
+        hub = inst.depot_ids[inst.vehicle_types[route.vehicle_type].start_depot]
+        for c in (c for t in route.trips for c in t.clients):
+            p = built.pickups[c]
+            parcels[hub] = parcels.get(hub, 0) + p.parcels + p.delivery_parcels
+    return round(rmb + handling_and_overhead_rmb(costing.model, parcels), 2)
 
 
 def price_plan(
@@ -193,8 +223,13 @@ def price_plan(
     network: RoadNetwork | None,
     options: SolveOptions,
     progress: Progress = _noop,
+    costing: RoadCosting | None = None,
 ) -> Plan:
-    """Re-cost with the hub's cost model (if any) and add the baselines' savings."""
+    """Re-cost with the hub's cost model (if any) and add the baselines' savings.
+
+    With ``costing`` (the cost model's charged metres over ``matrices``) the legs are
+    looked up rather than followed on the roads again.
+    """
     if options.cost_model is not None:
         plan = apply_cost_model(
             plan,
@@ -203,6 +238,7 @@ def price_plan(
             matrices=matrices,
             allocation=options.allocation,
             max_snap_m=options.max_snap_m,
+            costing=costing,
         )
     if options.baselines and not problem.split_oversize:
         progress("baselines")
@@ -213,6 +249,7 @@ def price_plan(
             cost_model=options.cost_model,
             network=network,
             max_snap_m=options.max_snap_m,
+            costing=costing,
         )
     return plan
 
@@ -224,6 +261,7 @@ def plan_day(
     options: SolveOptions | None = None,
     progress: Progress = _noop,
     timings_s: Mapping[str, float] | None = None,
+    deadline: Deadline | None = None,
 ) -> Plan:
     """Plan a day: travel matrices from the road network, solve, cost.
 
@@ -238,6 +276,9 @@ def plan_day(
         Solver options.
     progress
         Called with the name of each step as it starts ("matrices", "solve", "plan").
+    deadline
+        When the whole plan must be ready (default: ``options.time_limit_s`` from
+        now); the solver gets what the other steps leave.
 
     Raises
     ------
@@ -246,6 +287,7 @@ def plan_day(
         vehicle.
     """
     options = options or SolveOptions()
+    deadline = deadline or Deadline.after(options.time_limit_s)
     timings = dict(timings_s or {})
     if network is not None and network.graph.graph.get("source") == "osm":
         from routing.roads.flow import plan_on_roads  # per-vehicle roads, snapping on segments
@@ -257,6 +299,7 @@ def plan_day(
     t0 = time.perf_counter()
     provider: MatrixProvider
     paths = None
+    node_of: dict[str, Node] = {}
     if network is not None:
         if problem.closed_roads:
             from routing.network import without_roads
@@ -264,7 +307,6 @@ def plan_day(
             network = without_roads(network, problem.closed_roads)
         # Snap once here so that every hub and pickup too far from the roads is
         # reported together, with the planner's words ("pickup 'V17'").
-        node_of: dict[str, Node] = {}
         found: list[InputProblem] = []
         for kind, points in (
             ("hub", [(h.id, h.lon, h.lat) for h in problem.hubs]),
@@ -298,7 +340,36 @@ def plan_day(
         provider = StraightLineMatrixProvider()
     matrices = matrices_for(problem, provider)
     timings["matrices"] = round(time.perf_counter() - t0, 3)
-    plan = plan_with_matrices(
-        problem, matrices, options=options, paths=paths, timings_s=timings, progress=progress
+    t0 = time.perf_counter()
+    costing = road_costing(
+        problem,
+        matrices,
+        options.cost_model or fleet_cost_model(),
+        network=network,
+        node_of=node_of or None,
     )
-    return price_plan(plan, problem, matrices, network=network, options=options, progress=progress)
+    timings["road_costs"] = round(time.perf_counter() - t0, 3)
+    plan = plan_with_matrices(
+        problem,
+        matrices,
+        options=options,
+        paths=paths,
+        timings_s=timings,
+        progress=progress,
+        costing=costing,
+        deadline=deadline,
+    )
+    t0 = time.perf_counter()
+    plan = price_plan(
+        plan,
+        problem,
+        matrices,
+        network=network,
+        options=options,
+        progress=progress,
+        costing=costing,
+    )
+    timings = {**plan.summary.timings_s, "pricing": round(time.perf_counter() - t0, 3)}
+    return plan.model_copy(
+        update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
+    )

@@ -208,8 +208,9 @@ def _add_arc_costs(m: _Model) -> None:
     """Arc costs, one matrix per vehicle type, and fixed costs per run."""
     inst, routing = m.instance, m.routing
     cost_cb: dict[int, int] = {}
+    charged = inst.distance if inst.cost_distance is None else inst.cost_distance
     for t, vt in enumerate(inst.vehicle_types):
-        dist = inst.distance[vt.profile]
+        dist = charged[vt.profile]
         # Time is charged through the route span below (it includes waiting and
         # service, which the driver is paid for); the arc cost carries distance only.
         cost = dist * vt.unit_distance_cost

@@ -1,0 +1,63 @@
+"""The whole command's time limit, and the solver's share of it.
+
+``--time-limit S`` bounds the whole plan: snapping and matrices, solving, assembling
+the runs with their road geometry, pricing, baselines and writing the outputs. The
+steps before solving are measured as they happen; the steps after it are estimated
+from the day's size before the solver starts (:func:`after_solve_s`), and the solver
+gets what is left.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Final
+
+#: Seconds the steps after solving take per pickup, measured on the Xinping days
+#: scaled to 100-5,000 pickups on a loaded 2-core machine (benchmarks/domain_bench.py),
+#: with head-room: runs with road geometry, costs, baselines, plan files.
+AFTER_SOLVE_S_PER_PICKUP: Final[float] = 0.0015
+
+#: Fixed part of the steps after solving (process pools closing, file writes).
+AFTER_SOLVE_BASE_S: Final[float] = 0.4
+
+#: The solver always gets at least this much, even when the estimate says no time is
+#: left (a plan late by a little beats no plan).
+MIN_SOLVE_S: Final[float] = 0.2
+
+
+def after_solve_s(num_pickups: int, *, per_pickup_s: float = AFTER_SOLVE_S_PER_PICKUP) -> float:
+    """Estimated seconds from the solver's answer to the finished plan."""
+    return AFTER_SOLVE_BASE_S + per_pickup_s * num_pickups
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A moment on the monotonic clock by which the plan must be finished.
+
+    Parameters
+    ----------
+    end
+        ``time.monotonic()`` at which the whole command must be done.
+    reserve_s
+        Seconds the caller needs after planning (e.g. writing a report).
+    """
+
+    end: float
+    reserve_s: float = 0.0
+
+    @classmethod
+    def after(cls, seconds: float, *, reserve_s: float = 0.0) -> Deadline:
+        """The deadline ``seconds`` from now."""
+        return cls(time.monotonic() + seconds, reserve_s)
+
+    def remaining_s(self) -> float:
+        """Seconds left for planning (the caller's reserve already taken off)."""
+        return self.end - self.reserve_s - time.monotonic()
+
+    def solver_s(
+        self, num_pickups: int, *, per_pickup_s: float = AFTER_SOLVE_S_PER_PICKUP
+    ) -> float:
+        """The solver's budget: what is left minus the estimate for the steps after it."""
+        left = self.remaining_s() - after_solve_s(num_pickups, per_pickup_s=per_pickup_s)
+        return max(MIN_SOLVE_S, left)
