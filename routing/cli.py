@@ -156,6 +156,7 @@ def _plan_and_write(
 ) -> Plan:
     import time as _time
 
+    from routing.deadline import Deadline, report_s
     from routing.io import write_outputs
     from routing.model import Problem
     from routing.pipeline import SolveOptions, plan_day
@@ -189,7 +190,18 @@ def _plan_and_write(
             seed=seed,
             allocation=tuple(a.strip() for a in allocation.split(",") if a.strip()),
         )
-        plan = plan_day(problem, network=network, options=options, progress=step, timings_s=timings)
+        # The time limit bounds the whole command: the plan gets what reading, writing
+        # and the report leave.
+        limit_s = options.time_limit_s
+        deadline = Deadline.since_process_start(limit_s, reserve_s=report_s(problem, report))
+        plan = plan_day(
+            problem,
+            network=network,
+            options=options,
+            progress=step,
+            timings_s=timings,
+            deadline=deadline,
+        )
         # Where the plan came from, so `hubroute report` and `quote --plan` find the roads.
         found = {
             "network": network_path,

@@ -481,13 +481,14 @@ def apply_cost_model(
     first_run: dict[str, int] = {}
     for r in plan.runs:
         first_run[r.vehicle] = min(first_run.get(r.vehicle, r.run), r.run)
+    paid_s = _paid_seconds(plan.runs)
 
     hub_models = {h: model.for_hub(h) for h in {r.hub_id for r in plan.runs}}
     vehicle_fen: list[int] = []
     shares: list[dict[str, list[int]]] = []
     parts: list[tuple[float, float, float]] = []
     climb_rmb: list[float] = []  # energy for the ascent, with elevation data
-    for r, factor in zip(plan.runs, factors, strict=True):
+    for i, (r, factor) in enumerate(zip(plan.runs, factors, strict=True)):
         vt = types[r.vehicle_type]
         rates = hub_models[r.hub_id].rates_for(vt)
         fixed = rates.fixed_rmb_per_run + (
@@ -495,7 +496,7 @@ def apply_cost_model(
         )
         f_rmb, d_rmb, t_rmb = run_cost_rmb(
             distance_m=r.distance * factor,
-            duration_s=r.duration,
+            duration_s=paid_s[i],
             fixed_rmb=fixed,
             rmb_per_km=rates.rmb_per_km,
             rmb_per_hour=rates.rmb_per_hour,
@@ -585,6 +586,24 @@ def apply_cost_model(
             )
         )
     return replace_runs(plan, runs, allocation_method=primary)
+
+
+def _paid_seconds(runs: Sequence[Run]) -> list[int]:
+    """Hours the driver is paid for on each run: leaving to returning, and for a later
+    run of the same vehicle also the reload and wait at the hub since the last one.
+
+    The engines charge a vehicle's whole day from first departure to last return, so
+    the plan charges the same.
+    """
+    by_vehicle: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(runs):
+        by_vehicle[r.vehicle].append(i)
+    out = [r.duration for r in runs]
+    for idx in by_vehicle.values():
+        idx.sort(key=lambda i: runs[i].run)
+        for a, b in itertools.pairwise(idx):
+            out[b] += max(0, runs[b].start - runs[a].end)
+    return out
 
 
 def village_table(plan: Plan, runs: Sequence[Run]) -> tuple[VillageCost, ...]:

@@ -9,6 +9,7 @@ gets what is left.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Final
@@ -24,6 +25,23 @@ AFTER_SOLVE_BASE_S: Final[float] = 0.4
 #: The solver always gets at least this much, even when the estimate says no time is
 #: left (a plan late by a little beats no plan).
 MIN_SOLVE_S: Final[float] = 0.2
+
+
+def process_started() -> float:
+    """When this process started, on the ``time.monotonic()`` clock (now if unknown).
+
+    Linux gives the start in clock ticks since boot (``/proc/self/stat`` field 22);
+    ``CLOCK_BOOTTIME`` counts from boot too.
+    """
+    now = time.monotonic()
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        started_since_boot = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - started_since_boot
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+    return now - min(max(age, 0.0), 60.0)
 
 
 def after_solve_s(num_pickups: int, *, per_pickup_s: float = AFTER_SOLVE_S_PER_PICKUP) -> float:
@@ -51,6 +69,12 @@ class Deadline:
         """The deadline ``seconds`` from now."""
         return cls(time.monotonic() + seconds, reserve_s)
 
+    @classmethod
+    def since_process_start(cls, seconds: float, *, reserve_s: float = 0.0) -> Deadline:
+        """The deadline ``seconds`` after this process started (a command's imports and
+        start-up count against its time limit too)."""
+        return cls(process_started() + seconds, reserve_s)
+
     def remaining_s(self) -> float:
         """Seconds left for planning (the caller's reserve already taken off)."""
         return self.end - self.reserve_s - time.monotonic()
@@ -61,3 +85,19 @@ class Deadline:
         """The solver's budget: what is left minus the estimate for the steps after it."""
         left = self.remaining_s() - after_solve_s(num_pickups, per_pickup_s=per_pickup_s)
         return max(MIN_SOLVE_S, left)
+
+
+#: Seconds to write plan.json, routes.geojson and runs.csv, per pickup, and for the
+#: HTML report and map per pickup (measured like :data:`AFTER_SOLVE_S_PER_PICKUP`).
+WRITE_S_PER_PICKUP: Final[float] = 0.0005
+REPORT_S_PER_PICKUP: Final[float] = 0.002
+REPORT_BASE_S: Final[float] = 1.0
+
+
+def report_s(problem: object, report: bool) -> float:
+    """Seconds the CLI needs after planning: the output files and, if asked, the report."""
+    pickups = len(getattr(problem, "pickups", ()))
+    out = 0.1 + WRITE_S_PER_PICKUP * pickups
+    if report:
+        out += REPORT_BASE_S + REPORT_S_PER_PICKUP * pickups
+    return out

@@ -71,6 +71,13 @@ _RESTARTABLE = {"pyvrp", "pyvrp-relaxed"}
 ORTOOLS_MAX_CLIENTS = 200
 """Above this many clients, a relaxable instance runs PyVRP on both cores."""
 
+POLISH_MAX_CLIENTS = 600
+"""Up to this many clients, OR-Tools polishes the best relaxed-and-repaired plan."""
+
+POLISH_SHARE = 0.25
+"""Share of the budget for the polish round (OR-Tools from the best plan so far, on
+the full problem, beside relaxed PyVRP from the same plan)."""
+
 EngineFn = Callable[..., Solution]
 
 AFTER_ENGINE_S_PER_CLIENT = {"pyvrp-relaxed": 8e-4, "pyvrp": 2e-4, "ortools": 2e-4}
@@ -303,12 +310,19 @@ def solve(
         and instance.num_clients >= decompose_min_clients
         and decompose.can_decompose(instance)
     )
+    polish = _polishes(instance, names, auto and not big, workers)
+    if polish:
+        main_s = time_limit_s * (1 - POLISH_SHARE)
+        deadline = start + max(0.05, main_s - after_engine_s(instance, names))
+        time_limit_s, full_s = main_s, time_limit_s
     stats: dict[str, float] = {}
     verdicts: list[Verdict] = []
     with _Runner(workers if big else min(workers, len(names)), shared=instance) as runner:
         if big:
+            # The merged plans are judged on the whole instance after the parts stop.
+            budget_s = max(0.1, time_limit_s - 2 * after_engine_s(instance, names))
             verdicts = _decompose_and_polish(
-                instance, runner, names[0], start, time_limit_s, seed, stats
+                instance, runner, names[0], start, budget_s, seed, stats
             )
         elif auto and len(names) > 1 and set(names) <= _RESTARTABLE:
             verdicts = _cooperative(instance, runner, names, start, time_limit_s, seed, stats)
@@ -318,6 +332,8 @@ def solve(
                 if sol is not None:
                     verdicts.append(judge(instance, sol))
                     stats[f"cost_{i}_{sol.engine}"] = float(verdicts[-1].cost)
+        if polish and verdicts:
+            verdicts += _polish(instance, runner, best_of(verdicts), start + full_s, seed, stats)
     winner = best_of(verdicts)
     stats["violations"] = float(len(winner.violations))
     return replace(
@@ -327,6 +343,49 @@ def solve(
         wall_s=time.monotonic() - start,
         stats=stats,
     )
+
+
+def _polishes(instance: Instance, names: Sequence[str], auto: bool, workers: int) -> bool:
+    """Whether OR-Tools polishes the relaxed plan (see :func:`_polish`)."""
+    from routing.solve.pyvrp_engine import relaxable
+
+    return (
+        auto
+        and workers >= 2
+        and instance.needs_ortools
+        and "pyvrp-relaxed" in names
+        and relaxable(instance)
+        and instance.num_clients <= POLISH_MAX_CLIENTS
+    )
+
+
+def _polish(
+    instance: Instance,
+    runner: _Runner,
+    best: Verdict,
+    end: float,
+    seed: int,
+    stats: dict[str, float],
+) -> list[Verdict]:
+    """OR-Tools from the best plan so far, with every constraint, beside relaxed PyVRP.
+
+    Relaxed PyVRP ignores time on board and per-run fixed costs and its plan is then
+    repaired; OR-Tools models both, so started from that plan
+    (``ReadAssignmentFromRoutes``) its local search moves perishables and merges runs
+    that the relaxation could not see. The judge keeps whichever plan is best.
+    """
+    names = ["pyvrp-relaxed", "ortools"]
+    stop = max(time.monotonic() + 0.05, end - after_engine_s(instance, names))
+    tasks = [
+        Task("pyvrp-relaxed", instance, stop, seed + 500, best.solution),
+        Task("ortools", instance, stop, seed, best.solution),
+    ]
+    out: list[Verdict] = []
+    for name, sol in zip(names, runner.run(tasks), strict=True):
+        if sol is not None:
+            out.append(judge(instance, sol))
+            stats[f"cost_polish_{name}"] = float(out[-1].cost)
+    return out
 
 
 def _cooperative(
