@@ -17,10 +17,10 @@ from typing import Final
 #: Seconds the steps after solving take per pickup, measured on the Xinping days
 #: scaled to 100-5,000 pickups on a loaded 2-core machine (benchmarks/domain_bench.py),
 #: with head-room: runs with road geometry, costs, baselines, plan files.
-AFTER_SOLVE_S_PER_PICKUP: Final[float] = 0.0015
+AFTER_SOLVE_S_PER_PICKUP: Final[float] = 0.002
 
 #: Fixed part of the steps after solving (process pools closing, file writes).
-AFTER_SOLVE_BASE_S: Final[float] = 0.4
+AFTER_SOLVE_BASE_S: Final[float] = 0.3
 
 #: The solver always gets at least this much, even when the estimate says no time is
 #: left (a plan late by a little beats no plan).
@@ -90,8 +90,8 @@ class Deadline:
 #: Seconds to write plan.json, routes.geojson and runs.csv, per pickup, and for the
 #: HTML report and map per pickup (measured like :data:`AFTER_SOLVE_S_PER_PICKUP`).
 WRITE_S_PER_PICKUP: Final[float] = 0.0005
-REPORT_S_PER_PICKUP: Final[float] = 0.002
-REPORT_BASE_S: Final[float] = 1.0
+REPORT_S_PER_PICKUP: Final[float] = 0.001
+REPORT_BASE_S: Final[float] = 2.0
 
 
 def report_s(problem: object, report: bool) -> float:

@@ -71,6 +71,11 @@ _RESTARTABLE = {"pyvrp", "pyvrp-relaxed"}
 ORTOOLS_MAX_CLIENTS = 200
 """Above this many clients, a relaxable instance runs PyVRP on both cores."""
 
+SPAWN_MIN_S = 3.0
+"""Under this budget the portfolio runs in this process alone: starting a worker
+process (interpreter, imports, the instance) takes 1-4 s on a busy machine, and its
+run would start after the deadline."""
+
 POLISH_MAX_CLIENTS = 600
 """Up to this many clients, OR-Tools polishes the best relaxed-and-repaired plan."""
 
@@ -301,6 +306,8 @@ def solve(
         If no engine returned a solution.
     """
     start = time.monotonic()
+    if time_limit_s < SPAWN_MIN_S:
+        workers = 1
     names = plan_engines(instance, engines, workers)
     deadline = start + max(0.05, time_limit_s - after_engine_s(instance, names))
     auto = all(e == "auto" for e in engines)
