@@ -205,6 +205,23 @@ def direct_baseline(
     """
     model = cost_model or fleet_cost_model()
     factors = _Factors(problem, model, network, max_snap_m, costing)
+    # Out-and-back factors of every pickup per vehicle type, looked up at once.
+    round_trip = (
+        {
+            vt.name: dict(
+                zip(
+                    [p.id for p in pickups],
+                    costing.round_trip_factors(
+                        [p.id for p in pickups], vt.profile, problem.hub_of(vt).id
+                    ).tolist(),
+                    strict=True,
+                )
+            )
+            for vt in problem.vehicle_types
+        }
+        if costing is not None
+        else None
+    )
     rates_of = {
         vt.name: model.for_hub(problem.hub_of(vt).id).rates_for(vt) for vt in problem.vehicle_types
     }
@@ -238,7 +255,10 @@ def direct_baseline(
                 + p.service_s
                 + (n_runs - 1) * (out_s + back_s + round(60 * p.service_min))
             )
-            (factor,) = factors.factors([[hub.id, p.id, hub.id]], vt, hub.id)
+            if round_trip is not None:
+                factor = round_trip[vt.name][p.id]
+            else:
+                (factor,) = factors.factors([[hub.id, p.id, hub.id]], vt, hub.id)
             rates = rates_of[vt.name]
             fixed = rates.fixed_rmb_per_run + rates.fixed_rmb_per_day / vt.max_runs_per_day
             fen = to_fen(

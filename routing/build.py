@@ -21,6 +21,7 @@ from routing.errors import InputError
 from routing.errors import Problem as InputProblem
 from routing.matrix import TravelMatrix
 from routing.model import Hub, PickupPoint, Problem, Unassigned, UnassignedReason, VehicleType
+from routing.road_cost import scaled_durations
 from routing.solve.instance import Instance, LockedTrip, VehicleTypeData
 from routing.units import COST_UNITS_PER_RMB, UNREACHABLE, kg_to_grams, rmb_to_units
 
@@ -261,28 +262,14 @@ def _check_matrices(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> N
 
 
 class _Durations:
-    """Travel times of a vehicle type: its profile's matrix divided by its speed factor.
-
-    Scaled once per (profile, speed factor): rescaling per pickup made a 2,000-pickup
-    build take minutes.
-    """
+    """Travel times of a vehicle type: its profile's matrix divided by its speed factor
+    (scaled once per matrix and factor, :func:`routing.road_cost.scaled_durations`)."""
 
     def __init__(self, matrices: Mapping[str, TravelMatrix]) -> None:
         self._matrices = matrices
-        self._scaled: dict[tuple[str, float], np.ndarray] = {}
 
     def __call__(self, vt: VehicleType) -> np.ndarray:
-        key = _profile_key(vt)
-        if key not in self._scaled:
-            m = self._matrices[vt.profile].duration_s
-            self._scaled[key] = (
-                m
-                if vt.speed_factor == 1.0
-                else np.where(m >= UNREACHABLE, UNREACHABLE, np.rint(m / vt.speed_factor)).astype(
-                    np.int64
-                )
-            )
-        return self._scaled[key]
+        return scaled_durations(self._matrices[vt.profile], vt.speed_factor)
 
 
 def _screen(
@@ -359,16 +346,26 @@ def _screened(p: PickupPoint, reasons: list[UnassignedReason]) -> Unassigned:
 def _stacked_matrices(
     matrices: Mapping[str, TravelMatrix], profiles: list[tuple[str, float]], nodes: list[int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distance and duration per (profile, speed factor), over the kept nodes."""
-    sel = np.ix_(nodes, nodes)
-    distance = np.stack([matrices[name].distance_m[sel] for name, _ in profiles]).astype(np.int64)
-    duration_list = []
-    for name, factor in profiles:
-        m = matrices[name].duration_s[sel]
-        if factor != 1.0:
-            m = np.where(m >= UNREACHABLE, UNREACHABLE, np.rint(m / factor))
-        duration_list.append(m.astype(np.int64))
-    return distance, np.stack(duration_list)
+    """Distance and duration per (profile, speed factor), over the kept nodes.
+
+    Filled in place, one copy per matrix: at 5,000 pickups each is 200 MB, and
+    temporaries from selecting, scaling and stacking took most of a 15-s build.
+    """
+    n = len(nodes)
+    distance = np.empty((len(profiles), n, n), dtype=np.int64)
+    duration = np.empty((len(profiles), n, n), dtype=np.int64)
+    for k, (name, factor) in enumerate(profiles):
+        m = matrices[name]
+        distance[k] = _select(m.distance_m, nodes)
+        duration[k] = _select(scaled_durations(m, factor), nodes)
+    return distance, duration
+
+
+def _select(array: np.ndarray, nodes: list[int]) -> np.ndarray:
+    """Rows and columns ``nodes`` of a square matrix (no copy when that is all of it)."""
+    if len(nodes) == array.shape[0] and nodes == list(range(len(nodes))):
+        return array
+    return array[np.ix_(nodes, nodes)]
 
 
 def _handling_rmb(p: PickupPoint, problem: Problem, costing: RoadCosting | None) -> float:
@@ -388,13 +385,11 @@ def _cost_distance(
     first vehicle type): hubs with their own factors get their own road profile only
     through their vehicle types' ``profile``.
     """
-    sel = np.ix_(nodes, nodes)
-    out = []
-    for name, factor in profiles:
+    out = np.empty((len(profiles), len(nodes), len(nodes)), dtype=np.int64)
+    for k, (name, factor) in enumerate(profiles):
         vt = next(v for v in problem.vehicle_types if _profile_key(v) == (name, factor))
-        charged = costing.charged(name, problem.hub_of(vt).id)[sel]
-        out.append(np.where(charged >= UNREACHABLE, UNREACHABLE, np.rint(charged)))
-    return np.stack(out).astype(np.int64)
+        out[k] = _select(costing.charged(name, problem.hub_of(vt).id), nodes)
+    return out
 
 
 def _vehicle_type_data(

@@ -484,6 +484,7 @@ def apply_cost_model(
     paid_s = _paid_seconds(plan.runs)
 
     hub_models = {h: model.for_hub(h) for h in {r.hub_id for r in plan.runs}}
+    rows_of: dict[str, dict[str, int]] = {}
     vehicle_fen: list[int] = []
     shares: list[dict[str, list[int]]] = []
     parts: list[tuple[float, float, float]] = []
@@ -517,7 +518,8 @@ def apply_cost_model(
         legs = None
         if need_legs and r.stops:
             m = mats[vt.profile]
-            ix = [m.index(r.hub_id), *[m.index(s.pickup_id) for s in r.stops]]
+            where = rows_of.setdefault(vt.profile, {i: k for k, i in enumerate(m.ids)})
+            ix = [where[r.hub_id], *[where[s.pickup_id] for s in r.stops]]
             sel = np.ix_(ix, ix)
             legs = (
                 rates.rmb_per_km * factor * m.distance_m[sel] / 1000.0

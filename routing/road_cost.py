@@ -55,14 +55,15 @@ class RoadCosting:
     matrices
         The travel matrices the metres run parallel to (hub ids, then pickup ids).
     charged_m
-        ``n x n`` metres weighted by class factor, per (profile, factors); ``UNREACHABLE``
-        where there is no path.
+        ``n x n`` whole metres weighted by class factor, per (profile, factors);
+        ``UNREACHABLE`` where there is no path.
     """
 
     model: CostModel
     matrices: Mapping[str, TravelMatrix]
-    charged_m: Mapping[tuple[str, FactorKey], FloatArray]
+    charged_m: Mapping[tuple[str, FactorKey], IntArray]
     _hub_models: dict[str, CostModel] = field(default_factory=dict, repr=False)
+    _factors: dict[str, FactorKey] = field(default_factory=dict, repr=False)
     _rows: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
     def hub_model(self, hub_id: str) -> CostModel:
@@ -77,9 +78,11 @@ class RoadCosting:
 
     def factors(self, hub_id: str) -> FactorKey:
         """Class factors in :data:`~routing.network.ROAD_CLASSES` order at a hub."""
-        return tuple(float(f) for f in self.hub_model(hub_id).class_factors())
+        if hub_id not in self._factors:
+            self._factors[hub_id] = tuple(float(f) for f in self.hub_model(hub_id).class_factors())
+        return self._factors[hub_id]
 
-    def charged(self, profile: str, hub_id: str) -> FloatArray:
+    def charged(self, profile: str, hub_id: str) -> IntArray:
         """Charged metres for vehicles of ``profile`` based at ``hub_id``."""
         return self.charged_m[(profile, self.factors(hub_id))]
 
@@ -110,6 +113,21 @@ class RoadCosting:
             )
         return out
 
+    def round_trip_factors(
+        self, location_ids: Sequence[str], profile: str, hub_id: str
+    ) -> FloatArray:
+        """Mean class factor of hub -> location -> hub, for many locations at once."""
+        charged = self.charged(profile, hub_id)
+        metres = self.matrices[profile].distance_m
+        h = self.row(profile, hub_id)
+        rows = np.array([self.row(profile, i) for i in location_ids], dtype=np.int64)
+        there, back = metres[h, rows], metres[rows, h]
+        total = (there + back).astype(np.float64)
+        ok = (there < UNREACHABLE) & (back < UNREACHABLE) & (total > 0)
+        out = np.full(len(rows), float(self.hub_model(hub_id).unknown_road_factor))
+        out[ok] = (charged[h, rows[ok]] + charged[rows[ok], h]) / total[ok]
+        return out
+
 
 def road_costing(
     problem: Problem,
@@ -134,7 +152,7 @@ def road_costing(
         location id; without them every metre costs ``unknown_road_factor``.
     """
     costing = RoadCosting(model=model, matrices=matrices, charged_m={})
-    out: dict[tuple[str, FactorKey], FloatArray] = {}
+    out: dict[tuple[str, FactorKey], IntArray] = {}
     for vt in problem.vehicle_types:
         hub_id = problem.hub_of(vt).id
         key = (vt.profile, costing.factors(hub_id))
@@ -144,13 +162,16 @@ def road_costing(
         if network is None or node_of is None:
             factor = costing.hub_model(hub_id).unknown_road_factor
             out[key] = np.where(
-                m.distance_m >= UNREACHABLE, float(UNREACHABLE), m.distance_m * factor
-            )
+                m.distance_m >= UNREACHABLE, UNREACHABLE, np.rint(m.distance_m * factor)
+            ).astype(np.int64)
             continue
         nodes = [node_of[i] if i in node_of else node_of[i.rsplit("#", 1)[0]] for i in m.ids]
-        out[key] = charged_metres(
-            network, nodes, np.array(key[1]), avoid_road_classes=vt.avoid_road_classes
-        )
+        # Unreachable pairs hold float(UNREACHABLE), a whole number: rint keeps it.
+        out[key] = np.rint(
+            charged_metres(
+                network, nodes, np.array(key[1]), avoid_road_classes=vt.avoid_road_classes
+            )
+        ).astype(np.int64)
     return RoadCosting(model=model, matrices=matrices, charged_m=out)
 
 

@@ -306,11 +306,11 @@ def solve(
         If no engine returned a solution.
     """
     start = time.monotonic()
-    if time_limit_s < SPAWN_MIN_S:
+    auto = all(e == "auto" for e in engines)
+    if auto and time_limit_s < SPAWN_MIN_S:
         workers = 1
     names = plan_engines(instance, engines, workers)
     deadline = start + max(0.05, time_limit_s - after_engine_s(instance, names))
-    auto = all(e == "auto" for e in engines)
     big = (
         auto
         and names[0] in _RESTARTABLE
