@@ -167,6 +167,7 @@ def plan_with_matrices(
         original_ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
         problem = split_oversize(problem)
         matrices = _expand_matrices(matrices, original_ids, problem)
+        costing = costing.reindexed(matrices) if costing is not None else None
     else:
         check_fits(problem)
     deadline = deadline or Deadline.after(options.time_limit_s)

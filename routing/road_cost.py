@@ -113,6 +113,14 @@ class RoadCosting:
             )
         return out
 
+    def reindexed(self, matrices: Mapping[str, TravelMatrix]) -> RoadCosting:
+        """The same costs over other matrices' ids (parts ``V17#2`` of split pickups)."""
+        charged: dict[tuple[str, FactorKey], IntArray] = {}
+        for (profile, factors), array in self.charged_m.items():
+            take = [self.row(profile, i) for i in matrices[profile].ids]
+            charged[(profile, factors)] = array[np.ix_(take, take)]
+        return RoadCosting(model=self.model, matrices=matrices, charged_m=charged)
+
     def round_trip_factors(
         self, location_ids: Sequence[str], profile: str, hub_id: str
     ) -> FloatArray:
