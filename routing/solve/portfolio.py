@@ -9,17 +9,22 @@ Default plan (``engines=("auto",)``):
 
 - features only OR-Tools models (time on board, breaks, locked runs, per-run costs):
   where the problem without time on board and per-run costs is one PyVRP models,
-  PyVRP solves that relaxation and its plan is repaired against the full problem
-  (:mod:`routing.solve.repair`), beside OR-Tools on the second core (a second PyVRP
-  seed above :data:`ORTOOLS_MAX_CLIENTS`; PyVRP alone on one core); else OR-Tools
-  alone or twice;
+  PyVRP solves that relaxation on every core and its plan is repaired against the
+  full problem (:mod:`routing.solve.repair`); up to :data:`POLISH_MAX_CLIENTS`
+  clients the last :data:`POLISH_SHARE` of the budget is the polish round, OR-Tools
+  with every constraint started from the best plan (:func:`_polish`); else (breaks,
+  locked runs) OR-Tools alone or twice, one strategy per seed;
 - otherwise PyVRP with ``workers`` different seeds in parallel (``seed``,
   ``seed + 1``, ...), in :data:`COOPERATIVE_ROUNDS` rounds that each restart every
   core from the best plan so far (also for the relaxed PyVRP runs above);
-- from :data:`DECOMPOSE_MIN_CLIENTS` clients on: the same seeds for part of the
-  budget, then the best plan is split by route angle into ``workers`` parts solved in
-  parallel and merged (:mod:`routing.solve.decompose`), then a short full-instance
+- from :data:`DECOMPOSE_MIN_CLIENTS` clients on (must-collect and optional alike):
+  angular sectors solved in parallel and merged, then rounds of route-based splits
+  of the best plan (:mod:`routing.solve.decompose`), then a short full-instance
   improvement pass warm-started from the merged plan.
+
+Each engine stops before the portfolio's deadline by the time its answer takes to map
+back, repair and judge (:func:`after_engine_s`, corrected round by round), and an
+answer from a worker process that overruns its deadline is not awaited.
 
 The first candidate of each round runs in this process and the others in spawned
 worker processes, so the parallel part costs one process start-up, not two.
@@ -67,9 +72,6 @@ COOPERATIVE_ROUNDS = 8
 
 _RESTARTABLE = {"pyvrp", "pyvrp-relaxed"}
 """Engines whose runs restart from a warm start in the cooperative rounds."""
-
-ORTOOLS_MAX_CLIENTS = 200
-"""Above this many clients, a relaxable instance runs PyVRP on both cores."""
 
 SPAWN_MIN_S = 3.0
 """Under this budget the portfolio runs in this process alone: starting a worker
@@ -174,13 +176,24 @@ class _Runner:
         self.workers = max(1, workers)
         self.shared = shared
         self._pool: ProcessPoolExecutor | None = None
+        self.grace_s = 1.0 if shared is None else 1.0 + after_engine_s(shared, ["pyvrp-relaxed"])
+        """How long after its deadline a worker's answer is still awaited."""
+        self._late = False
 
     def __enter__(self) -> _Runner:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is None:
+            return
+        if self._late:
+            # A worker still busy past its deadline (a first solution that cannot be
+            # interrupted, a process that started late): its answer is not awaited.
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            return
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -222,9 +235,14 @@ class _Runner:
                     log.warning("engine %s returned no plan: %s", t.engine, exc)
                     results.append(None)
             return results
-        for fut in futures:
+        for fut, task in zip(futures, tasks[1:], strict=True):
+            wait_s = task.deadline + self.grace_s - time.monotonic()
             try:
-                results.append(fut.result())
+                results.append(fut.result(timeout=max(0.0, wait_s)))
+            except TimeoutError:
+                log.warning("an engine in a worker process overran its deadline; not awaited")
+                self._late = True
+                results.append(None)
             except (SolveError, OSError, RuntimeError, ValueError, MemoryError) as exc:
                 log.warning("an engine in a worker process returned no plan: %r", exc)
                 results.append(None)
@@ -240,21 +258,19 @@ def plan_engines(instance: Instance, engines: Sequence[str], workers: int) -> li
         if name not in ENGINES:
             raise SolveError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
     if unsupported_features(instance):
-        big = relaxable(instance) and instance.num_clients > ORTOOLS_MAX_CLIENTS
         if workers < 2 or names:
             # On one core the relaxed PyVRP run: it always returns a plan, where
             # OR-Tools under a short budget on a busy machine may find none at all.
             return names or (["pyvrp-relaxed"] if relaxable(instance) else ["ortools"])
         # PyVRP solves the problem without what it cannot model and its plan is
         # repaired against the full problem; the judge re-checks it like any other.
-        # OR-Tools keeps the second core on small days, where it sometimes wins; from
-        # a few hundred pickups on its first solutions leave most of them unserved
-        # within minutes, so both cores run PyVRP. Where the problem cannot even be
-        # relaxed, OR-Tools runs twice with different first-solution strategies.
+        # Where the problem cannot even be relaxed, OR-Tools runs twice with different
+        # strategies (one per seed).
         if relaxable(instance):
-            if big:
-                return ["pyvrp-relaxed", "pyvrp-relaxed"]
-            return ["pyvrp-relaxed", "ortools"]
+            # OR-Tools' role here is the polish round (see :func:`_polish`): started from
+            # a plan it needs no construction, which on a tight day alone can outlast
+            # the budget.
+            return ["pyvrp-relaxed", "pyvrp-relaxed"]
         return ["ortools", "ortools"]
     if not names:
         names = ["pyvrp"]
