@@ -20,7 +20,7 @@ from typing import Final
 AFTER_SOLVE_S_PER_PICKUP: Final[float] = 0.002
 
 #: Fixed part of the steps after solving (process pools closing, file writes).
-AFTER_SOLVE_BASE_S: Final[float] = 0.3
+AFTER_SOLVE_BASE_S: Final[float] = 0.5
 
 #: The solver always gets at least this much, even when the estimate says no time is
 #: left (a plan late by a little beats no plan).
@@ -91,7 +91,7 @@ class Deadline:
 #: HTML report and map per pickup (measured like :data:`AFTER_SOLVE_S_PER_PICKUP`).
 WRITE_S_PER_PICKUP: Final[float] = 0.0005
 REPORT_S_PER_PICKUP: Final[float] = 0.001
-REPORT_BASE_S: Final[float] = 2.0
+REPORT_BASE_S: Final[float] = 3.0
 
 
 def report_s(problem: object, report: bool) -> float:
