@@ -70,3 +70,45 @@ def test_objective_of_a_plan_counts_vehicles_not_prizes() -> None:
     prizes = sum(int(built.instance.prize[c]) for c in range(10) if c not in served)
     assert route_costs(built.instance, sol) == objective_cost(built.instance, sol) - prizes
     assert route_costs(built.instance, sol) > 0
+
+
+def test_plans_written_before_objective_rmb_still_load() -> None:
+    from routing.model import Plan
+
+    problem = random_problem(6, seed=2)
+    plan = plan_day(
+        problem, options=SolveOptions(time_limit_s=2, iterations=10, engines=("ortools",))
+    )
+    old = plan.model_dump(mode="json")
+    del old["summary"]["objective_rmb"]
+    assert Plan.model_validate(old).summary.objective_rmb is None
+
+
+def test_second_run_pays_the_drivers_time_at_the_hub_between_runs() -> None:
+    """The engines charge a vehicle's day from first departure to last return; the
+    plan charges the reload and wait between runs to the later run."""
+    from routing.costs import CostModel
+    from routing.model import Problem
+    from tests.routing.factories import HUB, pickup, van
+
+    problem = Problem(
+        hubs=(HUB,),
+        pickups=tuple(pickup(f"P{i}", 0.02 * (i + 1), 0.01, parcels=60) for i in range(2)),
+        vehicle_types=(
+            van(count=1, capacity_parcels=60, max_runs_per_day=2, reload_min=30, rmb_per_hour=36),
+        ),
+    )
+    options = SolveOptions(
+        time_limit_s=5,
+        iterations=20,
+        engines=("ortools",),
+        cost_model=CostModel(road_class_factor={}),
+        baselines=False,
+    )
+    plan = plan_day(problem, options=options)
+    first, second = sorted(plan.runs, key=lambda r: r.run)
+    assert second.start - first.end >= 30 * 60
+    assert first.time_cost_rmb == pytest.approx(36 * first.duration / 3600, abs=0.01)
+    paid = second.duration + second.start - first.end
+    assert second.time_cost_rmb == pytest.approx(36 * paid / 3600, abs=0.01)
+    assert plan.summary.objective_rmb == pytest.approx(plan.summary.total_cost_rmb, rel=0.005)

@@ -9,8 +9,9 @@ import pytest
 
 from routing.costs import CostModel, apply_cost_model, read_cost_model
 from routing.io import read_scenario
-from routing.matrix import RoadMatrixProvider
-from routing.network import ROAD_CLASSES
+from routing.matrix import RoadMatrixProvider, TravelMatrix
+from routing.model import Problem
+from routing.network import ROAD_CLASSES, RoadNetwork
 from routing.paths import snap_points
 from routing.pipeline import SolveOptions, matrices_for, plan_day
 from routing.road_cost import charged_metres, road_costing
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "fixtures/small/scenario.toml"
 
 
-def _small() -> tuple[object, object, dict[str, object], dict[str, int]]:
+def _small() -> tuple[Problem, RoadNetwork, dict[str, TravelMatrix], dict[str, int]]:
     sc = read_scenario(SMALL)
     assert sc.network_path is not None
     net = network_from_file(sc.network_path)
@@ -34,7 +35,7 @@ def _small() -> tuple[object, object, dict[str, object], dict[str, int]]:
 
 
 def test_charged_metres_with_unit_factors_are_the_matrix_metres() -> None:
-    problem, net, matrices, node_of = _small()
+    _, net, matrices, node_of = _small()
     m = matrices["all"]
     nodes = [node_of[i] for i in m.ids]
     charged = charged_metres(net, nodes, np.ones(len(ROAD_CLASSES)))
@@ -45,7 +46,7 @@ def test_charged_metres_with_unit_factors_are_the_matrix_metres() -> None:
 
 
 def test_class_factors_raise_the_charged_metres_on_those_classes_only() -> None:
-    problem, net, matrices, node_of = _small()
+    _, net, matrices, node_of = _small()
     m = matrices["all"]
     nodes = [node_of[i] for i in m.ids]
     village = np.ones(len(ROAD_CLASSES))
@@ -65,16 +66,16 @@ def test_pricing_by_lookup_equals_pricing_along_the_roads() -> None:
         update={"vehicles": {}, "road_class_factor": {"village": 1.3, "county": 1.1}}
     )
     plan = plan_day(
-        problem,  # type: ignore[arg-type]
-        network=net,  # type: ignore[arg-type]
+        problem,
+        network=net,
         options=SolveOptions(time_limit_s=2, iterations=20, engines=("ortools",), baselines=False),
     )
     assert plan.runs
-    costing = road_costing(problem, matrices, model, network=net, node_of=node_of)  # type: ignore[arg-type]
-    by_roads = apply_cost_model(plan, model, network=net, matrices=matrices)  # type: ignore[arg-type]
-    by_lookup = apply_cost_model(plan, model, network=net, matrices=matrices, costing=costing)  # type: ignore[arg-type]
+    costing = road_costing(problem, matrices, model, network=net, node_of=node_of)
+    by_roads = apply_cost_model(plan, model, network=net, matrices=matrices)
+    by_lookup = apply_cost_model(plan, model, network=net, matrices=matrices, costing=costing)
     assert by_lookup.summary.total_cost_rmb == pytest.approx(
         by_roads.summary.total_cost_rmb, abs=0.02 * len(plan.runs)
     )
-    flat = apply_cost_model(plan, CostModel(road_class_factor={}), matrices=matrices)  # type: ignore[arg-type]
+    flat = apply_cost_model(plan, CostModel(road_class_factor={}), matrices=matrices)
     assert by_lookup.summary.total_cost_rmb > flat.summary.total_cost_rmb
