@@ -156,7 +156,7 @@ def _plan_and_write(
 ) -> Plan:
     import time as _time
 
-    from routing.deadline import Deadline, report_s
+    from routing.deadline import Deadline, preload, report_s
     from routing.io import write_outputs
     from routing.model import Problem
     from routing.pipeline import SolveOptions, plan_day
@@ -194,6 +194,8 @@ def _plan_and_write(
         # and the report leave.
         limit_s = options.time_limit_s
         deadline = Deadline.since_process_start(limit_s, reserve_s=report_s(problem, report))
+        if report:
+            preload("matplotlib.figure", "matplotlib.backends.backend_agg", "routing.report")
         plan = plan_day(
             problem,
             network=network,

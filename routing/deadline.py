@@ -9,6 +9,7 @@ gets what is left.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -44,9 +45,27 @@ def process_started() -> float:
     return now - min(max(age, 0.0), 60.0)
 
 
+#: Estimates are measured on a machine whose load average is about its core count;
+#: under more load every Python step slows down, up to this factor.
+MAX_LOAD_FACTOR: Final[float] = 2.0
+
+
+def load_factor() -> float:
+    """How much slower than measured the steps around the solver will likely run.
+
+    The square root of the load average per core, from 1 to :data:`MAX_LOAD_FACTOR`:
+    at twice as many runnable processes as cores a step took about 1.5 times as long.
+    """
+    try:
+        per_core = os.getloadavg()[0] / max(1, os.cpu_count() or 1)
+    except OSError:
+        return 1.0
+    return min(MAX_LOAD_FACTOR, max(1.0, math.sqrt(per_core)))
+
+
 def after_solve_s(num_pickups: int, *, per_pickup_s: float = AFTER_SOLVE_S_PER_PICKUP) -> float:
     """Estimated seconds from the solver's answer to the finished plan."""
-    return AFTER_SOLVE_BASE_S + per_pickup_s * num_pickups
+    return (AFTER_SOLVE_BASE_S + per_pickup_s * num_pickups) * load_factor()
 
 
 @dataclass(frozen=True)
@@ -100,4 +119,20 @@ def report_s(problem: object, report: bool) -> float:
     out = 0.1 + WRITE_S_PER_PICKUP * pickups
     if report:
         out += REPORT_BASE_S + REPORT_S_PER_PICKUP * pickups
-    return out
+    return out * load_factor()
+
+
+def preload(*modules: str) -> None:
+    """Import ``modules`` in a background thread (e.g. the report's plotting library
+    while the solver runs), so that the steps after solving do not wait for them."""
+    import importlib
+    import threading
+
+    def run() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                return
+
+    threading.Thread(target=run, name="preload", daemon=True).start()
