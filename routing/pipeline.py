@@ -177,7 +177,13 @@ def plan_with_matrices(
     built = build_instance(problem, matrices, costing=costing)
     progress("solve")
     if built.instance.num_clients:
-        solver_s = deadline.solver_s(len(problem.pickups))
+        # With an iteration count the plan must not depend on the machine: the count
+        # ends the search and the limit stays the cap it always was.
+        solver_s = (
+            options.time_limit_s
+            if options.iterations is not None
+            else deadline.solver_s(len(problem.pickups))
+        )
         timings["solver_budget"] = round(solver_s, 3)
         solution = run_engines(built.instance, replace(options, time_limit_s=solver_s))
     else:
