@@ -12,15 +12,21 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from routing.costs import RunRates
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
 from routing.matrix import TravelMatrix
 from routing.model import Hub, PickupPoint, Problem, Unassigned, UnassignedReason, VehicleType
+from routing.road_cost import scaled_durations
 from routing.solve.instance import Instance, LockedTrip, VehicleTypeData
 from routing.units import COST_UNITS_PER_RMB, UNREACHABLE, kg_to_grams, rmb_to_units
+
+if TYPE_CHECKING:
+    from routing.road_cost import RoadCosting
 
 #: Penalty for leaving out a pickup that must be collected, per priority step. It is
 #: far above any run's cost, so the solver only drops such a pickup when no vehicle
@@ -152,7 +158,12 @@ def instance_profiles(problem: Problem) -> list[tuple[str, float]]:
     return seen
 
 
-def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> BuiltInstance:
+def build_instance(
+    problem: Problem,
+    matrices: Mapping[str, TravelMatrix],
+    *,
+    costing: RoadCosting | None = None,
+) -> BuiltInstance:
     """Translate ``problem`` into integers, leaving out what cannot be served.
 
     Parameters
@@ -162,6 +173,12 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
     matrices
         One travel matrix per road profile (:attr:`VehicleType.profile`), whose ids
         are the hub ids followed by the pickup ids of ``problem``.
+    costing
+        The hub's cost model over these matrices (:func:`routing.road_cost.road_costing`):
+        the engines then minimise exactly what the plan will be charged — the model's
+        rates per vehicle type, energy on class-weighted metres
+        (``Instance.cost_distance``), and an optional pickup's prize net of its
+        handling. None: the fleet file's rates on plain metres.
 
     Returns
     -------
@@ -185,14 +202,17 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
     )
     prize = np.array(
         [
-            rmb_to_units(p.prize_rmb)
+            rmb_to_units(p.prize_rmb - _handling_rmb(p, problem, costing))
             if p.prize_rmb is not None
             else rmb_to_units(MUST_SERVE_PENALTY_RMB * (1 + p.priority))
             for p in kept
         ],
         dtype=np.int64,
-    )
-    vts = [_vehicle_type_data(problem, vt, hub_index, profiles, n) for vt in problem.vehicle_types]
+    ).clip(min=0)
+    vts = [
+        _vehicle_type_data(problem, vt, hub_index, profiles, n, costing)
+        for vt in problem.vehicle_types
+    ]
     instance = Instance(
         name=problem.name,
         num_depots=nh,
@@ -220,6 +240,9 @@ def build_instance(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> Bu
         cost_scale=COST_UNITS_PER_RMB,
         coords=_local_coords(hubs, kept),
         locked=_locked_trips(problem, kept),
+        cost_distance=None
+        if costing is None
+        else _cost_distance(problem, costing, profiles, list(range(nh)) + [nh + j for j in keep]),
     )
     return BuiltInstance(
         instance=instance,
@@ -239,28 +262,14 @@ def _check_matrices(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> N
 
 
 class _Durations:
-    """Travel times of a vehicle type: its profile's matrix divided by its speed factor.
-
-    Scaled once per (profile, speed factor): rescaling per pickup made a 2,000-pickup
-    build take minutes.
-    """
+    """Travel times of a vehicle type: its profile's matrix divided by its speed factor
+    (scaled once per matrix and factor, :func:`routing.road_cost.scaled_durations`)."""
 
     def __init__(self, matrices: Mapping[str, TravelMatrix]) -> None:
         self._matrices = matrices
-        self._scaled: dict[tuple[str, float], np.ndarray] = {}
 
     def __call__(self, vt: VehicleType) -> np.ndarray:
-        key = _profile_key(vt)
-        if key not in self._scaled:
-            m = self._matrices[vt.profile].duration_s
-            self._scaled[key] = (
-                m
-                if vt.speed_factor == 1.0
-                else np.where(m >= UNREACHABLE, UNREACHABLE, np.rint(m / vt.speed_factor)).astype(
-                    np.int64
-                )
-            )
-        return self._scaled[key]
+        return scaled_durations(self._matrices[vt.profile], vt.speed_factor)
 
 
 def _screen(
@@ -337,16 +346,50 @@ def _screened(p: PickupPoint, reasons: list[UnassignedReason]) -> Unassigned:
 def _stacked_matrices(
     matrices: Mapping[str, TravelMatrix], profiles: list[tuple[str, float]], nodes: list[int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distance and duration per (profile, speed factor), over the kept nodes."""
-    sel = np.ix_(nodes, nodes)
-    distance = np.stack([matrices[name].distance_m[sel] for name, _ in profiles]).astype(np.int64)
-    duration_list = []
-    for name, factor in profiles:
-        m = matrices[name].duration_s[sel]
-        if factor != 1.0:
-            m = np.where(m >= UNREACHABLE, UNREACHABLE, np.rint(m / factor))
-        duration_list.append(m.astype(np.int64))
-    return distance, np.stack(duration_list)
+    """Distance and duration per (profile, speed factor), over the kept nodes.
+
+    Filled in place, one copy per matrix: at 5,000 pickups each is 200 MB, and
+    temporaries from selecting, scaling and stacking took most of a 15-s build.
+    """
+    n = len(nodes)
+    distance = np.empty((len(profiles), n, n), dtype=np.int64)
+    duration = np.empty((len(profiles), n, n), dtype=np.int64)
+    for k, (name, factor) in enumerate(profiles):
+        m = matrices[name]
+        distance[k] = _select(m.distance_m, nodes)
+        duration[k] = _select(scaled_durations(m, factor), nodes)
+    return distance, duration
+
+
+def _select(array: np.ndarray, nodes: list[int]) -> np.ndarray:
+    """Rows and columns ``nodes`` of a square matrix (no copy when that is all of it)."""
+    if len(nodes) == array.shape[0] and nodes == list(range(len(nodes))):
+        return array
+    return array[np.ix_(nodes, nodes)]
+
+
+def _handling_rmb(p: PickupPoint, problem: Problem, costing: RoadCosting | None) -> float:
+    """What handling a pickup's parcels costs at the (first) hub under the cost model."""
+    if costing is None:
+        return 0.0
+    rate = costing.hub_model(problem.hubs[0].id).handling_rmb_per_parcel
+    return rate * (p.parcels + p.delivery_parcels)
+
+
+def _cost_distance(
+    problem: Problem, costing: RoadCosting, profiles: list[tuple[str, float]], nodes: list[int]
+) -> np.ndarray:
+    """Charged (class-weighted) metres per instance profile, over the kept nodes.
+
+    An instance profile's vehicle types share one hub's class factors (the hub of its
+    first vehicle type): hubs with their own factors get their own road profile only
+    through their vehicle types' ``profile``.
+    """
+    out = np.empty((len(profiles), len(nodes), len(nodes)), dtype=np.int64)
+    for k, (name, factor) in enumerate(profiles):
+        vt = next(v for v in problem.vehicle_types if _profile_key(v) == (name, factor))
+        out[k] = _select(costing.charged(name, problem.hub_of(vt).id), nodes)
+    return out
 
 
 def _vehicle_type_data(
@@ -355,21 +398,24 @@ def _vehicle_type_data(
     hub_index: Mapping[str, int],
     profiles: list[tuple[str, float]],
     n: int,
+    costing: RoadCosting | None = None,
 ) -> VehicleTypeData:
     """A vehicle type in integers: fen, metres, seconds, grams."""
-    h = hub_index[problem.hub_of(vt).id]
+    hub = problem.hub_of(vt)
+    h = hub_index[hub.id]
     count = vt.count if vt.count is not None else min(UNLIMITED_CAP, max(1, n))
     brk = vt.driver_break
+    rates = RunRates.of(vt) if costing is None else costing.rates(vt, hub.id)
     return VehicleTypeData(
         name=vt.name,
         num_available=count,
         capacity=(vt.capacity_parcels, kg_to_grams(vt.capacity_kg)),
         start_depot=h,
         end_depot=h,
-        fixed_cost=rmb_to_units(vt.fixed_rmb_per_run + vt.fixed_rmb_per_day),
-        trip_fixed_cost=rmb_to_units(vt.fixed_rmb_per_run) if vt.max_runs_per_day > 1 else 0,
-        unit_distance_cost=round(vt.rmb_per_km * COST_UNITS_PER_RMB / 1000),
-        unit_duration_cost=round(vt.rmb_per_hour * COST_UNITS_PER_RMB / 3600),
+        fixed_cost=rmb_to_units(rates.fixed_rmb_per_run + rates.fixed_rmb_per_day),
+        trip_fixed_cost=rmb_to_units(rates.fixed_rmb_per_run) if vt.max_runs_per_day > 1 else 0,
+        unit_distance_cost=round(rates.rmb_per_km * COST_UNITS_PER_RMB / 1000),
+        unit_duration_cost=round(rates.rmb_per_hour * COST_UNITS_PER_RMB / 3600),
         tw_early=vt.shift_start_s,
         tw_late=vt.shift_end_s,
         max_duration=vt.shift_end_s - vt.shift_start_s,

@@ -87,6 +87,7 @@ def _plan_and_write(
 ) -> Plan:
     import time as _time
 
+    from routing.deadline import Deadline, preload, report_s
     from routing.io import write_outputs
     from routing.model import Problem
     from routing.pipeline import plan_day
@@ -119,7 +120,20 @@ def _plan_and_write(
             engines=engines,
             cost_model=cost_model,
         )
-        plan = plan_day(problem, network=network, options=options, progress=step, timings_s=timings)
+        # The time limit bounds the whole command: the plan gets what reading, writing
+        # and the report leave.
+        limit_s = options.time_limit_s
+        deadline = Deadline.since_process_start(limit_s, reserve_s=report_s(problem, report))
+        if report:
+            preload("matplotlib.figure", "matplotlib.backends.backend_agg", "routing.report")
+        plan = plan_day(
+            problem,
+            network=network,
+            options=options,
+            progress=step,
+            timings_s=timings,
+            deadline=deadline,
+        )
         # Where the plan came from, so `hubroute report` and `quote --plan` find the roads.
         found = {
             "network": network_path,

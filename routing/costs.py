@@ -114,6 +114,7 @@ from routing.road_classes import (
 
 if TYPE_CHECKING:
     from routing.matrix import TravelMatrix
+    from routing.road_cost import RoadCosting
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -408,6 +409,7 @@ def apply_cost_model(
     matrices: Mapping[str, TravelMatrix] | None = None,
     allocation: Sequence[str] | None = None,
     max_snap_m: float = 2000.0,
+    costing: RoadCosting | None = None,
 ) -> Plan:
     """Re-cost a plan: run costs, stop shares, village table and summary.
 
@@ -439,6 +441,10 @@ def apply_cost_model(
         plan's ``allocation_method`` and the methods already in ``cost_shares``.
     max_snap_m
         As for planning.
+    costing
+        The same cost model's charged metres over ``matrices``
+        (:func:`routing.road_cost.road_costing`): each run's road factor is then looked
+        up leg by leg instead of following its roads again (same paths, same sums).
 
     Returns
     -------
@@ -455,7 +461,16 @@ def apply_cost_model(
         raise InputError(
             [InputProblem("plan", "vehicle_types", f"missing vehicle types {missing}")]
         )
-    if network is not None and plan.runs:
+    if costing is not None:
+        factors = [
+            costing.sequence_factors(
+                [[r.hub_id, *[s.pickup_id for s in r.stops], r.hub_id]],
+                types[r.vehicle_type].profile,
+                r.hub_id,
+            )[0]
+            for r in plan.runs
+        ]
+    elif network is not None and plan.runs:
         factors = run_road_factors(plan, network, model, max_snap_m=max_snap_m)
     else:
         factors = [model.for_hub(r.hub_id).unknown_road_factor for r in plan.runs]
@@ -464,20 +479,23 @@ def apply_cost_model(
     first_run: dict[str, int] = {}
     for r in plan.runs:
         first_run[r.vehicle] = min(first_run.get(r.vehicle, r.run), r.run)
+    paid_s = _paid_seconds(plan.runs)
 
+    hub_models = {h: model.for_hub(h) for h in {r.hub_id for r in plan.runs}}
+    rows_of: dict[str, dict[str, int]] = {}
     vehicle_fen: list[int] = []
     shares: list[dict[str, list[int]]] = []
     parts: list[tuple[float, float, float]] = []
     climb_rmb: list[float] = []  # energy for the ascent, with elevation data
-    for r, factor in zip(plan.runs, factors, strict=True):
+    for i, (r, factor) in enumerate(zip(plan.runs, factors, strict=True)):
         vt = types[r.vehicle_type]
-        rates = model.for_hub(r.hub_id).rates_for(vt)
+        rates = hub_models[r.hub_id].rates_for(vt)
         fixed = rates.fixed_rmb_per_run + (
             rates.fixed_rmb_per_day if r.run == first_run[r.vehicle] else 0.0
         )
         f_rmb, d_rmb, t_rmb = run_cost_rmb(
             distance_m=r.distance * factor,
-            duration_s=r.duration,
+            duration_s=paid_s[i],
             fixed_rmb=fixed,
             rmb_per_km=rates.rmb_per_km,
             rmb_per_hour=rates.rmb_per_hour,
@@ -498,7 +516,8 @@ def apply_cost_model(
         legs = None
         if need_legs and r.stops:
             m = mats[vt.profile]
-            ix = [m.index(r.hub_id), *[m.index(s.pickup_id) for s in r.stops]]
+            where = rows_of.setdefault(vt.profile, {i: k for k, i in enumerate(m.ids)})
+            ix = [where[r.hub_id], *[where[s.pickup_id] for s in r.stops]]
             sel = np.ix_(ix, ix)
             legs = (
                 rates.rmb_per_km * factor * m.distance_m[sel] / 1000.0
@@ -567,6 +586,24 @@ def apply_cost_model(
             )
         )
     return replace_runs(plan, runs, allocation_method=primary)
+
+
+def _paid_seconds(runs: Sequence[Run]) -> list[int]:
+    """Hours the driver is paid for on each run: leaving to returning, and for a later
+    run of the same vehicle also the reload and wait at the hub since the last one.
+
+    The engines charge a vehicle's whole day from first departure to last return, so
+    the plan charges the same.
+    """
+    by_vehicle: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(runs):
+        by_vehicle[r.vehicle].append(i)
+    out = [r.duration for r in runs]
+    for idx in by_vehicle.values():
+        idx.sort(key=lambda i: runs[i].run)
+        for a, b in itertools.pairwise(idx):
+            out[b] += max(0, runs[b].start - runs[a].end)
+    return out
 
 
 def village_table(plan: Plan, runs: Sequence[Run]) -> tuple[VillageCost, ...]:

@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from routing.build import build_instance, check_fits
+from routing.costs import fleet_cost_model
 from routing.errors import InputError, SolveError
 from routing.matrix import MatrixProvider, RoadMatrixProvider, StraightLineMatrixProvider
 from routing.model import Plan, Problem
@@ -40,6 +38,7 @@ from routing.network import RoadNetwork
 from routing.paths import snap_points
 from routing.pipeline import SolveOptions, matrices_for
 from routing.plan import assemble_plan
+from routing.road_cost import road_costing
 from routing.solve import decompose
 from routing.solve.instance import Instance, Solution
 from routing.solve.portfolio import Verdict, best_of, judge
@@ -122,39 +121,6 @@ def solve_part(
     from routing.solve.ortools_engine import solve_ortools
 
     return solve_ortools(instance, time_limit_s=time_limit_s, seed=seed, initial=initial)
-
-
-def _with_left_out(
-    instance: Instance, parts: list[decompose.Part], left: Sequence[int]
-) -> list[decompose.Part]:
-    """Give each client no route serves to the part whose clients lie nearest in angle."""
-    if not left or instance.coords is None:
-        return parts
-    depot = instance.coords[0].astype(np.float64)
-
-    def angle(clients: np.ndarray) -> np.ndarray:
-        d = instance.coords[instance.num_depots + clients].astype(np.float64) - depot  # type: ignore[index]
-        angles: np.ndarray = np.arctan2(d[:, 1], d[:, 0])
-        return angles
-
-    centres = [
-        math.atan2(float(np.sin(angle(p.clients)).mean()), float(np.cos(angle(p.clients)).mean()))
-        for p in parts
-    ]
-    extra: list[list[int]] = [[] for _ in parts]
-    for c, a in zip(left, angle(np.asarray(left, dtype=np.int64)), strict=True):
-        gaps = [abs(math.remainder(a - centre, 2 * math.pi)) for centre in centres]
-        extra[int(np.argmin(gaps))].append(int(c))
-    out = []
-    for p, more in zip(parts, extra, strict=True):
-        if not more:
-            out.append(p)
-            continue
-        clients = np.concatenate([p.clients, np.asarray(more, dtype=np.int64)])
-        counts = [vt.num_available for vt in p.instance.vehicle_types]
-        sub = decompose.sub_instance(instance, clients, counts, name=p.instance.name)
-        out.append(decompose.Part(sub, clients, p.type_offsets, p.initial))
-    return out
 
 
 def _run_parts(
@@ -255,10 +221,10 @@ def solve_decomposed(
         remaining = borders_end - time.monotonic()
         # Two rounds when there is time: borders first, then the original cuts again.
         budget = remaining if rnd > 1 or remaining < 4.0 else remaining / 2
+        # Clients the incumbent leaves out (optional pickups) join the part nearest them.
         split = decompose.split_by_routes(
             instance, best.solution, k, rotation=0.5 if rnd % 2 else 0.0
         )
-        split = _with_left_out(instance, split, best.solution.unassigned)
         if len(split) < 2:
             break
         repaired = _run_parts(
@@ -342,6 +308,7 @@ def plan_decomposed(
     check_fits(problem)
     provider: MatrixProvider = StraightLineMatrixProvider()
     paths = None
+    node_of: dict[str, int] = {}
     if network is not None:
         from routing.batch_tasks import road_paths
 
@@ -349,11 +316,20 @@ def plan_decomposed(
             (p.id, p.lon, p.lat) for p in problem.pickups
         ]
         nodes = snap_points(network, points, max_snap_m=options.max_snap_m, kind="point").nodes
+        node_of = dict(zip([p[0] for p in points], nodes, strict=True))
         provider = RoadMatrixProvider(network, max_snap_m=options.max_snap_m)
         paths = road_paths(network, problem, nodes)
     matrices = matrices_for(problem, provider)
     timings["matrices"] = round(time.perf_counter() - t0, 3)
-    built = build_instance(problem, matrices)
+    # The engines minimise the hub's cost model (the fleet's rates without one).
+    costing = road_costing(
+        problem,
+        matrices,
+        options.cost_model or fleet_cost_model(),
+        network=network,
+        node_of=node_of or None,
+    )
+    built = build_instance(problem, matrices, costing=costing)
     timings["build"] = round(time.perf_counter() - t0 - timings["matrices"], 3)
     if not built.instance.num_clients:
         raise InputError("no pickup can be served by this fleet; see the screened pickups")

@@ -404,6 +404,10 @@ class Summary(_Frozen):
     pickups: int
     solver: str = ""
     objective: int = 0
+    objective_rmb: float | None = None
+    """What the engines minimised, evaluated on this plan with the hub's cost model
+    (prizes of unserved optional pickups left out): equals ``total_cost_rmb`` up to
+    rounding. None in plans written before it was reported."""
     timings_s: dict[str, float] = Field(default_factory=dict)
     feasible: bool = Field(
         True, description="False when the plan check found a broken constraint (see violations)."

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
 from routing.baselines import add_baselines
-from routing.build import build_instance, check_fits, split_oversize
-from routing.costs import apply_cost_model
+from routing.build import BuiltInstance, build_instance, check_fits, split_oversize
+from routing.costs import apply_cost_model, fleet_cost_model
+from routing.deadline import Deadline
 from routing.errors import NetworkError
 from routing.errors import Problem as InputProblem
 from routing.matrix import (
@@ -31,7 +33,9 @@ from routing.paths import path_lonlat, snap_points
 from routing.plan import assemble_plan, draw_plan
 from routing.plan_check import check_plan, mark_plan
 from routing.plan_guard import checked_plan
+from routing.road_cost import RoadCosting, handling_and_overhead_rmb, road_costing
 from routing.solve.instance import Instance, Solution
+from routing.solve.objective import route_costs
 from routing.solve.ortools_engine import solve_ortools
 from routing.solve.repair import make_feasible
 
@@ -121,8 +125,14 @@ def plan_with_matrices(
     paths: PathsFn | None = None,
     timings_s: Mapping[str, float] | None = None,
     progress: Progress = _noop,
+    costing: RoadCosting | None = None,
+    deadline: Deadline | None = None,
 ) -> Plan:
     """Plan ``problem`` on given travel matrices (one per road profile).
+
+    The engines minimise ``costing``'s cost model (the fleet's rates without it), and
+    the solver gets what ``deadline`` leaves after the estimated time to assemble and
+    price the plan (``options.time_limit_s`` from now without one).
 
     Raises
     ------
@@ -136,13 +146,25 @@ def plan_with_matrices(
         original_ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
         problem = split_oversize(problem)
         matrices = _expand_matrices(matrices, original_ids, problem)
+        costing = costing.reindexed(matrices) if costing is not None else None
     else:
         check_fits(problem)
+    deadline = deadline or Deadline.after(options.time_limit_s)
+    if costing is None and options.cost_model is not None:
+        costing = road_costing(problem, matrices, options.cost_model)
     t0 = time.perf_counter()
-    built = build_instance(problem, matrices)
+    built = build_instance(problem, matrices, costing=costing)
     progress("solve")
     if built.instance.num_clients:
-        solution = run_engines(built.instance, options)
+        # With an iteration count the plan must not depend on the machine: the count
+        # ends the search and the limit stays the cap it always was.
+        solver_s = (
+            options.time_limit_s
+            if options.iterations is not None
+            else deadline.solver_s(len(problem.pickups))
+        )
+        timings["solver_budget"] = round(solver_s, 3)
+        solution = run_engines(built.instance, replace(options, time_limit_s=solver_s))
     else:
         solution = Solution(routes=(), unassigned=(), cost=0, engine="none")
     timings["solve"] = round(time.perf_counter() - t0, 3)
@@ -164,9 +186,25 @@ def plan_with_matrices(
     draw = None if paths is None else partial(draw_plan, paths=paths)
     plan = checked_plan(asked, built, solution, asked_matrices, assemble, draw)
     timings["assemble"] = round(time.perf_counter() - t1, 3)
-    return plan.model_copy(
-        update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
-    )
+    summary = {"timings_s": timings, "objective_rmb": _objective_rmb(built, solution, costing)}
+    return plan.model_copy(update={"summary": plan.summary.model_copy(update=summary)})
+
+
+def _objective_rmb(built: BuiltInstance, solution: Solution, costing: RoadCosting | None) -> float:
+    """What the engines minimised, on the delivered routes: vehicle costs in the
+    engines' units, plus the handling and overheads a plan is charged (the same for
+    every plan serving the same parcels)."""
+    inst = built.instance
+    rmb = route_costs(inst, solution) / inst.cost_scale if solution.routes else 0.0
+    if costing is None:
+        return round(rmb, 2)
+    parcels: dict[str, int] = {}
+    for route in solution.routes:
+        hub = inst.depot_ids[inst.vehicle_types[route.vehicle_type].start_depot]
+        for c in (c for t in route.trips for c in t.clients):
+            p = built.pickups[c]
+            parcels[hub] = parcels.get(hub, 0) + p.parcels + p.delivery_parcels
+    return round(rmb + handling_and_overhead_rmb(costing.model, parcels), 2)
 
 
 def price_plan(
@@ -178,12 +216,15 @@ def price_plan(
     options: SolveOptions,
     progress: Progress = _noop,
     full_network: RoadNetwork | None = None,
+    costing: RoadCosting | None = None,
 ) -> Plan:
     """Re-cost with the hub's cost model (if any), add the baselines' savings, check.
 
-    The plan check runs on the priced plan (costs from the cost model's rates) and,
-    given ``full_network`` (the roads with today's closed ones still in them), on each
-    run's geometry; ``summary.feasible`` and ``summary.violations`` say what it found.
+    With ``costing`` (the cost model's charged metres over ``matrices``) the legs are
+    looked up rather than followed on the roads again. The plan check runs on the
+    priced plan (costs from the cost model's rates) and, given ``full_network`` (the
+    roads with today's closed ones still in them), on each run's geometry;
+    ``summary.feasible`` and ``summary.violations`` say what it found.
     """
     if options.cost_model is not None:
         plan = apply_cost_model(
@@ -193,6 +234,7 @@ def price_plan(
             matrices=matrices,
             allocation=options.allocation,
             max_snap_m=options.max_snap_m,
+            costing=costing,
         )
     if options.baselines and not problem.split_oversize:
         progress("baselines")
@@ -203,6 +245,7 @@ def price_plan(
             cost_model=options.cost_model,
             network=network,
             max_snap_m=options.max_snap_m,
+            costing=costing,
         )
     found = check_plan(problem, plan, matrices, cost_model=options.cost_model, network=full_network)
     return mark_plan(plan, found)
@@ -256,6 +299,7 @@ def plan_day(
     options: SolveOptions | None = None,
     progress: Progress = _noop,
     timings_s: Mapping[str, float] | None = None,
+    deadline: Deadline | None = None,
 ) -> Plan:
     """Plan a day: travel matrices from the road network, solve, cost.
 
@@ -270,6 +314,9 @@ def plan_day(
         Solver options.
     progress
         Called with the name of each step as it starts ("matrices", "solve", "plan").
+    deadline
+        When the whole plan must be ready (default: ``options.time_limit_s`` from
+        now); the solver gets what the other steps leave.
 
     Raises
     ------
@@ -278,14 +325,16 @@ def plan_day(
         vehicle.
     """
     options = options or SolveOptions()
+    deadline = deadline or Deadline.after(options.time_limit_s)
     timings = dict(timings_s or {})
     full_network = network
     if network is not None and network.graph.graph.get("source") == "osm":
-        return _plan_on_osm_roads(problem, network, options, progress, timings)
+        return _plan_on_osm_roads(problem, network, options, progress, timings, deadline)
     progress("matrices")
     t0 = time.perf_counter()
     provider: MatrixProvider
     paths: PathsFn | None = None
+    node_of: dict[str, Node] = {}
     if network is not None:
         if problem.closed_roads:
             from routing.network import without_roads
@@ -298,10 +347,27 @@ def plan_day(
         provider = StraightLineMatrixProvider()
     matrices = matrices_for(problem, provider)
     timings["matrices"] = round(time.perf_counter() - t0, 3)
-    plan = plan_with_matrices(
-        problem, matrices, options=options, paths=paths, timings_s=timings, progress=progress
+    t0 = time.perf_counter()
+    costing = road_costing(
+        problem,
+        matrices,
+        options.cost_model or fleet_cost_model(),
+        network=network,
+        node_of=node_of or None,
     )
-    return price_plan(
+    timings["road_costs"] = round(time.perf_counter() - t0, 3)
+    plan = plan_with_matrices(
+        problem,
+        matrices,
+        options=options,
+        paths=paths,
+        timings_s=timings,
+        progress=progress,
+        costing=costing,
+        deadline=deadline,
+    )
+    t0 = time.perf_counter()
+    plan = price_plan(
         plan,
         problem,
         matrices,
@@ -309,6 +375,11 @@ def plan_day(
         options=options,
         progress=progress,
         full_network=full_network,
+        costing=costing,
+    )
+    timings = {**plan.summary.timings_s, "pricing": round(time.perf_counter() - t0, 3)}
+    return plan.model_copy(
+        update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
     )
 
 
@@ -318,6 +389,7 @@ def _plan_on_osm_roads(
     options: SolveOptions,
     progress: Progress,
     timings: dict[str, float],
+    deadline: Deadline,
 ) -> Plan:
     """:func:`plan_day` on OSM roads: each vehicle's own roads, snapping onto segments."""
     from routing.roads.flow import prepare_day, price_climbs
@@ -333,6 +405,7 @@ def _plan_on_osm_roads(
         paths=day.paths,
         timings_s=timings,
         progress=progress,
+        deadline=deadline,
     )
     plan = price_climbs(plan, problem, day, options=options)
     return price_plan(

@@ -31,7 +31,7 @@ from routing.model import (
 )
 from routing.solve.instance import Solution
 from routing.unassigned import explain_unassigned, reason_detail
-from routing.units import UNREACHABLE, format_clock
+from routing.units import format_clock
 
 PathFn = Callable[[Sequence[Sequence[str]], str], list[list[tuple[float, float]]]]
 """Given id sequences (hub, stops..., hub) and a road profile, (lon, lat) paths."""
@@ -48,11 +48,9 @@ class _Leg:
 
 
 def _durations(m: TravelMatrix, vt: VehicleType) -> np.ndarray:
-    if vt.speed_factor == 1.0:
-        return m.duration_s
-    return np.where(
-        m.duration_s >= UNREACHABLE, UNREACHABLE, np.rint(m.duration_s / vt.speed_factor)
-    ).astype(np.int64)
+    from routing.road_cost import scaled_durations  # cached per matrix and speed factor
+
+    return scaled_durations(m, vt.speed_factor)
 
 
 def _simulate(

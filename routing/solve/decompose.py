@@ -43,13 +43,13 @@ def _angles(instance: Instance, points: IntArray | np.ndarray) -> np.ndarray:
 
 
 def can_decompose(instance: Instance) -> bool:
-    """True when splitting by angle around a depot is meaningful for this instance."""
-    return (
-        instance.coords is not None
-        and instance.num_depots == 1
-        and not instance.locked
-        and bool(instance.required.all())
-    )
+    """True when splitting by angle around a depot is meaningful for this instance.
+
+    Must-collect and optional clients alike: a part keeps its clients' prizes, and
+    clients a starting plan leaves out join the part nearest them in angle
+    (:func:`split_by_routes`), so each part may still take them.
+    """
+    return instance.coords is not None and instance.num_depots == 1 and not instance.locked
 
 
 def _rotate_to_gap(order: np.ndarray, angles: np.ndarray) -> np.ndarray:
@@ -73,6 +73,7 @@ def sub_instance(
     nodes = np.concatenate([np.arange(instance.num_depots), instance.num_depots + clients])
     grid = np.ix_(np.arange(instance.distance.shape[0]), nodes, nodes)
     distance = instance.distance[grid]
+    cost_distance = None if instance.cost_distance is None else instance.cost_distance[grid]
     duration = distance if instance.duration is instance.distance else instance.duration[grid]
     types = tuple(
         replace(vt, num_available=max(1, n))
@@ -86,6 +87,7 @@ def sub_instance(
         name=name,
         distance=distance,
         duration=duration,
+        cost_distance=cost_distance,
         pickup=instance.pickup[clients],
         delivery=instance.delivery[clients],
         service=instance.service[clients],
@@ -142,6 +144,7 @@ def split_by_routes(
     sizes = np.array([sum(len(t.clients) for t in routes[i].trips) for i in order])
     cuts = np.searchsorted(np.cumsum(sizes), np.arange(1, num_parts) * sizes.sum() / num_parts)
     groups = [g for g in np.split(order, cuts) if len(g)]
+    extra = _unserved_by_group(instance, solution, [angles[g] for g in groups])
 
     num_types = len(instance.vehicle_types)
     used = [sum(1 for r in routes if r.vehicle_type == t) for t in range(num_types)]
@@ -156,7 +159,8 @@ def split_by_routes(
             share = idle[t] // len(groups) + (1 if g_idx < idle[t] % len(groups) else 0)
             counts.append(mine + share)
         clients = np.array(
-            [c for r in part_routes for t in r.trips for c in t.clients], dtype=np.int64
+            [c for r in part_routes for t in r.trips for c in t.clients] + extra[g_idx],
+            dtype=np.int64,
         )
         local = {int(c): i for i, c in enumerate(clients)}
         next_vehicle = [0] * num_types
@@ -175,6 +179,24 @@ def split_by_routes(
         parts.append(Part(sub, clients, tuple(offsets), initial))
         offsets = [o + n for o, n in zip(offsets, counts, strict=True)]
     return parts
+
+
+def _unserved_by_group(
+    instance: Instance, solution: Solution, group_angles: list[np.ndarray]
+) -> list[list[int]]:
+    """Clients ``solution`` leaves out, each given to the group nearest it in angle."""
+    served = solution.served()
+    left = np.array([c for c in range(instance.num_clients) if c not in served], dtype=np.int64)
+    out: list[list[int]] = [[] for _ in group_angles]
+    if not len(left) or instance.coords is None:
+        return out
+    assert instance.coords is not None
+    angles = _angles(instance, instance.coords[instance.num_depots + left])
+    centre = np.array([math.atan2(np.sin(a).mean(), np.cos(a).mean()) for a in group_angles])
+    gap = np.abs(np.angle(np.exp(1j * (angles[:, None] - centre[None, :]))))
+    for c, g in zip(left.tolist(), np.argmin(gap, axis=1).tolist(), strict=True):
+        out[g].append(c)
+    return out
 
 
 def split_by_angle(instance: Instance, num_parts: int) -> list[Part]:

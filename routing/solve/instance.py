@@ -106,6 +106,11 @@ class Instance:
     """Shape (nodes, 2) planar coordinates, when known; used only for decomposition."""
     locked: tuple[LockedTrip, ...] = ()
     """Runs already on the road: these clients start the given trip, in this order."""
+    cost_distance: IntArray | None = None
+    """Shape like ``distance``: the metres energy is charged on (each road class's
+    metres times the hub cost model's factor). ``unit_distance_cost`` applies to these;
+    ``distance`` stays the metres driven (maximum distance, reports). None: the same
+    as ``distance``."""
 
     @property
     def needs_ortools(self) -> bool:

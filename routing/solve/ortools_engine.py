@@ -50,11 +50,31 @@ class _VehicleMap:
         return len(self.keys)
 
 
-def _search_parameters(
-    instance: Instance, time_limit_s: float, iterations: int | None, has_initial: bool
-) -> pywrapcp.DefaultRoutingSearchParameters:
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    fs = routing_enums_pb2.FirstSolutionStrategy
+_FS = routing_enums_pb2.FirstSolutionStrategy
+_LS = routing_enums_pb2.LocalSearchMetaheuristic
+
+#: What runs other than the first (seed 0) use, in turn: another construction and
+#: another metaheuristic each, so that two OR-Tools runs side by side search
+#: differently (OR-Tools' search is deterministic: the seed alone changes nothing).
+SEED_STRATEGIES: tuple[tuple[int, int], ...] = (
+    (_FS.LOCAL_CHEAPEST_INSERTION, _LS.SIMULATED_ANNEALING),
+    (_FS.PATH_CHEAPEST_ARC, _LS.TABU_SEARCH),
+    (_FS.SEQUENTIAL_CHEAPEST_INSERTION, _LS.GUIDED_LOCAL_SEARCH),
+)
+
+
+def strategy_for_seed(instance: Instance, seed: int) -> tuple[int, int]:
+    """First-solution strategy and metaheuristic (OR-Tools enum values) of run ``seed``.
+
+    Seed 0 (and every seed in iterations mode's reproducible runs) uses the choice
+    that suits the instance best; other seeds take :data:`SEED_STRATEGIES` in turn.
+    """
+    if seed % (len(SEED_STRATEGIES) + 1) == 0:
+        return _default_first_solution(instance), _LS.GUIDED_LOCAL_SEARCH
+    return SEED_STRATEGIES[seed % (len(SEED_STRATEGIES) + 1) - 1]
+
+
+def _default_first_solution(instance: Instance) -> int:
     tight_windows = bool(np.any(instance.tw_late < _HORIZON_CAP // 2))
     optional = not bool(instance.required.all())
     # Savings builds good capacity-only routes fast; insertion copes with windows,
@@ -66,16 +86,25 @@ def _search_parameters(
         or instance.num_depots > 1
         or instance.needs_ortools
     ):
-        params.first_solution_strategy = fs.PARALLEL_CHEAPEST_INSERTION
-    else:
-        params.first_solution_strategy = fs.SAVINGS
+        return int(_FS.PARALLEL_CHEAPEST_INSERTION)
+    return int(_FS.SAVINGS)
+
+
+def _search_parameters(
+    instance: Instance,
+    time_limit_s: float,
+    iterations: int | None,
+    has_initial: bool,
+    seed: int = 0,
+) -> pywrapcp.DefaultRoutingSearchParameters:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    first, meta = strategy_for_seed(instance, seed)
+    params.first_solution_strategy = first
+    params.local_search_metaheuristic = meta
     if instance.num_clients > 200:
         # Consider only the nearest fifth of the insertion positions: the first plan
         # of a large day comes several times faster at almost the same cost.
         params.global_cheapest_insertion_first_solution_parameters.neighbors_ratio = 0.2
-    params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    )
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     if iterations is not None:
         # A solution count, not the clock, ends the search: the same input then gives
@@ -104,8 +133,8 @@ def solve_ortools(
     time_limit_s
         Wall-clock budget in seconds.
     seed
-        Accepted for a uniform engine interface; OR-Tools' local search is
-        deterministic, so the seed does not change the result.
+        Picks the search strategy (:func:`strategy_for_seed`): OR-Tools' search is
+        deterministic, so runs side by side differ by strategy, not by random seed.
     initial
         A solution to start from (for example PyVRP's), instead of a first-solution
         heuristic.
@@ -124,7 +153,6 @@ def solve_ortools(
         If OR-Tools finds no solution at all (only possible when every client is
         required and the instance is infeasible).
     """
-    del seed
     started = time.perf_counter()
     m = _Model.create(instance)
     _add_arc_costs(m)
@@ -142,7 +170,9 @@ def solve_ortools(
         m.routing.AddVariableMinimizedByFinalizer(m.time_dim.CumulVar(m.routing.End(i)))
         m.routing.AddVariableMaximizedByFinalizer(m.time_dim.CumulVar(m.routing.Start(i)))
 
-    params = _search_parameters(instance, time_limit_s, iterations, initial is not None)
+    # The budget is wall clock from the call: building the model counts against it.
+    left_s = max(0.05, time_limit_s - (time.perf_counter() - started))
+    params = _search_parameters(instance, left_s, iterations, initial is not None, seed)
     m.routing.CloseModelWithParameters(params)
     assignment = None
     if initial is not None:
@@ -208,8 +238,9 @@ def _add_arc_costs(m: _Model) -> None:
     """Arc costs, one matrix per vehicle type, and fixed costs per run."""
     inst, routing = m.instance, m.routing
     cost_cb: dict[int, int] = {}
+    charged = inst.distance if inst.cost_distance is None else inst.cost_distance
     for t, vt in enumerate(inst.vehicle_types):
-        dist = inst.distance[vt.profile]
+        dist = charged[vt.profile]
         # Time is charged through the route span below (it includes waiting and
         # service, which the driver is paid for); the arc cost carries distance only.
         cost = dist * vt.unit_distance_cost

@@ -9,17 +9,22 @@ Default plan (``engines=("auto",)``):
 
 - features only OR-Tools models (time on board, breaks, locked runs, per-run costs):
   where the problem without time on board and per-run costs is one PyVRP models,
-  PyVRP solves that relaxation and its plan is repaired against the full problem
-  (:mod:`routing.solve.repair`), beside OR-Tools on the second core (a second PyVRP
-  seed above :data:`ORTOOLS_MAX_CLIENTS`; PyVRP alone on one core); else OR-Tools
-  alone or twice;
+  PyVRP solves that relaxation on every core and its plan is repaired against the
+  full problem (:mod:`routing.solve.repair`); up to :data:`POLISH_MAX_CLIENTS`
+  clients the last :data:`POLISH_SHARE` of the budget is the polish round, OR-Tools
+  with every constraint started from the best plan (:func:`_polish`); else (breaks,
+  locked runs) OR-Tools alone or twice, one strategy per seed;
 - otherwise PyVRP with ``workers`` different seeds in parallel (``seed``,
   ``seed + 1``, ...), in :data:`COOPERATIVE_ROUNDS` rounds that each restart every
   core from the best plan so far (also for the relaxed PyVRP runs above);
-- from :data:`DECOMPOSE_MIN_CLIENTS` clients on: the same seeds for part of the
-  budget, then the best plan is split by route angle into ``workers`` parts solved in
-  parallel and merged (:mod:`routing.solve.decompose`), then a short full-instance
+- from :data:`DECOMPOSE_MIN_CLIENTS` clients on (must-collect and optional alike):
+  angular sectors solved in parallel and merged, then rounds of route-based splits
+  of the best plan (:mod:`routing.solve.decompose`), then a short full-instance
   improvement pass warm-started from the merged plan.
+
+Each engine stops before the portfolio's deadline by the time its answer takes to map
+back, repair and judge (:func:`after_engine_s`, corrected round by round), and an
+answer from a worker process that overruns its deadline is not awaited.
 
 The first candidate of each round runs in this process and the others in spawned
 worker processes, so the parallel part costs one process start-up, not two.
@@ -37,8 +42,9 @@ from dataclasses import dataclass, replace
 
 from routing.errors import SolveError
 from routing.solve import decompose
-from routing.solve.check import check_solution, solution_cost
+from routing.solve.check import check_solution
 from routing.solve.instance import Instance, Solution
+from routing.solve.objective import objective_cost
 from routing.solve.repair import make_feasible
 
 log = logging.getLogger(__name__)
@@ -68,10 +74,31 @@ COOPERATIVE_ROUNDS = 8
 _RESTARTABLE = {"pyvrp", "pyvrp-relaxed"}
 """Engines whose runs restart from a warm start in the cooperative rounds."""
 
-ORTOOLS_MAX_CLIENTS = 200
-"""Above this many clients, a relaxable instance runs PyVRP on both cores."""
+SPAWN_MIN_S = 3.0
+"""Under this budget the portfolio runs in this process alone: starting a worker
+process (interpreter, imports, the instance) takes 1-4 s on a busy machine, and its
+run would start after the deadline."""
+
+POLISH_MAX_CLIENTS = 600
+"""Up to this many clients, OR-Tools polishes the best relaxed-and-repaired plan."""
+
+POLISH_SHARE = 0.25
+"""Share of the budget for the polish round (OR-Tools from the best plan so far, on
+the full problem, beside relaxed PyVRP from the same plan)."""
 
 EngineFn = Callable[..., Solution]
+
+AFTER_ENGINE_S_PER_CLIENT = {"pyvrp-relaxed": 8e-4, "pyvrp": 2e-4, "ortools": 2e-4}
+"""Seconds per client from an engine's deadline to its judged plan (mapping back, the
+repair of a relaxed plan, our own check), measured at 2,000 clients on a loaded
+2-core machine. Engines stop this much before the portfolio's deadline, and the
+cooperative rounds then correct the estimate by what they measure."""
+
+
+def after_engine_s(instance: Instance, names: Sequence[str]) -> float:
+    """Estimated seconds from the engines' deadline to the judged round."""
+    per = max((AFTER_ENGINE_S_PER_CLIENT.get(n, 2e-4) for n in names), default=2e-4)
+    return 0.05 + per * instance.num_clients
 
 
 def _engine(name: str) -> EngineFn:
@@ -132,7 +159,7 @@ class Verdict:
 def judge(instance: Instance, solution: Solution) -> Verdict:
     """Re-evaluate a candidate independently of the engine that made it."""
     return Verdict(
-        solution, solution_cost(instance, solution), tuple(check_solution(instance, solution))
+        solution, objective_cost(instance, solution), tuple(check_solution(instance, solution))
     )
 
 
@@ -150,13 +177,24 @@ class _Runner:
         self.workers = max(1, workers)
         self.shared = shared
         self._pool: ProcessPoolExecutor | None = None
+        self.grace_s = 1.0 if shared is None else 1.0 + after_engine_s(shared, ["pyvrp-relaxed"])
+        """How long after its deadline a worker's answer is still awaited."""
+        self._late = False
 
     def __enter__(self) -> _Runner:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is None:
+            return
+        if self._late:
+            # A worker still busy past its deadline (a first solution that cannot be
+            # interrupted, a process that started late): its answer is not awaited.
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            return
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -198,9 +236,14 @@ class _Runner:
                     log.warning("engine %s returned no plan: %s", t.engine, exc)
                     results.append(None)
             return results
-        for fut in futures:
+        for fut, task in zip(futures, tasks[1:], strict=True):
+            wait_s = task.deadline + self.grace_s - time.monotonic()
             try:
-                results.append(fut.result())
+                results.append(fut.result(timeout=max(0.0, wait_s)))
+            except TimeoutError:
+                log.warning("an engine in a worker process overran its deadline; not awaited")
+                self._late = True
+                results.append(None)
             except (SolveError, OSError, RuntimeError, ValueError, MemoryError) as exc:
                 log.warning("an engine in a worker process returned no plan: %r", exc)
                 results.append(None)
@@ -216,21 +259,19 @@ def plan_engines(instance: Instance, engines: Sequence[str], workers: int) -> li
         if name not in ENGINES:
             raise SolveError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
     if unsupported_features(instance):
-        big = relaxable(instance) and instance.num_clients > ORTOOLS_MAX_CLIENTS
         if workers < 2 or names:
             # On one core the relaxed PyVRP run: it always returns a plan, where
             # OR-Tools under a short budget on a busy machine may find none at all.
             return names or (["pyvrp-relaxed"] if relaxable(instance) else ["ortools"])
         # PyVRP solves the problem without what it cannot model and its plan is
         # repaired against the full problem; the judge re-checks it like any other.
-        # OR-Tools keeps the second core on small days, where it sometimes wins; from
-        # a few hundred pickups on its first solutions leave most of them unserved
-        # within minutes, so both cores run PyVRP. Where the problem cannot even be
-        # relaxed, OR-Tools runs twice with different first-solution strategies.
+        # Where the problem cannot even be relaxed, OR-Tools runs twice with different
+        # strategies (one per seed).
         if relaxable(instance):
-            if big:
-                return ["pyvrp-relaxed", "pyvrp-relaxed"]
-            return ["pyvrp-relaxed", "ortools"]
+            # OR-Tools' role here is the polish round (see :func:`_polish`): started from
+            # a plan it needs no construction, which on a tight day alone can outlast
+            # the budget.
+            return ["pyvrp-relaxed", "pyvrp-relaxed"]
         return ["ortools", "ortools"]
     if not names:
         names = ["pyvrp"]
@@ -247,6 +288,7 @@ def solve(
     seed: int = 0,
     engines: Sequence[str] = ("auto",),
     workers: int = 2,
+    decompose_min_clients: int = DECOMPOSE_MIN_CLIENTS,
 ) -> Solution:
     """Solve an instance with a portfolio of engines and keep the best plan.
 
@@ -264,11 +306,14 @@ def solve(
         Instances with features only OR-Tools models always go to OR-Tools.
     workers
         Processes to use (default 2, one per core).
+    decompose_min_clients
+        From this many clients on, the automatic plan decomposes (see the module
+        docstring).
 
     Returns
     -------
     Solution
-        The winning plan. ``cost`` is our own re-evaluation (:func:`solution_cost`),
+        The winning plan. ``cost`` is our own re-evaluation (:func:`objective_cost`),
         ``engine`` is ``"portfolio:<winner>"``, and ``stats`` holds each candidate's
         cost and the number of violations of the winner (0 when feasible).
 
@@ -278,20 +323,31 @@ def solve(
         If no engine returned a solution.
     """
     start = time.monotonic()
-    deadline = start + time_limit_s
-    names = plan_engines(instance, engines, workers)
     auto = all(e == "auto" for e in engines)
+    if auto and time_limit_s < SPAWN_MIN_S:
+        workers = 1
+    names = plan_engines(instance, engines, workers)
+    deadline = start + max(0.05, time_limit_s - after_engine_s(instance, names))
     big = (
         auto
-        and names[0] == "pyvrp"
-        and instance.num_clients >= DECOMPOSE_MIN_CLIENTS
+        and names[0] in _RESTARTABLE
+        and instance.num_clients >= decompose_min_clients
         and decompose.can_decompose(instance)
     )
+    polish = _polishes(instance, names, auto and not big, workers)
+    if polish:
+        main_s = time_limit_s * (1 - POLISH_SHARE)
+        deadline = start + max(0.05, main_s - after_engine_s(instance, names))
+        time_limit_s, full_s = main_s, time_limit_s
     stats: dict[str, float] = {}
     verdicts: list[Verdict] = []
     with _Runner(workers if big else min(workers, len(names)), shared=instance) as runner:
         if big:
-            verdicts = _decompose_and_polish(instance, runner, start, time_limit_s, seed, stats)
+            # The merged plans are judged on the whole instance after the parts stop.
+            budget_s = max(0.1, time_limit_s - 2 * after_engine_s(instance, names))
+            verdicts = _decompose_and_polish(
+                instance, runner, names[0], start, budget_s, seed, stats
+            )
         elif auto and len(names) > 1 and set(names) <= _RESTARTABLE:
             verdicts = _cooperative(instance, runner, names, start, time_limit_s, seed, stats)
         else:
@@ -300,6 +356,8 @@ def solve(
                 if sol is not None:
                     verdicts.append(judge(instance, sol))
                     stats[f"cost_{i}_{sol.engine}"] = float(verdicts[-1].cost)
+        if polish and verdicts:
+            verdicts += _polish(instance, runner, best_of(verdicts), start + full_s, seed, stats)
     winner = best_of(verdicts)
     if winner.violations:
         # Never deliver a broken run: what cannot be repaired is left unassigned.
@@ -313,6 +371,49 @@ def solve(
         wall_s=time.monotonic() - start,
         stats=stats,
     )
+
+
+def _polishes(instance: Instance, names: Sequence[str], auto: bool, workers: int) -> bool:
+    """Whether OR-Tools polishes the relaxed plan (see :func:`_polish`)."""
+    from routing.solve.pyvrp_engine import relaxable
+
+    return (
+        auto
+        and workers >= 2
+        and instance.needs_ortools
+        and "pyvrp-relaxed" in names
+        and relaxable(instance)
+        and instance.num_clients <= POLISH_MAX_CLIENTS
+    )
+
+
+def _polish(
+    instance: Instance,
+    runner: _Runner,
+    best: Verdict,
+    end: float,
+    seed: int,
+    stats: dict[str, float],
+) -> list[Verdict]:
+    """OR-Tools from the best plan so far, with every constraint, beside relaxed PyVRP.
+
+    Relaxed PyVRP ignores time on board and per-run fixed costs and its plan is then
+    repaired; OR-Tools models both, so started from that plan
+    (``ReadAssignmentFromRoutes``) its local search moves perishables and merges runs
+    that the relaxation could not see. The judge keeps whichever plan is best.
+    """
+    names = ["pyvrp-relaxed", "ortools"]
+    stop = max(time.monotonic() + 0.05, end - after_engine_s(instance, names))
+    tasks = [
+        Task("pyvrp-relaxed", instance, stop, seed + 500, best.solution),
+        Task("ortools", instance, stop, seed, best.solution),
+    ]
+    out: list[Verdict] = []
+    for name, sol in zip(names, runner.run(tasks), strict=True):
+        if sol is not None:
+            out.append(judge(instance, sol))
+            stats[f"cost_polish_{name}"] = float(out[-1].cost)
+    return out
 
 
 def _cooperative(
@@ -332,7 +433,11 @@ def _cooperative(
     gap to the best-known solutions by about half against one round
     (``benchmarks/runs``).
     """
-    rounds = max(1, min(COOPERATIVE_ROUNDS, int(time_limit_s / ROUND_MIN_S)))
+    # Each round ends with work after the engines stop (mapping back, repair, our
+    # check): the engines stop that much early, measured round by round, and a round
+    # is at least a few times that long so that searching dominates.
+    lag = after_engine_s(instance, names)
+    rounds = max(1, min(COOPERATIVE_ROUNDS, int(time_limit_s / max(ROUND_MIN_S, 4 * lag))))
     verdicts: list[Verdict] = []
     for k in range(rounds):
         end = begin + time_limit_s * (k + 1) / rounds
@@ -341,21 +446,25 @@ def _cooperative(
             # need a long run to grow (tight fleets), so the rest is one round.
             end = begin + time_limit_s
         initial = best_of(verdicts).solution if verdicts else None
+        stop = max(time.monotonic() + 0.05, end - lag)
         tasks = [
-            Task(name, instance, end, seed + k * len(names) + i, initial)
+            Task(name, instance, stop, seed + k * len(names) + i, initial)
             for i, name in enumerate(names)
         ]
         verdicts += [judge(instance, sol) for sol in runner.run(tasks) if sol is not None]
+        lag = max(lag, time.monotonic() - stop)
         if verdicts:
             stats[f"cost_round_{k + 1}"] = float(best_of(verdicts).cost)
-        if end >= begin + time_limit_s:
+        if end >= begin + time_limit_s or time.monotonic() + 2 * lag >= begin + time_limit_s:
             break
+    stats["after_engine_s"] = round(lag, 3)
     return verdicts
 
 
 def _solve_parts(
     instance: Instance,
     runner: _Runner,
+    engine: str,
     parts: list[decompose.Part],
     begin: float,
     end: float,
@@ -367,7 +476,14 @@ def _solve_parts(
     for b, batch in enumerate(batches):
         batch_end = begin + (end - begin) * (b + 1) / len(batches)
         tasks = [
-            Task("pyvrp", p.instance, batch_end, seed + i, p.initial) for i, p in enumerate(batch)
+            Task(
+                engine,
+                p.instance,
+                batch_end - after_engine_s(p.instance, [engine]),
+                seed + i,
+                p.initial,
+            )
+            for i, p in enumerate(batch)
         ]
         for sol in runner.run(tasks):
             if sol is None:
@@ -379,6 +495,7 @@ def _solve_parts(
 def _decompose_and_polish(
     instance: Instance,
     runner: _Runner,
+    engine: str,
     start: float,
     time_limit_s: float,
     seed: int,
@@ -394,6 +511,7 @@ def _decompose_and_polish(
        (up to :data:`PART_MAX_CLIENTS` clients; larger instances keep splitting).
     """
     deadline = start + time_limit_s
+    polish_stop = deadline - after_engine_s(instance, [engine])
     workers = runner.workers
     num_parts = max(workers, workers * math.ceil(instance.num_clients / PART_MAX_CLIENTS))
     first_end = start + _PHASE_SHARES[0] * time_limit_s
@@ -403,10 +521,16 @@ def _decompose_and_polish(
     parts_end = start + sum(_PHASE_SHARES) * time_limit_s if polish else deadline
     verdicts: list[Verdict] = []
     merged = _solve_parts(
-        instance, runner, decompose.split_by_angle(instance, num_parts), start, first_end, seed
+        instance,
+        runner,
+        engine,
+        decompose.split_by_angle(instance, num_parts),
+        start,
+        first_end,
+        seed,
     )
     if merged is None:
-        tasks = [Task("pyvrp", instance, first_end, seed + i) for i in range(workers)]
+        tasks = [Task(engine, instance, first_end, seed + i) for i in range(workers)]
         merged_all = [s for s in runner.run(tasks) if s is not None]
         verdicts.extend(judge(instance, s) for s in merged_all)
     else:
@@ -427,7 +551,7 @@ def _decompose_and_polish(
             break
         now = time.monotonic()
         merged = _solve_parts(
-            instance, runner, parts, now, min(parts_end, now + round_s), seed + 100 * rnd
+            instance, runner, engine, parts, now, min(parts_end, now + round_s), seed + 100 * rnd
         )
         if merged is None:
             break
@@ -439,7 +563,7 @@ def _decompose_and_polish(
         return verdicts
 
     tasks = [
-        Task("pyvrp", instance, deadline, seed + 1000 + i, best.solution) for i in range(workers)
+        Task(engine, instance, polish_stop, seed + 1000 + i, best.solution) for i in range(workers)
     ]
     for i, sol in enumerate(runner.run(tasks)):
         if sol is not None:

@@ -198,6 +198,11 @@ def _profiles(instance: Instance) -> tuple[list[IntArray], list[IntArray], list[
         back = np.flatnonzero(instance.pickup.any(axis=1) & ~instance.delivery.any(axis=1)) + nd
         precedence = (back, line)
 
+    # PyVRP has one distance matrix per profile, for cost and maximum distance alike:
+    # it gets the charged metres, so it minimises the hub's cost model; where factors
+    # exceed 1 its distance limit is then stricter than the metres driven, and the
+    # independent check judges the plan on the metres driven.
+    charged = instance.distance if instance.cost_distance is None else instance.cost_distance
     keys: dict[tuple[int, bytes], int] = {}
     dists: list[IntArray] = []
     durs: list[IntArray] = []
@@ -207,7 +212,7 @@ def _profiles(instance: Instance) -> tuple[list[IntArray], list[IntArray], list[
         key = (vt.profile, allowed.tobytes())
         if key not in keys:
             keys[key] = len(dists)
-            dist = np.asarray(instance.distance[vt.profile], dtype=np.int64)
+            dist = np.asarray(charged[vt.profile], dtype=np.int64)
             dur = np.asarray(instance.duration[vt.profile], dtype=np.int64)
             if precedence is not None or not allowed.all():
                 dist = dist.copy()

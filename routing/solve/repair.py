@@ -19,6 +19,7 @@ import numpy as np
 
 from routing.solve.check import check_solution, on_board_excess, route_problems, route_stats
 from routing.solve.instance import Instance, Route, Solution, Trip
+from routing.solve.objective import cost_view
 
 NEAREST = 24
 """Routes considered for a client: those visiting one of its nearest clients."""
@@ -30,7 +31,9 @@ def _without(route: Route, drop: set[int]) -> Route:
 
 
 def _cost(instance: Instance, route: Route) -> int:
-    return route_stats(instance, route).cost if any(t.clients for t in route.trips) else 0
+    # Priced as the engines price it: energy on the class-weighted metres.
+    view = cost_view(instance)
+    return route_stats(view, route).cost if any(t.clients for t in route.trips) else 0
 
 
 def _insertions(route: Route, client: int, max_trips: int) -> list[Route]:

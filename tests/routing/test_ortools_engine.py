@@ -233,3 +233,29 @@ def test_two_depots_each_vehicle_returns_home(depot: int) -> None:
     assert [r.vehicle_type for r in sol.routes] == [1]
     assert sol.cost == 4
     del depot
+
+
+def test_each_seed_searches_with_its_own_strategy() -> None:
+    """OR-Tools is deterministic: two runs side by side differ by strategy, per seed."""
+    from routing.solve.ortools_engine import (
+        SEED_STRATEGIES,
+        _search_parameters,
+        strategy_for_seed,
+    )
+
+    inst = line_instance([3, 4, -2, 5], vehicles=2)
+    seen = {strategy_for_seed(inst, s) for s in range(len(SEED_STRATEGIES) + 1)}
+    assert len(seen) == len(SEED_STRATEGIES) + 1
+    assert strategy_for_seed(inst, 0) == strategy_for_seed(inst, len(SEED_STRATEGIES) + 1)
+    p0 = _search_parameters(inst, 1.0, None, False, seed=0)
+    p1 = _search_parameters(inst, 1.0, None, False, seed=1)
+    assert (p0.first_solution_strategy, p0.local_search_metaheuristic) != (
+        p1.first_solution_strategy,
+        p1.local_search_metaheuristic,
+    )
+    from routing.solve.check import check_solution
+
+    for seed in range(len(SEED_STRATEGIES) + 1):
+        sol = solve_ortools(inst, time_limit_s=1, seed=seed, iterations=50)
+        assert check_solution(inst, sol) == []
+        assert sol.served() == {0, 1, 2, 3}

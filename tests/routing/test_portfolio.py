@@ -147,3 +147,52 @@ def test_without_a_feasible_plan_the_rest_of_the_budget_is_one_round(monkeypatch
     assert check_solution(inst, sol) == []
     assert len(rounds) == 2  # round one, then everything left
     assert rounds[1] - rounds[0] > 6.0
+
+
+def test_domain_day_with_optional_pickups_decomposes() -> None:
+    """Must-collect and optional pickups alike: the decomposition phase runs (small
+    threshold) on a domain instance whose every client has a prize, and the merged
+    plan is feasible."""
+    from routing.build import build_instance
+    from routing.matrix import StraightLineMatrixProvider
+    from routing.pipeline import matrices_for
+    from routing.solve import decompose
+    from routing.solve.portfolio import solve as portfolio_solve
+    from tests.routing.factories import random_problem
+
+    base = random_problem(60, seed=11)
+    pickups = tuple(
+        p.model_copy(update={"prize_rmb": 400.0}) if i % 4 == 0 else p
+        for i, p in enumerate(base.pickups)
+    )
+    problem = base.model_copy(update={"pickups": pickups})
+    inst = build_instance(problem, matrices_for(problem, StraightLineMatrixProvider())).instance
+    assert not inst.required.any()  # domain days: everything goes by prize
+    assert decompose.can_decompose(inst)
+    sol = portfolio_solve(inst, time_limit_s=4.0, workers=2, decompose_min_clients=20)
+    assert "cost_sectors" in sol.stats
+    assert check_solution(inst, sol) == []
+    served = sol.served()
+    assert len(served) + len(sol.unassigned) == inst.num_clients
+
+
+def test_route_split_offers_unserved_optional_clients_to_a_part() -> None:
+    rng = np.random.default_rng(1)
+    pts = [(0, 0), *[tuple(int(v) for v in p) for p in rng.integers(-50, 50, (30, 2))]]
+    vt = VehicleTypeData("v", 10, (5,), 0, 0)
+    inst = make_instance(
+        pts, types=(vt,), required=np.zeros(30, dtype=bool), prize=np.full(30, 500)
+    )
+    sol = solve(inst, time_limit_s=0.5, engines=("pyvrp",), workers=1)
+    left_out = Solution(
+        routes=tuple(
+            Route(r.vehicle_type, r.vehicle, tuple(Trip(t.clients[1:]) for t in r.trips))
+            for r in sol.routes
+        ),
+        unassigned=(),
+        cost=0,
+        engine="x",
+    )
+    parts = split_by_routes(inst, left_out, 3)
+    covered = sorted(int(c) for p in parts for c in p.clients)
+    assert covered == list(range(30))
