@@ -94,8 +94,15 @@ def check_plan(
             continue
         first = min(r.run for _, r in runs)
         metres = 0
+        ends = {r.run: r.end for _, r in runs}
         for i, r in runs:
-            metres += _check_run(day, r, cost_model, first=r.run == first, fen=vehicle_fen, i=i)
+            # Under a cost model the driver is paid from the day's first departure on, so a
+            # later run also pays the reload and wait at the hub since the run before it.
+            earlier = [n for n in ends if n < r.run]
+            gap_s = max(0, r.start - ends[max(earlier)]) if earlier and cost_model else 0
+            metres += _check_run(
+                day, r, cost_model, first=r.run == first, fen=vehicle_fen, i=i, gap_s=gap_s
+            )
         check_vehicle_day(day, vt, [r for _, r in runs], metres)
     check_totals(day, plan, vehicle_fen, cost_model)
     if network is not None:
@@ -104,7 +111,14 @@ def check_plan(
 
 
 def _check_run(
-    day: Day, run: Run, cost_model: CostModel | None, *, first: bool, fen: dict[int, int], i: int
+    day: Day,
+    run: Run,
+    cost_model: CostModel | None,
+    *,
+    first: bool,
+    fen: dict[int, int],
+    i: int,
+    gap_s: int,
 ) -> int:
     """One run on its own; returns the metres it drives (recomputed when possible)."""
     vt = day.types[run.vehicle_type]
@@ -133,7 +147,7 @@ def _check_run(
     check_stops(day, run, where)
     check_hours(day, run, vt, hub, where)
     metres = check_legs(day, run, vt, where)
-    fen[i] = check_run_cost(day, run, vt, first, cost_model, where)
+    fen[i] = check_run_cost(day, run, vt, first, cost_model, where, gap_s=gap_s)
     return metres
 
 

@@ -2,7 +2,8 @@
 
 A run costs its fixed part (per run, plus per day on the vehicle's first run), its
 rate per km times the km driven (times a road-class factor under a hub cost model),
-its rate per hour times the hours from leaving to returning, and the energy of its
+its rate per hour times the hours from leaving to returning (under a hub cost model
+also the wait at the hub since the vehicle's previous run), and the energy of its
 climbs; under a cost model the hub's handling and overheads are spread over the runs'
 parcels. The rates are resolved here from the fleet and the cost model's own fields.
 """
@@ -87,12 +88,22 @@ def _rates(model: CostModel | None, hub_id: str, vt: VehicleType) -> _Rates:
 
 
 def check_run_cost(
-    day: Day, run: Run, vt: VehicleType, first: bool, model: CostModel | None, where: str
+    day: Day,
+    run: Run,
+    vt: VehicleType,
+    first: bool,
+    model: CostModel | None,
+    where: str,
+    *,
+    gap_s: int = 0,
 ) -> int:
-    """Each part of the run's vehicle cost from the rates; return the vehicle part, fen."""
+    """Each part of the run's vehicle cost from the rates; return the vehicle part, fen.
+
+    ``gap_s``: paid time at the hub before this run (since the vehicle's previous run).
+    """
     rates = _rates(model, run.hub_id, vt)
     fixed = rates.per_run + (rates.per_day if first else 0.0)
-    hours = run.duration / 3600
+    hours = (run.duration + gap_s) / 3600
     km = run.distance / 1000
     climb = rates.per_100m_ascent * (run.ascent_m or 0) / 100
     expected = {
