@@ -33,7 +33,7 @@ import numpy as np
 
 from routing.costs import CostModel, fleet_cost_model, leg_values, split_fen, to_fen
 from routing.matrix import TravelMatrix
-from routing.model import PickupPoint, Plan, Problem, VehicleType
+from routing.model import PickupPoint, Plan, Problem, VehicleType, VillageCost
 from routing.network import RoadNetwork
 from routing.paths import snap_points
 from routing.road_cost import scaled_durations
@@ -545,11 +545,19 @@ def add_baselines(
         if per is not None and own is not None:
             saving[b.name] = round(per - own, 2)
     baselines["saving_per_parcel_rmb"] = saving
+    villages = _village_savings(plan, pickups, direct)
+    return plan.model_copy(update={"baselines": baselines, "villages": villages})
+
+
+def _village_savings(
+    plan: Plan, pickups: Sequence[PickupPoint], direct: BaselineResult
+) -> tuple[VillageCost, ...]:
+    """Each village's direct-run cost per parcel and the plan's saving against it."""
     village_of = {p.id: p.village for p in pickups}
     direct_fen: dict[str, int] = defaultdict(int)
     for pid, fen in direct.cost_fen_by_pickup.items():
         direct_fen[village_of[pid]] += fen
-    villages = []
+    villages: list[VillageCost] = []
     for v in plan.villages:
         if v.village in direct_fen and v.parcels > 0:
             base = direct_fen[v.village] / 100 / v.parcels
@@ -564,7 +572,7 @@ def add_baselines(
             )
         else:
             villages.append(v)
-    return plan.model_copy(update={"baselines": baselines, "villages": tuple(villages)})
+    return tuple(villages)
 
 
 __all__ = [

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from routing.costs import RunRates
 from routing.errors import InputError
@@ -192,23 +193,11 @@ def build_instance(
     nh = len(hubs)
     keep, screened, allowed_rows = _screen(problem, _Durations(matrices), hub_index)
     kept = [problem.pickups[j] for j in keep]
-    distance, duration = _stacked_matrices(
-        matrices, profiles, list(range(nh)) + [nh + j for j in keep]
-    )
+    rows = list(range(nh)) + [nh + j for j in keep]  # hubs, then the kept pickups
+    distance, duration = _stacked_matrices(matrices, profiles, rows)
     n = len(kept)
-    pickup = np.array([[p.parcels, kg_to_grams(p.weight_kg)] for p in kept], dtype=np.int64)
-    delivery = np.array(
-        [[p.delivery_parcels, kg_to_grams(p.delivery_weight_kg)] for p in kept], dtype=np.int64
-    )
-    prize = np.array(
-        [
-            rmb_to_units(p.prize_rmb - _handling_rmb(p, problem, costing))
-            if p.prize_rmb is not None
-            else rmb_to_units(MUST_SERVE_PENALTY_RMB * (1 + p.priority))
-            for p in kept
-        ],
-        dtype=np.int64,
-    ).clip(min=0)
+    pickup, delivery = _amounts(kept)
+    prize = _prizes(problem, kept, costing)
     vts = [
         _vehicle_type_data(problem, vt, hub_index, profiles, n, costing)
         for vt in problem.vehicle_types
@@ -240,9 +229,7 @@ def build_instance(
         cost_scale=COST_UNITS_PER_RMB,
         coords=_local_coords(hubs, kept),
         locked=_locked_trips(problem, kept),
-        cost_distance=None
-        if costing is None
-        else _cost_distance(problem, costing, profiles, list(range(nh)) + [nh + j for j in keep]),
+        cost_distance=None if costing is None else _cost_distance(problem, costing, profiles, rows),
     )
     return BuiltInstance(
         instance=instance,
@@ -250,6 +237,31 @@ def build_instance(
         screened=tuple(screened),
         profile_of_type=tuple(vt.profile for vt in problem.vehicle_types),
     )
+
+
+def _amounts(kept: Sequence[PickupPoint]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Parcels and grams collected and dropped at each kept pickup."""
+    pickup = np.array([[p.parcels, kg_to_grams(p.weight_kg)] for p in kept], dtype=np.int64)
+    delivery = np.array(
+        [[p.delivery_parcels, kg_to_grams(p.delivery_weight_kg)] for p in kept], dtype=np.int64
+    )
+    return pickup, delivery
+
+
+def _prizes(
+    problem: Problem, kept: Sequence[PickupPoint], costing: RoadCosting | None
+) -> npt.NDArray[np.int64]:
+    """What leaving each pickup out costs the engines: an optional pickup's prize net of
+    its handling, or a must-collect pickup's penalty (higher with its priority)."""
+    return np.array(
+        [
+            rmb_to_units(p.prize_rmb - _handling_rmb(p, problem, costing))
+            if p.prize_rmb is not None
+            else rmb_to_units(MUST_SERVE_PENALTY_RMB * (1 + p.priority))
+            for p in kept
+        ],
+        dtype=np.int64,
+    ).clip(min=0)
 
 
 def _check_matrices(problem: Problem, matrices: Mapping[str, TravelMatrix]) -> None:

@@ -17,14 +17,22 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from routing.console import console, err_console, guarded, print_summary, progress_display
+from routing.cli_files import read_network, write_report_files
+from routing.console import (
+    EXIT_INFEASIBLE,
+    console,
+    err_console,
+    guarded,
+    print_summary,
+    progress_display,
+    warn_if_infeasible,
+)
 from routing.errors import InputError as HubrouteInputError
 from routing.model import Hub, Plan
 from routing.roads.commands import network_app
 from routing.vroom.cli import vroom as vroom_command
 
 if TYPE_CHECKING:
-    from routing.network import RoadNetwork
     from routing.options import SolveOptions
 
 app = typer.Typer(
@@ -85,33 +93,17 @@ def _plan_and_write(
     road_profile: str = "rural_china",
     engines: str = "auto",
 ) -> Plan:
-    import time as _time
-
     from routing.deadline import Deadline, preload, report_s
     from routing.io import write_outputs
     from routing.model import Problem
     from routing.pipeline import plan_day
-    from routing.road_file import network_from_file
 
     with progress_display() as step:
         step("reading input")
         problem, network_path, default_limit = problem_loader()
         assert isinstance(problem, Problem)
-        network: RoadNetwork | None = None
         timings: dict[str, float] = {}
-        if network_path is not None:
-            step("road network")
-            t0 = _time.perf_counter()
-            network = network_from_file(
-                network_path, elevation=elevation, road_profile=road_profile
-            )
-            timings["network"] = round(_time.perf_counter() - t0, 3)
-            if network.graph.graph.get("tag_issues"):  # OSM values the road profile skipped
-                console.print(
-                    f"OSM tags: {len(network.graph.graph['tag_issues'])} values not "
-                    "understood (listed by `hubroute network info`)",
-                    highlight=False,
-                )
+        network = read_network(network_path, elevation, road_profile, step, timings)
         options = solve_options(
             time_limit_s=time_limit_s if time_limit_s is not None else default_limit,
             iterations=iterations,
@@ -149,39 +141,11 @@ def _plan_and_write(
         written = list(write_outputs(plan, out, hubs=problem.hubs).values())
         if report:
             step("report")
-            written += _write_report(plan, out, network)
+            written += write_report_files(plan, out, network)
     print_summary(plan)
     console.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)
     warn_if_infeasible(plan)
     return plan
-
-
-#: Exit code of a command whose plan breaks a constraint (the plan is still written).
-EXIT_INFEASIBLE = 3
-
-
-def warn_if_infeasible(plan: Plan) -> None:
-    """List each violation on stderr and exit with :data:`EXIT_INFEASIBLE`, if any."""
-    if plan.summary.feasible:
-        return
-    err_console.print(
-        f"warning: the plan breaks {len(plan.summary.violations)} constraint(s); "
-        "it is written with summary.feasible = false",
-        highlight=False,
-    )
-    for v in plan.summary.violations:
-        err_console.print(f"  {v.constraint}: {v.where}: {v.detail}", highlight=False)
-    raise typer.Exit(code=EXIT_INFEASIBLE)
-
-
-def _write_report(plan: Plan, out: Path, network: RoadNetwork | None) -> list[Path]:
-    from routing.report import write_map_png, write_report
-
-    unassigned = {u.pickup_id: u.location for u in plan.unassigned if u.location is not None}
-    return [
-        write_report(plan, out, network=network, pickups_unassigned_lonlat=unassigned),
-        write_map_png(plan, out / "map.png", network=network, pickups_unassigned_lonlat=unassigned),
-    ]
 
 
 TimeLimit = Annotated[
@@ -394,7 +358,7 @@ def report(
             if net_path is not None
             else None
         )
-        return _write_report(plan, out or plan_file.parent, net)
+        return write_report_files(plan, out or plan_file.parent, net)
 
     written = guarded(run)
     console.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)

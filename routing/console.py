@@ -122,3 +122,21 @@ def print_summary(plan: Plan) -> None:
         for u in plan.unassigned:
             un.add_row(u.pickup_id, u.village, u.reason.value, u.detail)
         console.print(un)
+
+
+#: Exit code of a command whose plan breaks a constraint (the plan is still written).
+EXIT_INFEASIBLE = 3
+
+
+def warn_if_infeasible(plan: Plan) -> None:
+    """List each violation on stderr and exit with :data:`EXIT_INFEASIBLE`, if any."""
+    if plan.summary.feasible:
+        return
+    err_console.print(
+        f"warning: the plan breaks {len(plan.summary.violations)} constraint(s); "
+        "it is written with summary.feasible = false",
+        highlight=False,
+    )
+    for v in plan.summary.violations:
+        err_console.print(f"  {v.constraint}: {v.where}: {v.detail}", highlight=False)
+    raise typer.Exit(code=EXIT_INFEASIBLE)

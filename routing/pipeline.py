@@ -332,20 +332,7 @@ def plan_day(
         return _plan_on_osm_roads(problem, network, options, progress, timings, deadline)
     progress("matrices")
     t0 = time.perf_counter()
-    provider: MatrixProvider
-    paths: PathsFn | None = None
-    node_of: dict[str, Node] = {}
-    if network is not None:
-        if problem.closed_roads:
-            from routing.network import without_roads
-
-            network = without_roads(network, problem.closed_roads)
-        node_of = snap_day(problem, network, max_snap_m=options.max_snap_m)
-        provider = RoadMatrixProvider(network, max_snap_m=options.max_snap_m)
-        paths = road_paths(network, problem, node_of)
-    else:
-        provider = StraightLineMatrixProvider()
-    matrices = matrices_for(problem, provider)
+    network, matrices, paths, node_of = _road_matrices(problem, network, options)
     timings["matrices"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     costing = road_costing(
@@ -381,6 +368,25 @@ def plan_day(
     return plan.model_copy(
         update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
     )
+
+
+def _road_matrices(
+    problem: Problem, network: RoadNetwork | None, options: SolveOptions
+) -> tuple[RoadNetwork | None, dict[str, TravelMatrix], PathsFn | None, dict[str, Node]]:
+    """Today's roads (closed ones removed), the travel matrices, run geometry and snaps.
+
+    Without a network, the straight-line estimate and no geometry.
+    """
+    if network is None:
+        return None, matrices_for(problem, StraightLineMatrixProvider()), None, {}
+    if problem.closed_roads:
+        from routing.network import without_roads
+
+        network = without_roads(network, problem.closed_roads)
+    node_of = snap_day(problem, network, max_snap_m=options.max_snap_m)
+    provider = RoadMatrixProvider(network, max_snap_m=options.max_snap_m)
+    matrices = matrices_for(problem, provider)
+    return network, matrices, road_paths(network, problem, node_of), node_of
 
 
 def _plan_on_osm_roads(

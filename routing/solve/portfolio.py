@@ -358,9 +358,14 @@ def solve(
                     stats[f"cost_{i}_{sol.engine}"] = float(verdicts[-1].cost)
         if polish and verdicts:
             verdicts += _polish(instance, runner, best_of(verdicts), start + full_s, seed, stats)
-    winner = best_of(verdicts)
+    return _deliver(instance, best_of(verdicts), stats, start)
+
+
+def _deliver(
+    instance: Instance, winner: Verdict, stats: dict[str, float], start: float
+) -> Solution:
+    """The winning plan, never with a broken run: what cannot be repaired is unassigned."""
     if winner.violations:
-        # Never deliver a broken run: what cannot be repaired is left unassigned.
         stats["violations_repaired"] = float(len(winner.violations))
         winner = judge(instance, make_feasible(instance, winner.solution))
     stats["violations"] = float(len(winner.violations))
