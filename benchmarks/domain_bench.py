@@ -22,8 +22,8 @@ Each (size, variant) runs ``hubroute demo --scenario ... --time-limit L`` in a f
 process, exactly as a planner would (hub cost model, report and map included), at the
 scenario's default limit ``L`` and, for sizes up to ``--long-max-pickups``, at ``10 x L``.
 The wall time is the whole command, from process start to exit. The plan is then checked
-by the independent plan checker (``routing.plan_check`` where it exists, else
-``routing.check``) against the problem and travel matrices, outside the timed part.
+by the independent plan checker (``routing.plan_check``) against the problem, the travel
+matrices and the hub cost model, outside the timed part.
 
 Reported per run: pickups, limit, wall, wall over limit, whether it is within
 ``L + max(5 %, 1 s)``, violations found, total cost, ``objective_rmb`` and its gap to the
@@ -185,14 +185,12 @@ def check(day: Path, out: Path) -> int:
     plan = Plan.model_validate_json((out / "plan.json").read_text(encoding="utf-8"))
     assert sc.network_path is not None
     matrices = matrices_for(sc.problem, RoadMatrixProvider(network_from_file(sc.network_path)))
-    try:
-        from routing import plan_check  # type: ignore[attr-defined]
+    from routing.cli import DEFAULT_COST_MODEL
+    from routing.costs import read_cost_model
+    from routing.plan_check import check_plan
 
-        found = plan_check.check_plan(sc.problem, plan, matrices)
-    except ImportError:
-        from routing.check import check_plan
-
-        found = check_plan(sc.problem, plan, matrices)
+    # The priced plan is checked with the rates `hubroute demo` priced it with.
+    found = check_plan(sc.problem, plan, matrices, cost_model=read_cost_model(DEFAULT_COST_MODEL))
     for v in found[:5]:
         print(f"    violation: {v}", flush=True)
     return len(found)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from routing.batch import plan_batch
     from routing.batch_manifest import read_manifest
-    from routing.check import check_plan
+    from routing.plan_check import check_plan
     from routing.costs import CostModel, read_cost_model
     from routing.errors import HubrouteError, InputError, NetworkError, SolveError
     from routing.errors import Problem as InputProblem
@@ -82,7 +82,7 @@ _WHERE: dict[str, str] = {
     "TravelMatrix": "routing.matrix",
     "Unassigned": "routing.model",
     "VehicleType": "routing.model",
-    "check_plan": "routing.check",
+    "check_plan": "routing.plan_check",
     "make_problem": "routing.io",
     "network_from_file": "routing.road_file",
     "plan_batch": "routing.batch",
