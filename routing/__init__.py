@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from routing.batch import plan_batch
     from routing.batch_manifest import read_manifest
-    from routing.plan_check import check_plan
     from routing.costs import CostModel, read_cost_model
     from routing.errors import HubrouteError, InputError, NetworkError, SolveError
     from routing.errors import Problem as InputProblem
@@ -53,6 +52,7 @@ if TYPE_CHECKING:
     from routing.network import RoadNetwork
     from routing.options import SolveOptions
     from routing.pipeline import plan_day, plan_with_matrices
+    from routing.plan_check import check_plan
     from routing.quote import Quote
     from routing.quote_request import quote_from_files, quote_pickup
     from routing.report import write_map_png, write_report
