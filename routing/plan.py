@@ -185,6 +185,7 @@ def assemble_plan(
         vehicle = _Vehicle(vt, hub.id, hub_index[hub.id], _durations(m, vt), m.distance_m)
         ready_at = max(vt.shift_start_s, hub.open_s)
         brk = _break_of(vt)
+        last_end: int | None = None
         for k, trip in enumerate(route.trips):
             pickups = [built.pickups[c] for c in trip.clients]
             run = _run(
@@ -196,7 +197,9 @@ def assemble_plan(
                 ready_at,
                 brk,
                 (method, *allocation),
+                last_end,
             )
+            last_end = run.end
             if run.break_start is not None:
                 brk = None  # one break a day, taken on the first run that reaches it
             ready_at = run.end + round(vt.reload_min * 60)
@@ -224,8 +227,14 @@ def _run(
     ready_at: int,
     brk: tuple[int, int, int] | None,
     methods: Sequence[str],
+    last_end: int | None,
 ) -> Run:
-    """Run ``k`` (0-based) of a vehicle: scheduled, costed, its cost shared by its stops."""
+    """Run ``k`` (0-based) of a vehicle: scheduled, costed, its cost shared by its stops.
+
+    The driver is paid from the day's first departure on, as the engines charge a
+    vehicle's whole day: a later run also pays the reload and wait at the hub since
+    ``last_end``, the end of the vehicle's run before it.
+    """
     vt, dur, dist = vehicle.vt, vehicle.dur, vehicle.dist
     start = _latest_start(ready_at, nodes, pickups, vehicle.hub_node, dur, dist, brk)
     legs, end, metres, break_start = _simulate(
@@ -234,7 +243,7 @@ def _run(
     fixed = vt.fixed_rmb_per_run + (vt.fixed_rmb_per_day if k == 0 else 0.0)
     f_rmb, d_rmb, t_rmb = run_cost_rmb(
         distance_m=metres,
-        duration_s=end - start,
+        duration_s=end - (start if last_end is None else min(start, last_end)),
         fixed_rmb=fixed,
         rmb_per_km=vt.rmb_per_km,
         rmb_per_hour=vt.rmb_per_hour,

@@ -96,10 +96,10 @@ def check_plan(
         metres = 0
         ends = {r.run: r.end for _, r in runs}
         for i, r in runs:
-            # Under a cost model the driver is paid from the day's first departure on, so a
-            # later run also pays the reload and wait at the hub since the run before it.
+            # The driver is paid from the day's first departure on, so a later run also
+            # pays the reload and wait at the hub since the run before it.
             earlier = [n for n in ends if n < r.run]
-            gap_s = max(0, r.start - ends[max(earlier)]) if earlier and cost_model else 0
+            gap_s = max(0, r.start - ends[max(earlier)]) if earlier else 0
             metres += _check_run(
                 day, r, cost_model, first=r.run == first, fen=vehicle_fen, i=i, gap_s=gap_s
             )

@@ -2,10 +2,10 @@
 
 A run costs its fixed part (per run, plus per day on the vehicle's first run), its
 rate per km times the km driven (times a road-class factor under a hub cost model),
-its rate per hour times the hours from leaving to returning (under a hub cost model
-also the wait at the hub since the vehicle's previous run), and the energy of its
-climbs; under a cost model the hub's handling and overheads are spread over the runs'
-parcels. The rates are resolved here from the fleet and the cost model's own fields.
+its rate per hour times the hours from leaving to returning (for a later run also the
+wait at the hub since the vehicle's previous run), and the energy of its climbs;
+under a cost model the hub's handling and overheads are spread over the runs' parcels.
+The rates are resolved here from the fleet and the cost model's own fields.
 """
 
 from __future__ import annotations
