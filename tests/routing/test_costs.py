@@ -1,4 +1,5 @@
-"""Tests for routing.costs: fen rounding, allocation properties and the cost model.
+"""Tests for routing.costs and routing.cost_model: fen rounding, allocation properties
+and the cost model.
 
 The allocation properties are checked by hypothesis on random runs laid out as a
 *comb*: the main road runs out from the hub along x; a village either sits on it
@@ -17,13 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from routing.cost_model import CostModel, read_cost_model
 from routing.costs import (
     ALLOCATION_METHODS,
-    CostModel,
     StopDemand,
     allocate_run_fen,
     apply_cost_model,
-    read_cost_model,
     split_fen,
     to_fen,
 )
