@@ -186,7 +186,7 @@ def check(day: Path, out: Path) -> int:
     assert sc.network_path is not None
     matrices = matrices_for(sc.problem, RoadMatrixProvider(network_from_file(sc.network_path)))
     from routing.cli import DEFAULT_COST_MODEL
-    from routing.costs import read_cost_model
+    from routing.cost_model import read_cost_model
     from routing.plan_check import check_plan
 
     # The priced plan is checked with the rates `hubroute demo` priced it with.

@@ -47,7 +47,7 @@ def days(work: Path, sizes: Sequence[int]) -> list[tuple[str, Path]]:
 def solve_day(path: Path, limit_s: float) -> dict[str, float | str]:
     """Solve one day with the default portfolio; its statistics and winner."""
     from routing.build import build_instance
-    from routing.costs import read_cost_model
+    from routing.cost_model import read_cost_model
     from routing.io import read_scenario
     from routing.matrix import RoadMatrixProvider
     from routing.paths import snap_points

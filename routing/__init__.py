@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from routing.batch import plan_batch
     from routing.batch_manifest import read_manifest
-    from routing.costs import CostModel, read_cost_model
+    from routing.cost_model import CostModel, read_cost_model
     from routing.errors import HubrouteError, InputError, NetworkError, SolveError
     from routing.errors import Problem as InputProblem
     from routing.io import (
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
 #: Public name -> the module that defines it.
 _WHERE: dict[str, str] = {
-    "CostModel": "routing.costs",
+    "CostModel": "routing.cost_model",
     "Hub": "routing.model",
     "HubrouteError": "routing.errors",
     "InputError": "routing.errors",
@@ -91,7 +91,7 @@ _WHERE: dict[str, str] = {
     "problem_from_dict": "routing.model",
     "quote_from_files": "routing.quote_request",
     "quote_pickup": "routing.quote_request",
-    "read_cost_model": "routing.costs",
+    "read_cost_model": "routing.cost_model",
     "read_fleet": "routing.io",
     "read_manifest": "routing.batch_manifest",
     "read_pickups": "routing.io",

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from routing.build import check_fits
-from routing.costs import CostModel, read_cost_model
+from routing.cost_model import CostModel, read_cost_model
 from routing.errors import InputError, NetworkError
 from routing.errors import Problem as InputProblem
 from routing.io import make_problem, read_fleet, read_pickups

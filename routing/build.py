@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from routing.costs import RunRates
+from routing.cost_model import RunRates
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
 from routing.matrix import TravelMatrix

@@ -63,7 +63,7 @@ def solve_options(
     InputError
         Naming each bad option (``allocation``, ``engines``...) or cost-model key.
     """
-    from routing.costs import read_cost_model
+    from routing.cost_model import read_cost_model
     from routing.options import SolveOptions
 
     return SolveOptions.from_mapping(

@@ -6,8 +6,9 @@ the shares of a run add up to its cost exactly; rounding to fen happens once per
 
 The cost model
 --------------
-:class:`CostModel` (read from a TOML file with :func:`read_cost_model`; see
-``fixtures/costs/xinping.toml``) prices a run as::
+:class:`~routing.cost_model.CostModel` (read from a TOML file with
+:func:`~routing.cost_model.read_cost_model`; see ``fixtures/costs/xinping.toml``)
+prices a run as::
 
     fixed per run (+ fixed per day on the vehicle's first run)
     + energy RMB/km x sum over road classes of (km on that class x class factor)
@@ -52,17 +53,13 @@ to the run's cost in fen exactly.
 from __future__ import annotations
 
 import itertools
-import math
-import tomllib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from routing.allocation import (
     ALLOCATION_METHODS as ALLOCATION_METHODS,
@@ -94,6 +91,27 @@ from routing.allocation import (
 from routing.allocation import (
     to_fen as to_fen,
 )
+from routing.cost_model import (
+    DEFAULT_ROAD_CLASS_FACTOR as DEFAULT_ROAD_CLASS_FACTOR,
+)
+from routing.cost_model import (
+    CostModel as CostModel,
+)
+from routing.cost_model import (
+    HubCostOverrides as HubCostOverrides,
+)
+from routing.cost_model import (
+    RunRates as RunRates,
+)
+from routing.cost_model import (
+    VehicleRates as VehicleRates,
+)
+from routing.cost_model import (
+    fleet_cost_model as fleet_cost_model,
+)
+from routing.cost_model import (
+    read_cost_model as read_cost_model,
+)
 from routing.errors import InputError
 from routing.errors import Problem as InputProblem
 from routing.model import Plan, Run, Stop, VehicleType, VillageCost
@@ -118,199 +136,6 @@ if TYPE_CHECKING:
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
-#: Mountain-road factors used when a cost file gives none: km on village roads cost
-#: 30 % more fuel and wear than on a county road, on tracks 50 % more.
-DEFAULT_ROAD_CLASS_FACTOR: Final[Mapping[str, float]] = {"village": 1.3, "track": 1.5}
-
-
-# --------------------------------------------------------------------------- cost model
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class VehicleRates(_Frozen):
-    """Rates for one vehicle type. A field left out keeps the fleet file's value."""
-
-    fixed_rmb_per_run: float | None = Field(None, ge=0, description="Per run (trip).")
-    fixed_rmb_per_day: float | None = Field(
-        None, ge=0, description="Hire, insurance: charged on the vehicle's first run."
-    )
-    energy_rmb_per_km: float | None = Field(
-        None, ge=0, description="Fuel or electricity and wear per km on a county road."
-    )
-    vehicle_rmb_per_hour: float = Field(0.0, ge=0, description="Time-based vehicle cost.")
-    energy_rmb_per_100m_ascent: float | None = Field(
-        None, ge=0, description="Fuel for each 100 m climbed; overrides the fleet's rate."
-    )
-    driver_rmb_per_hour: float | None = Field(
-        None, ge=0, description="Driver (crew) wage; overrides the hub's rate."
-    )
-
-
-class HubCostOverrides(_Frozen):
-    """Per-hub changes to the cost model's defaults (``[hubs.<hub id>]``)."""
-
-    driver_rmb_per_hour: float | None = Field(None, ge=0)
-    handling_rmb_per_parcel: float | None = Field(None, ge=0)
-    overhead_rmb_per_day: float | None = Field(None, ge=0)
-    road_class_factor: dict[str, float] | None = None
-    unknown_road_factor: float | None = Field(None, ge=1)
-    vehicles: dict[str, VehicleRates] = Field(default_factory=dict)
-
-
-class CostModel(_Frozen):
-    """How a hub prices its runs and parcels. Every amount is RMB.
-
-    Read it with :func:`read_cost_model`; ``fixtures/costs/xinping.toml`` documents
-    each key. Vehicle types not listed under ``vehicles`` keep the fleet's own rates.
-    """
-
-    name: str = "cost model"
-    driver_rmb_per_hour: float | None = Field(
-        None,
-        ge=0,
-        description="Driver wage per hour. None: the fleet's rmb_per_hour (which then "
-        "stands for driver and vehicle time together).",
-    )
-    handling_rmb_per_parcel: float = Field(0.0, ge=0, description="Unload, sort, re-pack.")
-    overhead_rmb_per_day: float = Field(
-        0.0, ge=0, description="Hub overheads (dispatch, rent) spread over the day's parcels."
-    )
-    road_class_factor: dict[str, float] = Field(
-        default_factory=lambda: dict(DEFAULT_ROAD_CLASS_FACTOR),
-        description="Energy-cost multiplier per road class; classes not listed: 1.0.",
-    )
-    unknown_road_factor: float = Field(
-        1.0, ge=1, description="Factor on every km when the road classes are not known."
-    )
-    vehicles: dict[str, VehicleRates] = Field(default_factory=dict)
-    hubs: dict[str, HubCostOverrides] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _classes(self) -> Self:
-        bad = [
-            c
-            for table in [self.road_class_factor]
-            + [h.road_class_factor or {} for h in self.hubs.values()]
-            for c, f in table.items()
-            if c not in ROAD_CLASSES or not (math.isfinite(f) and f > 0)
-        ]
-        if bad:
-            raise ValueError(
-                f"road_class_factor: bad entries {sorted(set(bad))}; use classes from "
-                f"{list(ROAD_CLASSES)} with positive factors"
-            )
-        return self
-
-    def for_hub(self, hub_id: str | None) -> CostModel:
-        """This model with hub ``hub_id``'s overrides applied (and no ``hubs``)."""
-        over = self.hubs.get(hub_id or "")
-        base = self.model_copy(update={"hubs": {}})
-        if over is None:
-            return base
-        update: dict[str, Any] = {
-            k: v
-            for k, v in over.model_dump(exclude={"vehicles"}).items()
-            if v is not None and k in CostModel.model_fields
-        }
-        vehicles = dict(self.vehicles)
-        for name, rates in over.vehicles.items():
-            merged = vehicles[name].model_dump() if name in vehicles else {}
-            merged.update(rates.model_dump(exclude_unset=True))
-            vehicles[name] = VehicleRates.model_validate(merged)
-        update["vehicles"] = vehicles
-        return base.model_copy(update=update)
-
-    def rates_for(self, vt: VehicleType) -> RunRates:
-        """The resolved rates of a vehicle type under this (hub's) model."""
-        r = self.vehicles.get(vt.name, VehicleRates())
-        driver = (
-            r.driver_rmb_per_hour
-            if r.driver_rmb_per_hour is not None
-            else self.driver_rmb_per_hour
-            if self.driver_rmb_per_hour is not None
-            else vt.rmb_per_hour
-        )
-        return RunRates(
-            fixed_rmb_per_run=vt.fixed_rmb_per_run
-            if r.fixed_rmb_per_run is None
-            else r.fixed_rmb_per_run,
-            fixed_rmb_per_day=vt.fixed_rmb_per_day
-            if r.fixed_rmb_per_day is None
-            else r.fixed_rmb_per_day,
-            rmb_per_km=vt.rmb_per_km if r.energy_rmb_per_km is None else r.energy_rmb_per_km,
-            rmb_per_hour=driver + r.vehicle_rmb_per_hour,
-            rmb_per_100m_ascent=vt.rmb_per_100m_ascent
-            if r.energy_rmb_per_100m_ascent is None
-            else r.energy_rmb_per_100m_ascent,
-        )
-
-    def class_factors(self) -> FloatArray:
-        """Factor per class of :data:`routing.network.ROAD_CLASSES`, in that order."""
-        return np.array([self.road_class_factor.get(c, 1.0) for c in ROAD_CLASSES])
-
-
-@dataclass(frozen=True)
-class RunRates:
-    """A vehicle type's resolved rates, RMB."""
-
-    fixed_rmb_per_run: float
-    fixed_rmb_per_day: float
-    rmb_per_km: float
-    rmb_per_hour: float
-    rmb_per_100m_ascent: float = 0.0
-
-    @classmethod
-    def of(cls, vt: VehicleType) -> RunRates:
-        """The fleet file's own rates."""
-        return cls(
-            vt.fixed_rmb_per_run,
-            vt.fixed_rmb_per_day,
-            vt.rmb_per_km,
-            vt.rmb_per_hour,
-            vt.rmb_per_100m_ascent,
-        )
-
-
-def fleet_cost_model() -> CostModel:
-    """The cost model that reproduces the fleet file's rates (no road factors)."""
-    return CostModel(name="fleet rates", road_class_factor={})
-
-
-def read_cost_model(path: str | Path) -> CostModel:
-    """Read a cost-model TOML file (see ``fixtures/costs/xinping.toml``).
-
-    Raises
-    ------
-    InputError
-        If the file is missing, not TOML, or any key is unknown or out of range; every
-        problem is listed with its key.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError([InputProblem(str(path), "", "file not found; check the path")])
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([InputProblem(path.name, "", f"not valid TOML: {exc}")]) from None
-    data.setdefault("name", path.stem)
-    try:
-        return CostModel.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(
-            [
-                InputProblem(
-                    path.name,
-                    ".".join(str(x) for x in err["loc"]),
-                    str(err["msg"]).removeprefix("Value error, "),
-                )
-                for err in exc.errors()
-            ]
-        ) from None
 
 
 def run_road_factors(
@@ -454,15 +279,41 @@ def apply_cost_model(
     """
     model = cost_model or fleet_cost_model()
     methods = _methods(plan, allocation)
-    primary = methods[0]
+    types = _vehicle_types(plan)
+    factors = _road_factors(plan, model, types, network, max_snap_m, costing)
+    need_legs = any(m in ("standalone", "shapley") for m in methods)
+    mats = _leg_matrix(plan, network, matrices, max_snap_m) if need_legs and plan.runs else None
+    money = _price_runs(plan, model, types, factors, methods, mats)
+    extra_fen = _hub_extra_fen(plan, model)
+    runs = [
+        _costed_run(r, m, extra, methods)
+        for r, m, extra in zip(plan.runs, money, extra_fen, strict=True)
+    ]
+    return replace_runs(plan, runs, allocation_method=methods[0])
+
+
+def _vehicle_types(plan: Plan) -> dict[str, VehicleType]:
+    """The plan's vehicle types by name; every run's type must be among them."""
     types = {v.name: v for v in plan.vehicle_types}
     missing = sorted({r.vehicle_type for r in plan.runs} - set(types))
     if missing:
         raise InputError(
             [InputProblem("plan", "vehicle_types", f"missing vehicle types {missing}")]
         )
+    return types
+
+
+def _road_factors(
+    plan: Plan,
+    model: CostModel,
+    types: Mapping[str, VehicleType],
+    network: RoadNetwork | None,
+    max_snap_m: float,
+    costing: RoadCosting | None,
+) -> list[float]:
+    """Each run's mountain-road factor: from the charged metres, the roads, or neither."""
     if costing is not None:
-        factors = [
+        return [
             costing.sequence_factors(
                 [[r.hub_id, *[s.pickup_id for s in r.stops], r.hub_id]],
                 types[r.vehicle_type].profile,
@@ -470,23 +321,43 @@ def apply_cost_model(
             )[0]
             for r in plan.runs
         ]
-    elif network is not None and plan.runs:
-        factors = run_road_factors(plan, network, model, max_snap_m=max_snap_m)
-    else:
-        factors = [model.for_hub(r.hub_id).unknown_road_factor for r in plan.runs]
-    need_legs = any(m in ("standalone", "shapley") for m in methods)
-    mats = _leg_matrix(plan, network, matrices, max_snap_m) if need_legs and plan.runs else {}
+    if network is not None and plan.runs:
+        return run_road_factors(plan, network, model, max_snap_m=max_snap_m)
+    return [model.for_hub(r.hub_id).unknown_road_factor for r in plan.runs]
+
+
+@dataclass(frozen=True)
+class _RunMoney:
+    """A run's vehicle cost: in fen, its parts in RMB, and each method's stop shares."""
+
+    fen: int
+    fixed_rmb: float
+    distance_rmb: float
+    time_rmb: float
+    climb_rmb: float  # energy for the ascent, with elevation data
+    shares: dict[str, list[int]]
+
+
+def _price_runs(
+    plan: Plan,
+    model: CostModel,
+    types: Mapping[str, VehicleType],
+    factors: Sequence[float],
+    methods: Sequence[str],
+    mats: Mapping[str, TravelMatrix] | None,
+) -> list[_RunMoney]:
+    """Each run's vehicle cost, rounded to fen once, and its shares by each method.
+
+    ``mats`` (one travel matrix per profile) is needed only by the methods that price
+    legs (``standalone``, ``shapley``); None when none of ``methods`` does.
+    """
     first_run: dict[str, int] = {}
     for r in plan.runs:
         first_run[r.vehicle] = min(first_run.get(r.vehicle, r.run), r.run)
     paid_s = _paid_seconds(plan.runs)
-
     hub_models = {h: model.for_hub(h) for h in {r.hub_id for r in plan.runs}}
     rows_of: dict[str, dict[str, int]] = {}
-    vehicle_fen: list[int] = []
-    shares: list[dict[str, list[int]]] = []
-    parts: list[tuple[float, float, float]] = []
-    climb_rmb: list[float] = []  # energy for the ascent, with elevation data
+    out: list[_RunMoney] = []
     for i, (r, factor) in enumerate(zip(plan.runs, factors, strict=True)):
         vt = types[r.vehicle_type]
         rates = hub_models[r.hub_id].rates_for(vt)
@@ -500,37 +371,54 @@ def apply_cost_model(
             rmb_per_km=rates.rmb_per_km,
             rmb_per_hour=rates.rmb_per_hour,
         )
-        climb_rmb.append(rates.rmb_per_100m_ascent * (r.ascent_m or 0) / 100)
-        run_fen = to_fen(f_rmb + d_rmb + t_rmb + climb_rmb[-1])
-        vehicle_fen.append(run_fen)
-        parts.append((f_rmb, d_rmb, t_rmb))
-        demand = [
-            StopDemand(
-                key=s.pickup_id,
-                parcels=s.parcels + s.delivery_parcels,
-                position=k + 1,
-                service_rmb=rates.rmb_per_hour * s.service / 3600,
-            )
-            for k, s in enumerate(r.stops)
-        ]
+        climb_rmb = rates.rmb_per_100m_ascent * (r.ascent_m or 0) / 100
+        run_fen = to_fen(f_rmb + d_rmb + t_rmb + climb_rmb)
         legs = None
-        if need_legs and r.stops:
+        if mats is not None and r.stops:
             m = mats[vt.profile]
-            where = rows_of.setdefault(vt.profile, {i: k for k, i in enumerate(m.ids)})
-            ix = [where[r.hub_id], *[where[s.pickup_id] for s in r.stops]]
-            sel = np.ix_(ix, ix)
-            legs = (
-                rates.rmb_per_km * factor * m.distance_m[sel] / 1000.0
-                + rates.rmb_per_hour * (m.duration_s[sel] / vt.speed_factor) / 3600.0
-            ).astype(np.float64)
-        shares.append(
-            {
-                name: allocate_run_fen(run_fen, demand, method=name, leg_rmb=legs, fixed_rmb=fixed)
-                for name in methods
-            }
-        )
+            where = rows_of.setdefault(vt.profile, {pid: row for row, pid in enumerate(m.ids)})
+            legs = _leg_rmb(r, vt, rates, factor, m, where)
+        demand = _stop_demand(r, rates)
+        shares = {
+            name: allocate_run_fen(run_fen, demand, method=name, leg_rmb=legs, fixed_rmb=fixed)
+            for name in methods
+        }
+        out.append(_RunMoney(run_fen, f_rmb, d_rmb, t_rmb, climb_rmb, shares))
+    return out
 
-    # Handling and overheads: per hub, rounded once, spread over parcels handled.
+
+def _stop_demand(run: Run, rates: RunRates) -> list[StopDemand]:
+    """What each stop of a run asks of it: parcels handled, place, and loading time."""
+    return [
+        StopDemand(
+            key=s.pickup_id,
+            parcels=s.parcels + s.delivery_parcels,
+            position=k + 1,
+            service_rmb=rates.rmb_per_hour * s.service / 3600,
+        )
+        for k, s in enumerate(run.stops)
+    ]
+
+
+def _leg_rmb(
+    run: Run,
+    vt: VehicleType,
+    rates: RunRates,
+    factor: float,
+    matrix: TravelMatrix,
+    row_of: Mapping[str, int],
+) -> FloatArray:
+    """RMB to drive between each pair of the run's hub and stops (index 0: the hub)."""
+    ix = [row_of[run.hub_id], *[row_of[s.pickup_id] for s in run.stops]]
+    sel = np.ix_(ix, ix)
+    return (
+        rates.rmb_per_km * factor * matrix.distance_m[sel] / 1000.0
+        + rates.rmb_per_hour * (matrix.duration_s[sel] / vt.speed_factor) / 3600.0
+    ).astype(np.float64)
+
+
+def _hub_extra_fen(plan: Plan, model: CostModel) -> list[list[int]]:
+    """Handling and overheads per stop: per hub, rounded once, spread over parcels handled."""
     extra_fen: list[list[int]] = [[0] * len(r.stops) for r in plan.runs]
     for hub_id in sorted({r.hub_id for r in plan.runs}):
         hm = model.for_hub(hub_id)
@@ -551,41 +439,38 @@ def apply_cost_model(
             handling = [0] * len(slots)
         for (i, k), h, o in zip(slots, handling, overhead, strict=True):
             extra_fen[i][k] = h + o
+    return extra_fen
 
-    runs: list[Run] = []
-    for i, r in enumerate(plan.runs):
-        stops: list[Stop] = []
-        for k, s in enumerate(r.stops):
-            fen = shares[i][primary][k] + extra_fen[i][k]
-            n_handled = s.parcels + s.delivery_parcels
-            stops.append(
-                s.model_copy(
-                    update={
-                        "cost_rmb": fen / 100,
-                        "cost_per_parcel_rmb": (
-                            round(fen / 100 / n_handled, 2) if n_handled else None
-                        ),
-                        "cost_shares": {
-                            name: (shares[i][name][k] + extra_fen[i][k]) / 100 for name in methods
-                        },
-                    }
-                )
-            )
-        run_fen = vehicle_fen[i] + sum(extra_fen[i])
-        f_rmb, d_rmb, t_rmb = parts[i]
-        runs.append(
-            r.model_copy(
+
+def _costed_run(
+    run: Run, money: _RunMoney, extra_fen: Sequence[int], methods: Sequence[str]
+) -> Run:
+    """The run with its costs and its stops' shares (the first method's as ``cost_rmb``)."""
+    stops: list[Stop] = []
+    for k, s in enumerate(run.stops):
+        fen = money.shares[methods[0]][k] + extra_fen[k]
+        n_handled = s.parcels + s.delivery_parcels
+        stops.append(
+            s.model_copy(
                 update={
-                    "stops": tuple(stops),
-                    "cost_rmb": run_fen / 100,
-                    "fixed_cost_rmb": round(f_rmb, 2),
-                    "distance_cost_rmb": round(d_rmb, 2),
-                    "time_cost_rmb": round(t_rmb, 2),
-                    "climb_cost_rmb": round(climb_rmb[i], 2),
+                    "cost_rmb": fen / 100,
+                    "cost_per_parcel_rmb": (round(fen / 100 / n_handled, 2) if n_handled else None),
+                    "cost_shares": {
+                        name: (money.shares[name][k] + extra_fen[k]) / 100 for name in methods
+                    },
                 }
             )
         )
-    return replace_runs(plan, runs, allocation_method=primary)
+    return run.model_copy(
+        update={
+            "stops": tuple(stops),
+            "cost_rmb": (money.fen + sum(extra_fen)) / 100,
+            "fixed_cost_rmb": round(money.fixed_rmb, 2),
+            "distance_cost_rmb": round(money.distance_rmb, 2),
+            "time_cost_rmb": round(money.time_rmb, 2),
+            "climb_cost_rmb": round(money.climb_rmb, 2),
+        }
+    )
 
 
 def _paid_seconds(runs: Sequence[Run]) -> list[int]:

@@ -19,7 +19,7 @@ from routing.errors import Problem as InputProblem
 from routing.network import MAX_SNAP_M
 
 if TYPE_CHECKING:
-    from routing.costs import CostModel
+    from routing.cost_model import CostModel
 
 #: Engine names besides ``"auto"`` (kept in step with :data:`routing.solve.portfolio.ENGINES`
 #: by ``tests/routing/test_options.py``; not imported, to keep this module light).
@@ -150,7 +150,7 @@ class SolveOptions:
         InputError
             Naming each bad field.
         """
-        from routing.costs import CostModel
+        from routing.cost_model import CostModel
 
         rest = {k: v for k, v in data.items() if k != "cost_model"}
         raw_model = data.get("cost_model")

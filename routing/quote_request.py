@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from routing.costs import (
+from routing.cost_model import (
     CostModel,
     read_cost_model,
 )

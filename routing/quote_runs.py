@@ -15,9 +15,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy.sparse import csr_array
 
-from routing.costs import RunRates, edge_road_class
+from routing.cost_model import RunRates
 from routing.model import Hub, PickupPoint, Run, VehicleType
 from routing.network import ROAD_CLASSES, RoadNetwork, profile_graph
+from routing.road_classes import edge_road_class
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -1,6 +1,6 @@
 """The hub's cost model over the day's travel matrices: what the engines minimise.
 
-A :class:`~routing.costs.CostModel` charges energy on the km driven on each road
+A :class:`~routing.cost_model.CostModel` charges energy on the km driven on each road
 class times that class's factor (village roads 1.3, tracks 1.5...). This module
 computes, once per road profile, the *charged metres* between every pair of the day's
 locations: the metres along the fastest path (the path the travel matrix measured),
@@ -28,7 +28,7 @@ import numpy.typing as npt
 from scipy.sparse.csgraph import dijkstra
 
 from routing.allocation import to_fen
-from routing.costs import CostModel, RunRates
+from routing.cost_model import CostModel, RunRates
 from routing.matrix import TravelMatrix
 from routing.model import Problem, VehicleType
 from routing.network import Node, RoadNetwork, profile_graph

@@ -41,7 +41,7 @@ from routing.matrix import (
 from routing.model import PickupPoint, Plan, Problem
 
 if TYPE_CHECKING:
-    from routing.costs import CostModel
+    from routing.cost_model import CostModel
     from routing.network import RoadNetwork
 
 
@@ -398,7 +398,7 @@ def season_from_file(
     time_limit_s, sample_every_days, iterations
         See :func:`season_estimate`.
     """
-    from routing.costs import read_cost_model
+    from routing.cost_model import read_cost_model
     from routing.io import read_scenario
     from routing.network import without_roads
     from routing.road_file import network_from_file

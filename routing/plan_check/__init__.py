@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
-from routing.costs import CostModel
+from routing.cost_model import CostModel
 from routing.matrix import TravelMatrix
 from routing.model import Plan, Problem, Run, Violation
 from routing.network import RoadNetwork

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from routing.costs import CostModel, VehicleRates
+from routing.cost_model import CostModel, VehicleRates
 from routing.model import Plan, Run, VehicleType
 from routing.plan_check.day import Day
 

@@ -1,4 +1,4 @@
-"""Tests for routing.costs: fen rounding, allocation properties and the cost model.
+"""Tests for routing.costs: fen rounding, allocation properties and re-costing a plan.
 
 The allocation properties are checked by hypothesis on random runs laid out as a
 *comb*: the main road runs out from the hub along x; a village either sits on it
@@ -17,13 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from routing.cost_model import CostModel, read_cost_model
 from routing.costs import (
     ALLOCATION_METHODS,
-    CostModel,
     StopDemand,
     allocate_run_fen,
     apply_cost_model,
-    read_cost_model,
     split_fen,
     to_fen,
 )
@@ -232,28 +231,7 @@ def test_shapley_sample_is_deterministic_for_long_runs() -> None:
     assert shares("shapley", stops, legs) == shares("shapley", list(reversed(stops)), legs)
 
 
-# --------------------------------------------------------------------------- cost model
-
-
-def test_cost_file_reads_and_resolves_rates() -> None:
-    model = read_cost_model(COST_FILE)
-    van = VehicleType(name="van", capacity_parcels=120, capacity_kg=1500, rmb_per_hour=99)
-    rates = model.for_hub("xinping-hub").rates_for(van)
-    assert rates.rmb_per_hour == 35.0  # the hub's driver, not the fleet's 99
-    assert rates.rmb_per_km == 1.2
-    four = VehicleType(name="pickup_4wd", capacity_parcels=40, capacity_kg=600)
-    assert model.rates_for(four).rmb_per_hour == 70.0
-    assert model.road_class_factor["track"] == 1.5
-
-
-def test_cost_file_errors_name_every_bad_key(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.toml"
-    bad.write_text("handling_rmb_per_parcel = -1\nspeed = 3\n[road_class_factor]\nmud = 2\n")
-    with pytest.raises(InputError) as err:
-        read_cost_model(bad)
-    text = str(err.value)
-    assert "handling_rmb_per_parcel" in text
-    assert "speed" in text
+# --------------------------------------------------------------------------- re-costing a plan
 
 
 def _plan(rng: random.Random, runs: int = 3) -> Plan:
@@ -367,3 +345,9 @@ def test_fleet_rates_reproduce_the_plan_costs_when_no_model_is_given() -> None:
 def test_unknown_method_is_an_input_error() -> None:
     with pytest.raises(InputError, match="unknown"):
         apply_cost_model(_plan(random.Random(2)), CostModel(), allocation=("fairest",))
+
+
+def test_a_run_whose_vehicle_type_is_missing_is_an_input_error() -> None:
+    plan = _plan(random.Random(3))
+    with pytest.raises(InputError, match=r"vehicle_types.*missing vehicle types \['van'\]"):
+        apply_cost_model(plan.model_copy(update={"vehicle_types": ()}), CostModel())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from routing.build import build_instance
-from routing.costs import read_cost_model
+from routing.cost_model import read_cost_model
 from routing.io import read_scenario
 from routing.matrix import StraightLineMatrixProvider
 from routing.pipeline import SolveOptions, matrices_for, plan_day
@@ -87,7 +87,7 @@ def test_plans_written_before_objective_rmb_still_load() -> None:
 def test_second_run_pays_the_drivers_time_at_the_hub_between_runs() -> None:
     """The engines charge a vehicle's day from first departure to last return; the
     plan charges the reload and wait between runs to the later run."""
-    from routing.costs import CostModel
+    from routing.cost_model import CostModel
     from routing.model import Problem
     from tests.routing.factories import HUB, pickup, van
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from routing.costs import read_cost_model
+from routing.cost_model import read_cost_model
 from routing.errors import InputError
 from routing.options import ENGINE_NAMES, SolveOptions
 from routing.solve.portfolio import ENGINES

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from routing.costs import CostModel, apply_cost_model
+from routing.cost_model import CostModel
+from routing.costs import apply_cost_model
 from routing.matrix import StraightLineMatrixProvider, TravelMatrix
 from routing.model import (
     Break,

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from routing.costs import CostModel, apply_cost_model, read_cost_model
+from routing.cost_model import CostModel, read_cost_model
+from routing.costs import apply_cost_model
 from routing.io import read_scenario
 from routing.matrix import RoadMatrixProvider, TravelMatrix
 from routing.model import Problem

@@ -86,7 +86,7 @@ def test_xinping_season_file_totals_about_1800_tonnes() -> None:
 
 def test_season_days_are_priced_with_the_hubs_cost_model() -> None:
     """With a cost model a sampled day costs what plan_day says; without, the fleet's rates."""
-    from routing.costs import read_cost_model
+    from routing.cost_model import read_cost_model
     from routing.pipeline import SolveOptions, plan_day
     from routing.season import day_problem
 
