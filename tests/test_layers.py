@@ -32,8 +32,6 @@ MAX_FUNCTION_LINES = 80
 #: long function fails the test.
 LONG_FUNCTIONS = {
     "routing/costs.py:apply_cost_model",
-    "routing/baselines.py:nearest_neighbour_baseline",
-    "routing/baselines.py:direct_baseline",
     "routing/distributed.py:solve_decomposed",
     "routing/distributed.py:plan_decomposed",
     "routing/vroom/check.py:_route",
