@@ -34,9 +34,6 @@ LONG_FUNCTIONS = {
     "routing/costs.py:apply_cost_model",
     "routing/baselines.py:nearest_neighbour_baseline",
     "routing/baselines.py:direct_baseline",
-    "routing/distributed.py:solve_decomposed",
-    "routing/distributed.py:plan_decomposed",
-    "routing/vroom/check.py:_route",
 }
 
 
