@@ -29,14 +29,19 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from routing.build import build_instance, check_fits
+from routing.build import BuiltInstance, build_instance, check_fits
 from routing.costs import fleet_cost_model
 from routing.errors import InputError, SolveError
-from routing.matrix import MatrixProvider, RoadMatrixProvider, StraightLineMatrixProvider
+from routing.matrix import (
+    MatrixProvider,
+    RoadMatrixProvider,
+    StraightLineMatrixProvider,
+    TravelMatrix,
+)
 from routing.model import Plan, Problem
 from routing.network import RoadNetwork
 from routing.paths import snap_points
-from routing.pipeline import SolveOptions, matrices_for
+from routing.pipeline import PathsFn, SolveOptions, matrices_for
 from routing.plan import assemble_plan
 from routing.road_cost import road_costing
 from routing.solve import decompose
@@ -149,6 +154,135 @@ def _run_parts(
     return decompose.merge(instance, parts, solutions)
 
 
+def _worker_threads(client: Client) -> int:
+    """Threads of all the cluster's workers (at least one)."""
+    return max(
+        1, sum(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values())
+    )
+
+
+def _solve_sectors(
+    client: Client,
+    instance: Instance,
+    *,
+    parts: int,
+    engine: str,
+    budget_s: float,
+    workers: int,
+    seed: int,
+    stats: dict[str, Any],
+) -> Verdict:
+    """Solve ``parts`` angular sectors around the hub from scratch; the judged merge.
+
+    Its cost goes into ``stats`` as ``cost_sectors``.
+    """
+    sectors = decompose.split_by_angle(instance, parts)
+    merged = _run_parts(
+        client,
+        instance,
+        sectors,
+        engine=engine,
+        budget_s=budget_s,
+        workers=workers,
+        seed=seed,
+    )
+    if merged is None:
+        raise SolveError("the sector solves failed")
+    verdict = judge(instance, merged)
+    stats["cost_sectors"] = verdict.cost
+    return verdict
+
+
+def _decomposed_solution(
+    best: Verdict, *, engine: str, wall_s: float, stats: dict[str, Any]
+) -> Solution:
+    """The incumbent as the decomposition's answer: our own cost, the numeric stats."""
+    return Solution(
+        routes=best.solution.routes,
+        unassigned=best.solution.unassigned,
+        cost=best.cost,
+        engine=f"dask-decomposed:{engine}",
+        wall_s=wall_s,
+        stats={k: float(v) for k, v in stats.items() if isinstance(v, int | float)},
+    )
+
+
+def _repair_borders(
+    client: Client,
+    instance: Instance,
+    best: Verdict,
+    *,
+    parts: int,
+    engine: str,
+    workers: int,
+    seed: int,
+    until: float,
+    stats: dict[str, Any],
+) -> Verdict:
+    """Re-solve the incumbent's border routes in rounds until ``until`` (monotonic s).
+
+    Each round's cost goes into ``stats`` as ``cost_borders_<round>``; the better of
+    the incumbent and each round's merge is kept.
+    """
+    rnd = 0
+    while time.monotonic() + 1.0 < until:
+        rnd += 1
+        remaining = until - time.monotonic()
+        # Two rounds when there is time: borders first, then the original cuts again.
+        budget = remaining if rnd > 1 or remaining < 4.0 else remaining / 2
+        # Clients the incumbent leaves out (optional pickups) join the part nearest them.
+        split = decompose.split_by_routes(
+            instance, best.solution, parts, rotation=0.5 if rnd % 2 else 0.0
+        )
+        if len(split) < 2:
+            break
+        repaired = _run_parts(
+            client,
+            instance,
+            split,
+            engine=engine,
+            budget_s=budget,
+            workers=workers,
+            seed=seed + 100 * rnd,
+        )
+        if repaired is None:
+            break
+        verdict = judge(instance, repaired)
+        stats[f"cost_borders_{rnd}"] = verdict.cost
+        best = best_of([best, verdict])
+    return best
+
+
+def _polish(
+    client: Client,
+    instance: Instance,
+    best: Verdict,
+    *,
+    engine: str,
+    seed: int,
+    until: float,
+    stats: dict[str, Any],
+) -> Verdict:
+    """One full-instance solve warm-started from ``best`` until ``until`` (monotonic s).
+
+    Less than a second left, or a failed polish, keeps ``best``; a finished one records
+    ``cost_polish`` in ``stats`` and the better of the two is kept.
+    """
+    time_limit_s = until - time.monotonic()
+    if time_limit_s <= 1.0:
+        return best
+    full = client.scatter(instance, hash=False)  # type: ignore[no-untyped-call]
+    fut = client.submit(
+        solve_part, full, engine, time_limit_s, seed + 1000, best.solution, pure=False
+    )
+    try:
+        verdict = judge(instance, fut.result())
+    except SolveError:
+        return best
+    stats["cost_polish"] = verdict.cost
+    return best_of([best, verdict])
+
+
 def solve_decomposed(
     client: Client,
     instance: Instance,
@@ -192,76 +326,100 @@ def solve_decomposed(
         raise SolveError("decomposition needs one hub, coordinates and no locked runs")
     start = time.monotonic()
     engine = engine or engine_for(instance)
-    workers = max(
-        1, sum(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values())
-    )
+    workers = _worker_threads(client)
     k = parts or max(workers, math.ceil(instance.num_clients / PART_CLIENTS[engine]))
     stats: dict[str, Any] = {"parts": k, "engine": engine, "workers": workers}
     polish = instance.num_clients <= POLISH_MAX_CLIENTS
 
-    sectors = decompose.split_by_angle(instance, k)
-    merged = _run_parts(
+    best = _solve_sectors(
         client,
         instance,
-        sectors,
+        parts=k,
         engine=engine,
         budget_s=PHASE_SHARES[0] * time_limit_s,
         workers=workers,
         seed=seed,
+        stats=stats,
     )
-    if merged is None:
-        raise SolveError("the sector solves failed")
-    best: Verdict = judge(instance, merged)
-    stats["cost_sectors"] = best.cost
 
     borders_end = start + (sum(PHASE_SHARES) if polish else 1.0) * time_limit_s
-    rnd = 0
-    while time.monotonic() + 1.0 < borders_end:
-        rnd += 1
-        remaining = borders_end - time.monotonic()
-        # Two rounds when there is time: borders first, then the original cuts again.
-        budget = remaining if rnd > 1 or remaining < 4.0 else remaining / 2
-        # Clients the incumbent leaves out (optional pickups) join the part nearest them.
-        split = decompose.split_by_routes(
-            instance, best.solution, k, rotation=0.5 if rnd % 2 else 0.0
-        )
-        if len(split) < 2:
-            break
-        repaired = _run_parts(
-            client,
-            instance,
-            split,
-            engine=engine,
-            budget_s=budget,
-            workers=workers,
-            seed=seed + 100 * rnd,
-        )
-        if repaired is None:
-            break
-        verdict = judge(instance, repaired)
-        stats[f"cost_borders_{rnd}"] = verdict.cost
-        best = best_of([best, verdict])
-
-    left = start + time_limit_s - time.monotonic()
-    if polish and left > 1.0:
-        full = client.scatter(instance, hash=False)  # type: ignore[no-untyped-call]
-        fut = client.submit(solve_part, full, engine, left, seed + 1000, best.solution, pure=False)
-        try:
-            verdict = judge(instance, fut.result())
-            stats["cost_polish"] = verdict.cost
-            best = best_of([best, verdict])
-        except SolveError:
-            pass
-    stats["cost"] = best.cost
-    solution = Solution(
-        routes=best.solution.routes,
-        unassigned=best.solution.unassigned,
-        cost=best.cost,
-        engine=f"dask-decomposed:{engine}",
-        wall_s=time.monotonic() - start,
-        stats={k_: float(v) for k_, v in stats.items() if isinstance(v, int | float)},
+    best = _repair_borders(
+        client,
+        instance,
+        best,
+        parts=k,
+        engine=engine,
+        workers=workers,
+        seed=seed,
+        until=borders_end,
+        stats=stats,
     )
-    return solution, stats
+    if polish:
+        end = start + time_limit_s
+        best = _polish(client, instance, best, engine=engine, seed=seed, until=end, stats=stats)
+    stats["cost"] = best.cost
+    return _decomposed_solution(
+        best, engine=engine, wall_s=time.monotonic() - start, stats=stats
+    ), stats
+
+
+def _travel_sources(
+    problem: Problem, network: RoadNetwork | None, max_snap_m: float
+) -> tuple[MatrixProvider, PathsFn | None, dict[str, int]]:
+    """The matrix provider, the road paths and each point's road node (by id).
+
+    Without a network: straight-line estimates, no paths and no nodes.
+    """
+    if network is None:
+        return StraightLineMatrixProvider(), None, {}
+    from routing.batch_tasks import road_paths
+
+    points = [(h.id, h.lon, h.lat) for h in problem.hubs] + [
+        (p.id, p.lon, p.lat) for p in problem.pickups
+    ]
+    nodes = snap_points(network, points, max_snap_m=max_snap_m, kind="point").nodes
+    node_of = dict(zip([p[0] for p in points], nodes, strict=True))
+    provider = RoadMatrixProvider(network, max_snap_m=max_snap_m)
+    return provider, road_paths(network, problem, nodes), node_of
+
+
+def _costs_rmb(stats: dict[str, Any], cost_scale: int) -> dict[str, float]:
+    """The incumbent's cost after each phase/round in RMB, keyed by phase (``final``)."""
+    return {
+        key.removeprefix("cost_") if key != "cost" else "final": value / cost_scale
+        for key, value in stats.items()
+        if key.startswith("cost")
+    }
+
+
+def _built_instance(
+    problem: Problem,
+    network: RoadNetwork | None,
+    options: SolveOptions,
+    *,
+    timings: dict[str, float],
+    t0: float,
+) -> tuple[BuiltInstance, dict[str, TravelMatrix], PathsFn | None]:
+    """The integer instance, its travel matrices and the road paths of the plan.
+
+    Records ``matrices`` and ``build`` seconds (since ``t0``) in ``timings``.
+    """
+    provider, paths, node_of = _travel_sources(problem, network, options.max_snap_m)
+    matrices = matrices_for(problem, provider)
+    timings["matrices"] = round(time.perf_counter() - t0, 3)
+    # The engines minimise the hub's cost model (the fleet's rates without one).
+    costing = road_costing(
+        problem,
+        matrices,
+        options.cost_model or fleet_cost_model(),
+        network=network,
+        node_of=node_of or None,
+    )
+    built = build_instance(problem, matrices, costing=costing)
+    timings["build"] = round(time.perf_counter() - t0 - timings["matrices"], 3)
+    if not built.instance.num_clients:
+        raise InputError("no pickup can be served by this fleet; see the screened pickups")
+    return built, matrices, paths
 
 
 def plan_decomposed(
@@ -306,33 +464,7 @@ def plan_decomposed(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     check_fits(problem)
-    provider: MatrixProvider = StraightLineMatrixProvider()
-    paths = None
-    node_of: dict[str, int] = {}
-    if network is not None:
-        from routing.batch_tasks import road_paths
-
-        points = [(h.id, h.lon, h.lat) for h in problem.hubs] + [
-            (p.id, p.lon, p.lat) for p in problem.pickups
-        ]
-        nodes = snap_points(network, points, max_snap_m=options.max_snap_m, kind="point").nodes
-        node_of = dict(zip([p[0] for p in points], nodes, strict=True))
-        provider = RoadMatrixProvider(network, max_snap_m=options.max_snap_m)
-        paths = road_paths(network, problem, nodes)
-    matrices = matrices_for(problem, provider)
-    timings["matrices"] = round(time.perf_counter() - t0, 3)
-    # The engines minimise the hub's cost model (the fleet's rates without one).
-    costing = road_costing(
-        problem,
-        matrices,
-        options.cost_model or fleet_cost_model(),
-        network=network,
-        node_of=node_of or None,
-    )
-    built = build_instance(problem, matrices, costing=costing)
-    timings["build"] = round(time.perf_counter() - t0 - timings["matrices"], 3)
-    if not built.instance.num_clients:
-        raise InputError("no pickup can be served by this fleet; see the screened pickups")
+    built, matrices, paths = _built_instance(problem, network, options, timings=timings, t0=t0)
     t1 = time.perf_counter()
     solution, stats = solve_decomposed(
         client, built.instance, time_limit_s=options.time_limit_s, seed=options.seed, parts=parts
@@ -352,7 +484,6 @@ def plan_decomposed(
     plan = plan.model_copy(
         update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
     )
-    scale = built.instance.cost_scale
     return DecomposedPlan(
         plan=plan,
         parts=int(stats["parts"]),
@@ -360,9 +491,5 @@ def plan_decomposed(
         workers=int(stats["workers"]),
         wall_s=round(time.perf_counter() - t0, 3),
         cpu_budget_s=float(stats["workers"]) * options.time_limit_s,
-        costs_rmb={
-            key.removeprefix("cost_") if key != "cost" else "final": value / scale
-            for key, value in stats.items()
-            if key.startswith("cost")
-        },
+        costs_rmb=_costs_rmb(stats, built.instance.cost_scale),
     )

@@ -11,7 +11,7 @@ import gc
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -58,6 +58,17 @@ Authenticate with ``X-API-Key``; each key belongs to one hub and sees only its p
 """
 
 ExecutorFactory = Callable[[Settings, list[str]], Executor]
+
+OPENAPI_TAGS = [
+    {"name": "plans", "description": "Plan a day's collection runs."},
+    {"name": "quotes", "description": "Price one more pickup."},
+    {"name": "vroom", "description": "VROOM-compatible solving."},
+    {"name": "hub", "description": "The caller's hub: villages, fleets, roads."},
+    {"name": "health", "description": "Liveness and readiness."},
+]
+
+#: The resources' route modules, in the order they are mounted.
+ROUTERS = (plans, quotes, vroom, hub, health)
 
 
 def local_executor(settings: Settings, network_paths: list[str]) -> Executor:
@@ -116,6 +127,35 @@ def create_app(
         manager, or ``httpx`` with ``asgi-lifespan``).
     """
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    lifespan = _lifespan(
+        settings,
+        executor_factory=executor_factory,
+        plan_job=plan_job,
+        matrix_job=matrix_job,
+        hubs=hubs,
+    )
+    app = FastAPI(
+        title="hubroute",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=OPENAPI_TAGS,
+    )
+    app.state.settings = settings
+    _install_middleware(app, settings)
+    _include_routers(app)
+    return app
+
+
+def _lifespan(
+    settings: Settings,
+    *,
+    executor_factory: ExecutorFactory,
+    plan_job: JobFn,
+    matrix_job: JobFn,
+    hubs: Mapping[str, HubRuntime] | None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: load the hubs, migrate, start the planner; close on the way out."""
 
     def load_settings_hubs() -> dict[str, HubRuntime]:
         return load_hubs(settings.hubs_file, max_hub_snap_m=settings.max_hub_snap_m)
@@ -152,34 +192,28 @@ def create_app(
             await planner.close()
             engine.dispose()
 
-    app = FastAPI(
-        title="hubroute",
-        version="1.0.0",
-        description=API_DESCRIPTION,
-        lifespan=lifespan,
-        openapi_tags=[
-            {"name": "plans", "description": "Plan a day's collection runs."},
-            {"name": "quotes", "description": "Price one more pickup."},
-            {"name": "vroom", "description": "VROOM-compatible solving."},
-            {"name": "hub", "description": "The caller's hub: villages, fleets, roads."},
-            {"name": "health", "description": "Liveness and readiness."},
-        ],
-    )
-    app.state.settings = settings
+    return lifespan
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    """Error handlers, then the middleware (the last added runs first on a request)."""
     install_error_handlers(app)
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for module in (plans, quotes, vroom, hub, health):
+
+
+def _include_routers(app: FastAPI) -> None:
+    """Mount every resource's router; note each route's methods for the 405 answer."""
+    for module in ROUTERS:
         app.include_router(module.router)
     # Paths and methods for the 405 answer's Allow header (the app's router nests them).
     app.state.route_methods = [
         (route.path_regex, frozenset(route.methods or ()))
-        for module in (plans, quotes, vroom, hub, health)
+        for module in ROUTERS
         for route in module.router.routes
         if isinstance(route, APIRoute)
     ]
-    return app
 
 
 def serve(

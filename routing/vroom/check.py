@@ -143,6 +143,33 @@ def _at(step: Json) -> int | None:
     return None if index is None else int(index)
 
 
+@dataclass
+class _Walk:
+    """One route walked step by step: the vehicle's fixed facts and the running state.
+
+    Times are in hundredths of a second: VROOM's own unit once a speed_factor applies;
+    reported times are whole seconds, so a step may show up to 0.99 s early.
+    """
+
+    bad: list[str]
+    name: str
+    v: Json
+    tasks: Mapping[tuple[str, int], Json]
+    mats: _Matrices
+    dims: int
+    end_loc: int | None
+    clock: int
+    here: int | None
+    last: int | None
+    load: list[int]
+    driven: int = 0
+    travel_cs: int = 0
+    distance_total: int = 0
+    cost: float = 0.0
+    taken: Counter[int] = field(default_factory=Counter)
+    on_board: set[tuple[str, int]] = field(default_factory=set)
+
+
 def _route(
     verdict: Verdict,
     route: Json,
@@ -157,11 +184,7 @@ def _route(
     steps = route["steps"]
     start_loc = v.get("start_index")
     end_loc = v.get("end_index")
-    kinds = [s["type"] for s in steps]
-    if start_loc is not None and (kinds[:1] != ["start"] or _at(steps[0]) != start_loc):
-        bad.append(f"{name}: the route does not begin at the vehicle's start")
-    if end_loc is not None and (kinds[-1:] != ["end"] or _at(steps[-1]) != end_loc):
-        bad.append(f"{name}: the route does not finish at the vehicle's end")
+    _check_ends(bad, name, steps, start_loc, end_loc)
     route_tasks = [tasks.get((s["type"], s["id"])) for s in steps if s["type"] in _TASK_TYPES]
     if any(t is None for t in route_tasks):
         bad.append(f"{name}: a step names an unknown task")
@@ -170,90 +193,121 @@ def _route(
     load = [sum(_vec(t.get("delivery"), dims)[d] for t in route_tasks if t) for d in range(dims)]
     window = v.get("time_window", [0, 2**62])
     breaks = {b["id"]: b for b in v.get("breaks", [])}
-    taken: Counter[int] = Counter()
-    on_board: set[tuple[str, int]] = set()
-    # Times in hundredths of a second: VROOM's own unit once a speed_factor applies;
-    # reported times are whole seconds, so a step may show up to 0.99 s early.
-    clock, here, last = 100 * window[0], start_loc, start_loc
-    travel_cs = distance_total = driven = 0
-    cost = 0.0
+    walk = _Walk(
+        bad, name, v, tasks, mats, dims, end_loc, 100 * window[0], start_loc, start_loc, load
+    )
     skills = set(v.get("skills", []))
     for n, s in enumerate(steps):
         kind = s["type"]
         if kind == "start":
-            clock = max(clock, 100 * s.get("arrival", 0))
-            continue
-        if kind == "break":
-            b = breaks.get(s["id"])
-            if b is None:
-                bad.append(f"{name}: break {s['id']} is not the vehicle's")
-                continue
-            taken[s["id"]] += 1
-            # A break may interrupt the leg to the next stop (VROOM 1.15): the time
-            # between the previous step and the break counts as driving, up to the leg.
-            ahead = _next_location(steps[n + 1 :], tasks, end_loc)
-            leg = mats.travel_cs(v, here, ahead) if ahead is not None else 0
-            drive = max(0, min(leg - driven, 100 * s["arrival"] - clock))
-            driven += drive
-            clock += drive
-            if 100 * s["arrival"] < clock - 99:
-                bad.append(f"{name}: break {s['id']} before the previous step ends")
-            begin = max(clock, 100 * (s["arrival"] + s.get("waiting_time", 0)))
-            if not any(100 * lo <= begin <= 100 * hi for lo, hi in b["time_windows"]):
-                bad.append(f"{name}: break {s['id']} starts at {begin / 100}, outside its windows")
-            if "max_load" in b and any(load[d] > b["max_load"][d] for d in range(dims)):
-                bad.append(f"{name}: load {load} over break {s['id']} max_load {b['max_load']}")
-            clock = begin + 100 * b.get("service", 0)
-            continue
-        if kind == "end":
-            loc = end_loc if end_loc is not None else here
-        else:
-            loc = tasks[(kind, s["id"])].get("location_index")
-        travel_cs += mats.travel_cs(v, here, loc)
-        earliest = clock + mats.travel_cs(v, here, loc) - driven
-        driven = 0
-        distance_total += mats.distance(v, here, loc)
-        cost += mats.cost(v, here, loc)
-        if 100 * s["arrival"] < earliest - 99:
-            bad.append(
-                f"{name}: {kind} {s.get('id', '')} arrives {s['arrival']} < {earliest / 100}"
-            )
-        if kind == "end":
+            walk.clock = max(walk.clock, 100 * s.get("arrival", 0))
+        elif kind == "break":
+            _break_step(walk, s, breaks.get(s["id"]), steps[n + 1 :])
+        elif kind == "end":
+            loc = end_loc if end_loc is not None else walk.here
+            earliest = _arrive(walk, s, loc)
             if earliest > 100 * window[1]:
                 bad.append(f"{name}: ends at {earliest / 100} after its window {window}")
-            here = loc
-            continue
-        t = tasks[(kind, s["id"])]
-        seen[(kind, s["id"])] += 1
-        if not set(t.get("skills", [])) <= skills:
-            bad.append(f"{name}: lacks the skills of {kind} {s['id']}")
-        setup = t.get("setup", 0) if last != loc or last is None else 0
-        begin = max(100 * (s["arrival"] + s.get("waiting_time", 0)), earliest)
-        windows = t.get("time_windows") or [[0, 2**62]]
-        if not any(100 * lo <= begin <= 100 * hi for lo, hi in windows):
-            bad.append(f"{name}: {kind} {s['id']} starts at {begin / 100}, outside {windows}")
-        clock, here, last = begin + 100 * (setup + t.get("service", 0)), loc, loc
-        _load_step(bad, name, kind, s["id"], t, load, dims, on_board)
-        if capacity is not None and any(load[d] > capacity[d] for d in range(dims)):
-            bad.append(f"{name}: load {load} over capacity {capacity} after {kind} {s['id']}")
-    if clock > 100 * window[1]:
-        bad.append(f"{name}: works until {clock / 100}, after its window {window}")
+            walk.here = loc
+        else:
+            t = tasks[(kind, s["id"])]
+            earliest = _arrive(walk, s, t.get("location_index"))
+            seen[(kind, s["id"])] += 1
+            if not set(t.get("skills", [])) <= skills:
+                bad.append(f"{name}: lacks the skills of {kind} {s['id']}")
+            _serve(walk, s, t, earliest, capacity)
+    if walk.clock > 100 * window[1]:
+        bad.append(f"{name}: works until {walk.clock / 100}, after its window {window}")
     for b in breaks:
-        if taken[b] != 1:
-            bad.append(f"{name}: break {b} taken {taken[b]} times")
-    if on_board:
-        bad.append(f"{name}: shipments picked up and not delivered: {sorted(on_board)}")
-    travel_total = travel_cs / 100
-    n_tasks = len(route_tasks)
+        if walk.taken[b] != 1:
+            bad.append(f"{name}: break {b} taken {walk.taken[b]} times")
+    if walk.on_board:
+        bad.append(f"{name}: shipments picked up and not delivered: {sorted(walk.on_board)}")
+    _check_limits(walk, len(route_tasks))
+    verdict.route_costs[v["id"]] = v.get("costs", {}).get("fixed", 0) + round(walk.cost)
+    if route.get("violations"):
+        bad.append(f"{name}: the answer itself reports violations {route['violations']}")
+
+
+def _check_ends(
+    bad: list[str], name: str, steps: Sequence[Json], start_loc: int | None, end_loc: int | None
+) -> None:
+    """The route begins at the vehicle's start and finishes at its end, when it has them."""
+    kinds = [s["type"] for s in steps]
+    if start_loc is not None and (kinds[:1] != ["start"] or _at(steps[0]) != start_loc):
+        bad.append(f"{name}: the route does not begin at the vehicle's start")
+    if end_loc is not None and (kinds[-1:] != ["end"] or _at(steps[-1]) != end_loc):
+        bad.append(f"{name}: the route does not finish at the vehicle's end")
+
+
+def _break_step(walk: _Walk, s: Json, b: Json | None, following: Sequence[Json]) -> None:
+    """A break: the vehicle's own, after the previous step, inside a window and max_load."""
+    bad, name, dims, load = walk.bad, walk.name, walk.dims, walk.load
+    if b is None:
+        bad.append(f"{name}: break {s['id']} is not the vehicle's")
+        return
+    walk.taken[s["id"]] += 1
+    # A break may interrupt the leg to the next stop (VROOM 1.15): the time
+    # between the previous step and the break counts as driving, up to the leg.
+    ahead = _next_location(following, walk.tasks, walk.end_loc)
+    leg = walk.mats.travel_cs(walk.v, walk.here, ahead) if ahead is not None else 0
+    drive = max(0, min(leg - walk.driven, 100 * s["arrival"] - walk.clock))
+    walk.driven += drive
+    walk.clock += drive
+    if 100 * s["arrival"] < walk.clock - 99:
+        bad.append(f"{name}: break {s['id']} before the previous step ends")
+    begin = max(walk.clock, 100 * (s["arrival"] + s.get("waiting_time", 0)))
+    if not any(100 * lo <= begin <= 100 * hi for lo, hi in b["time_windows"]):
+        bad.append(f"{name}: break {s['id']} starts at {begin / 100}, outside its windows")
+    if "max_load" in b and any(load[d] > b["max_load"][d] for d in range(dims)):
+        bad.append(f"{name}: load {load} over break {s['id']} max_load {b['max_load']}")
+    walk.clock = begin + 100 * b.get("service", 0)
+
+
+def _arrive(walk: _Walk, s: Json, loc: int | None) -> int:
+    """Drive from the last location to ``loc``; the earliest arrival (hundredths of s).
+
+    The step's reported arrival must not be earlier than the travel allows.
+    """
+    v, here = walk.v, walk.here
+    walk.travel_cs += walk.mats.travel_cs(v, here, loc)
+    earliest = walk.clock + walk.mats.travel_cs(v, here, loc) - walk.driven
+    walk.driven = 0
+    walk.distance_total += walk.mats.distance(v, here, loc)
+    walk.cost += walk.mats.cost(v, here, loc)
+    if 100 * s["arrival"] < earliest - 99:
+        walk.bad.append(
+            f"{walk.name}: {s['type']} {s.get('id', '')} arrives {s['arrival']} < {earliest / 100}"
+        )
+    return earliest
+
+
+def _serve(walk: _Walk, s: Json, t: Json, earliest: int, capacity: list[int] | None) -> None:
+    """A task: started inside a window (setup when arriving from elsewhere), the load
+    after it within capacity."""
+    bad, name, kind, dims = walk.bad, walk.name, s["type"], walk.dims
+    loc = t.get("location_index")
+    setup = t.get("setup", 0) if walk.last != loc or walk.last is None else 0
+    begin = max(100 * (s["arrival"] + s.get("waiting_time", 0)), earliest)
+    windows = t.get("time_windows") or [[0, 2**62]]
+    if not any(100 * lo <= begin <= 100 * hi for lo, hi in windows):
+        bad.append(f"{name}: {kind} {s['id']} starts at {begin / 100}, outside {windows}")
+    walk.clock, walk.here, walk.last = begin + 100 * (setup + t.get("service", 0)), loc, loc
+    _load_step(bad, name, kind, s["id"], t, walk.load, dims, walk.on_board)
+    if capacity is not None and any(walk.load[d] > capacity[d] for d in range(dims)):
+        bad.append(f"{name}: load {walk.load} over capacity {capacity} after {kind} {s['id']}")
+
+
+def _check_limits(walk: _Walk, n_tasks: int) -> None:
+    """The vehicle's ``max_tasks``, ``max_travel_time`` and ``max_distance``."""
+    v, bad, name = walk.v, walk.bad, walk.name
+    travel_total = walk.travel_cs / 100
     if v.get("max_tasks") is not None and n_tasks > v["max_tasks"]:
         bad.append(f"{name}: {n_tasks} tasks > max_tasks {v['max_tasks']}")
     if v.get("max_travel_time") is not None and travel_total > v["max_travel_time"]:
         bad.append(f"{name}: travel {travel_total} s > max_travel_time {v['max_travel_time']}")
-    if v.get("max_distance") is not None and distance_total > v["max_distance"]:
-        bad.append(f"{name}: distance {distance_total} m > max_distance {v['max_distance']}")
-    verdict.route_costs[v["id"]] = v.get("costs", {}).get("fixed", 0) + round(cost)
-    if route.get("violations"):
-        bad.append(f"{name}: the answer itself reports violations {route['violations']}")
+    if v.get("max_distance") is not None and walk.distance_total > v["max_distance"]:
+        bad.append(f"{name}: distance {walk.distance_total} m > max_distance {v['max_distance']}")
 
 
 def _load_step(
