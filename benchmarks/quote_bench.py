@@ -34,10 +34,10 @@ from routing.io import read_scenario  # noqa: E402
 from routing.matrix import RoadMatrixProvider  # noqa: E402
 from routing.model import Plan, Problem  # noqa: E402
 from routing.network import RoadNetwork  # noqa: E402
-from routing.road_file import network_from_file  # noqa: E402
 from routing.pipeline import SolveOptions, matrices_for, plan_day  # noqa: E402
 from routing.plan import assemble_plan  # noqa: E402
 from routing.quote import PickupRequest, QuoteContext  # noqa: E402
+from routing.road_file import network_from_file  # noqa: E402
 from routing.solve.instance import Route, Solution, Trip  # noqa: E402
 
 
