@@ -199,6 +199,7 @@ def demo(
     from routing.io import read_scenario
 
     if tiers:
+        from routing.deadline import Deadline
         from routing.tiers.commands import DEFAULT_TIERS_SCENARIO, plan_tier_scenario
 
         path = DEFAULT_TIERS_SCENARIO if scenario == DEFAULT_SCENARIO else scenario
@@ -212,6 +213,7 @@ def demo(
                     seed=seed,
                     progress=step,
                     report=report,
+                    deadline_from=Deadline.since_process_start,
                 )
             )
         print_summary(result.plan)

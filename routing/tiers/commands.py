@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from routing.deadline import Deadline, after_solve_s, report_s
 from routing.io import write_outputs
 from routing.model import Plan
 from routing.pipeline import SolveOptions
@@ -38,8 +39,14 @@ def plan_tier_scenario(
     seed: int,
     progress: Callable[[str], None],
     report: bool = False,
+    deadline_from: Callable[..., Deadline] = Deadline.after,
 ) -> TierResult:
-    """Plan a three-tier scenario, check it independently and write the outputs."""
+    """Plan a three-tier scenario, check it independently and write the outputs.
+
+    The time limit bounds the whole command: ``deadline_from(limit, reserve_s=...)``
+    sets the moment (the CLI counts from process start), and the plan gets what
+    the check, the files and the report leave.
+    """
     progress("reading input")
     sc = read_tier_scenario(scenario)
     network = None
@@ -52,9 +59,22 @@ def plan_tier_scenario(
         seed=seed,
         baselines=False,
     )
-    plan = plan_tiers(sc.tiers, network=network, options=options, progress=progress)
+    pickups = len(sc.tiers.problem.pickups)
+    # The independent check takes about what assembling a plan does.
+    reserve_s = report_s(sc.tiers.problem, report) + after_solve_s(pickups)
+    deadline = deadline_from(options.time_limit_s, reserve_s=reserve_s)
+    progress("matrices")
+    roads = tier_matrices(sc.tiers, network, max_snap_m=options.max_snap_m)
+    plan = plan_tiers(
+        sc.tiers,
+        network=network,
+        options=options,
+        progress=progress,
+        deadline=deadline,
+        roads=roads,
+    )
     progress("checking")
-    matrices, _ = tier_matrices(sc.tiers, network, max_snap_m=options.max_snap_m)
+    matrices, _ = roads
     problems = check_tier_plan(sc.tiers, plan, matrices)
     sources = {"scenario": str(scenario.resolve())}
     if sc.network_path is not None:

@@ -2,6 +2,12 @@
 
 Both run under the same driving rules and the same budget; the one-tier day uses
 the hub's fleet alone (stations only as places to sleep on a two-day run).
+
+A clock budget is a :class:`~routing.deadline.Deadline` for the whole plan: every
+sub-solve gets at most its part of what is left, less an estimate of what follows;
+a move that would not finish before the deadline is not started, and the best plan
+so far is delivered. An iteration budget keeps its own caps and tries every move
+once, so that its plans do not depend on the machine.
 """
 
 from __future__ import annotations
@@ -9,6 +15,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from routing.deadline import Deadline, after_solve_s
+from routing.matrix import TravelMatrix
 from routing.model import Plan
 from routing.network import RoadNetwork
 from routing.pipeline import SolveOptions
@@ -28,6 +36,10 @@ def _key(plan: Plan) -> tuple[int, int]:
     return (plan.summary.unassigned, round(plan.summary.total_cost_rmb * 100))
 
 
+Roads = tuple[dict[str, TravelMatrix], PathFn | None]
+"""Travel matrices over hub, stations and pickups, and the road paths to draw."""
+
+
 def plan_tiers(
     tp: TierProblem,
     *,
@@ -35,11 +47,15 @@ def plan_tiers(
     options: SolveOptions | None = None,
     use_stations: bool = True,
     progress: Progress = _noop,
+    deadline: Deadline | None = None,
+    roads: Roads | None = None,
 ) -> Plan:
     """Plan ``tp``; with ``use_stations=False`` the one-tier day under the same rules.
 
     With ``options.iterations`` set the moves are tried once each in a fixed order
-    (reproducible plans); otherwise rounds of moves go on while the budget lasts.
+    (reproducible plans); otherwise rounds of moves go on until ``deadline``
+    (``options.time_limit_s`` from now without one). ``roads`` saves computing the
+    matrices again when the caller has them.
 
     Raises
     ------
@@ -47,13 +63,19 @@ def plan_tiers(
         For pickups, stations or hubs the roads or the fleet cannot take.
     """
     options = options or SolveOptions()
+    deadline = deadline or Deadline.after(options.time_limit_s)
     t0 = time.perf_counter()
     progress("matrices")
-    matrices, paths = tier_matrices(tp, network, max_snap_m=options.max_snap_m)
+    matrices, paths = roads or tier_matrices(tp, network, max_snap_m=options.max_snap_m)
     t_matrices = round(time.perf_counter() - t0, 3)
-    solver = TierSolver(tp, matrices, options)
-    if options.iterations is None:
-        solver.deadline = t0 + options.time_limit_s
+    clock = options.iterations is None
+    solver = TierSolver(
+        tp,
+        matrices,
+        options,
+        deadline=deadline if clock else None,
+        finish_s=after_solve_s(len(tp.problem.pickups)),
+    )
     progress("solve")
     if not use_stations:
         plan = solver.evaluate({p.id: None for p in tp.problem.pickups})
@@ -64,18 +86,24 @@ def plan_tiers(
     solver.evaluations = 2
     best = solver.evaluate(assignment)
     solver.evaluations = len(tp.stations) + 2
-    deadline = t0 + options.time_limit_s
+    longest_s = 0.0
+    moves = 0
     while True:
         improved = False
         for candidate in _neighbours(tp, assignment, choices):
-            if options.iterations is None and time.perf_counter() > deadline:
-                break
+            # A move that would not finish in time is not started: the longest move
+            # so far is the estimate.
+            if clock and deadline.remaining_s() - solver.finish_s <= longest_s:
+                return _finish(best, paths, t_matrices, t0)
+            moves += 1
+            progress(f"move {moves}")
+            started = time.perf_counter()
             plan = solver.evaluate(candidate)
+            longest_s = max(longest_s, time.perf_counter() - started)
             if _key(plan) < _key(best):
                 best, assignment, improved = plan, candidate, True
-        if not improved or options.iterations is not None or time.perf_counter() > deadline:
-            break
-    return _finish(best, paths, t_matrices, t0)
+        if not improved or not clock:
+            return _finish(best, paths, t_matrices, t0)
 
 
 def _neighbours(

@@ -6,6 +6,10 @@ engines on stretched travel times and a capped working day (see
 still drives more than its daily limit, its type's working day is shortened and the
 day solved again; after a few rounds the farthest pickup of an offending run is
 left out (the overnight step may still serve it).
+
+With a :class:`~routing.deadline.Deadline` each round's solve gets at most what is
+left of it, and no further round starts once it has passed: the runs still over
+their driving limit are then left out, so that the day stays legal.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from routing.deadline import MIN_SOLVE_S, Deadline
 from routing.matrix import TravelMatrix
 from routing.model import PickupPoint, Problem, Run, Unassigned, UnassignedReason, VehicleType
 from routing.pipeline import SolveOptions, plan_with_matrices
@@ -50,8 +55,13 @@ def plan_legal(
     hours_of: Callable[[str], DriverHours],
     options: SolveOptions,
     paths: PathFn | None = None,
+    deadline: Deadline | None = None,
 ) -> LegalDay:
-    """Plan ``problem`` so that no vehicle drives longer than its rules allow."""
+    """Plan ``problem`` so that no vehicle drives longer than its rules allow.
+
+    ``deadline`` (clock budgets only) caps each round and stops the rounds when it has
+    passed; with an iteration budget the rounds never depend on the clock.
+    """
     base_hours = hours_of
     hours_of = lambda name: base_hours(base_type(name))  # noqa: E731 (late twins' rules)
     legal = {t.name: t for vt in problem.vehicle_types for t in legal_types(vt, hours_of(vt.name))}
@@ -73,7 +83,7 @@ def plan_legal(
         )
         ids = [h.id for h in problem.hubs] + [p.id for p in pickups]
         here = sub_matrices(matrices, ids, list(matrices))
-        plan = plan_with_matrices(day, here, options=options, paths=paths)
+        plan = plan_with_matrices(day, here, options=_capped(options, deadline), paths=paths)
         solver = plan.summary.solver
         runs = [
             retime_run(
@@ -89,6 +99,9 @@ def plan_legal(
         over = _over_limit(runs, real, hours_of)
         if not over:
             break
+        if deadline is not None and deadline.remaining_s() <= 0:
+            runs, unassigned = _drop_over_limit(runs, unassigned, pickups, dropped, real, hours_of)
+            break
         if round_no < SHRINK_ROUNDS:
             for name, excess_s in over.items():
                 legal[name] = _shorter_day(legal[name], excess_s, hours_of(name))
@@ -98,12 +111,33 @@ def plan_legal(
         pickups = [p for p in pickups if p.id != victim.id]
         dropped.append(_too_far(victim))
     else:
-        runs = [r for r in runs if not _over_limit([r], real, hours_of)]
-        kept = {base_id(s.pickup_id) for r in runs for s in r.stops}
-        dropped += [_too_far(p) for p in pickups if p.id not in kept]
-        unassigned = [u for u in unassigned if u.pickup_id not in {d.pickup_id for d in dropped}]
+        runs, unassigned = _drop_over_limit(runs, unassigned, pickups, dropped, real, hours_of)
     runs = [r.model_copy(update={"vehicle_type": base_type(r.vehicle_type)}) for r in runs]
     return LegalDay(tuple(runs), tuple(unassigned) + tuple(dropped), solver)
+
+
+def _capped(options: SolveOptions, deadline: Deadline | None) -> SolveOptions:
+    """``options`` with the solve capped at what is left of ``deadline``."""
+    if deadline is None:
+        return options
+    left_s = max(MIN_SOLVE_S, deadline.remaining_s())
+    return replace(options, time_limit_s=min(options.time_limit_s, left_s))
+
+
+def _drop_over_limit(
+    runs: list[Run],
+    unassigned: list[Unassigned],
+    pickups: list[PickupPoint],
+    dropped: list[Unassigned],
+    real: Mapping[str, VehicleType],
+    hours_of: Callable[[str], DriverHours],
+) -> tuple[list[Run], list[Unassigned]]:
+    """Leave out the runs still over their driving limit; their pickups join ``dropped``."""
+    runs = [r for r in runs if not _over_limit([r], real, hours_of)]
+    kept = {base_id(s.pickup_id) for r in runs for s in r.stops}
+    dropped.extend(_too_far(p) for p in pickups if p.id not in kept)
+    gone = {d.pickup_id for d in dropped}
+    return runs, [u for u in unassigned if u.pickup_id not in gone]
 
 
 def _over_limit(
@@ -156,7 +190,8 @@ def with_options(
     cost more than they find on each, and a clock-limited engine may stop before its
     first solution. So each sub-solve stops on iterations (the caller's, else
     :data:`SUB_ITERATIONS`), with a share of the clock as a cap: at least ``floor_s``
-    and, when ``left_s`` is known, at most half of it above the floor. With the
+    and, when ``left_s`` (the sub-solve's part of what the deadline leaves) is known,
+    at most half of it (the deadline wins over the floor). With the
     caller's own iteration budget the whole time limit is only a safety net, so that
     the plan does not depend on the machine's speed.
     """
@@ -164,7 +199,7 @@ def with_options(
     if options.iterations is None:
         limit = max(floor_s, limit * share)
         if left_s is not None:
-            limit = max(floor_s, min(limit, left_s / 2))
+            limit = max(MIN_SOLVE_S, min(limit, left_s / 2))
     return replace(
         options,
         time_limit_s=limit,

@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from routing.deadline import Deadline
 from routing.matrix import TravelMatrix
 from routing.model import (
     Hub,
@@ -46,6 +47,10 @@ Assignment = dict[str, str | None]
 """Pickup id -> station id (collected by its feeders), or None (a direct hub run)."""
 
 _RETRY = {UnassignedReason.SHIFT_TOO_SHORT, UnassignedReason.TIME_WINDOW}
+
+#: The hub-level day's weight against one station's feeder day when an evaluation's
+#: time is shared out (its budget share is 1/3 of a day against 1/10 for a station).
+HUB_DAY_PARTS = 3
 
 
 def feeder_allowed(p: PickupPoint, feeders: list[Feeder]) -> tuple[str, ...] | None:
@@ -75,25 +80,40 @@ class TierSolver:
     options: SolveOptions
     evaluations: int = 1
     """Whole days the budget is planned to cover (the moves of the search)."""
-    deadline: float | None = None
-    """``time.perf_counter()`` by which to answer (clock budgets)."""
+    deadline: Deadline | None = None
+    """When the whole plan must be done (clock budgets; None with an iteration budget)."""
+    finish_s: float = 0.0
+    """Seconds kept back from the deadline for what follows the last evaluation."""
     _days: dict[tuple[str, frozenset[str]], StationDay] = field(default_factory=dict, init=False)
 
-    def _left_s(self) -> float | None:
-        return None if self.deadline is None else self.deadline - time.perf_counter()
+    def _left_s(self, parts: float = 1.0, parts_after: float = 0.0) -> float | None:
+        """A sub-solve's part of what the deadline leaves (None without a deadline):
+        ``parts`` of ``parts + parts_after``, after :attr:`finish_s` is kept back."""
+        if self.deadline is None:
+            return None
+        left = self.deadline.remaining_s() - self.finish_s
+        return left * parts / (parts + parts_after)
+
+    def _sub_deadline(self, left_s: float | None) -> Deadline | None:
+        return None if left_s is None else Deadline.after(left_s)
 
     def _share(self, per_evaluation: int) -> float:
         """Budget share of one sub-solve, so that ``evaluations`` days fit the budget."""
         return 1.0 / (per_evaluation * self.evaluations)
 
-    def station_day(self, station_id: str, pickup_ids: frozenset[str]) -> StationDay:
-        """Feeder runs of a station collecting these pickups (cached)."""
+    def station_day(
+        self, station_id: str, pickup_ids: frozenset[str], parts_after: float = HUB_DAY_PARTS
+    ) -> StationDay:
+        """Feeder runs of a station collecting these pickups (cached); ``parts_after``
+        is the share of the evaluation's time still to come after it."""
         key = (station_id, pickup_ids)
         if key not in self._days:
-            self._days[key] = self._plan_station(station_id, pickup_ids)
+            self._days[key] = self._plan_station(station_id, pickup_ids, parts_after)
         return self._days[key]
 
-    def _plan_station(self, station_id: str, pickup_ids: frozenset[str]) -> StationDay:
+    def _plan_station(
+        self, station_id: str, pickup_ids: frozenset[str], parts_after: float
+    ) -> StationDay:
         tp = self.tp
         s = tp.station(station_id)
         feeders = tp.feeders_at(station_id)
@@ -125,11 +145,13 @@ class TierSolver:
         m = sub_matrices(
             self.matrices, [s.id, *[p.id for p in pickups]], [t.profile for t in types]
         )
+        left_s = self._left_s(1.0, parts_after)
         day = plan_legal(
             problem,
             m,
             tp.hours_of,
-            with_options(self.options, self._share(10), 1.0, self._left_s()),
+            with_options(self.options, self._share(10), 1.0, left_s),
+            deadline=self._sub_deadline(left_s),
         )
         runs = tuple(
             r.model_copy(update={"tier": "feeder", "handover": f"station {s.name or s.id}"})
@@ -168,14 +190,18 @@ class TierSolver:
         t0 = time.perf_counter()
         days: dict[str, StationDay] = {}
         direct = {pid for pid, sid in assignment.items() if sid is None}
-        for sid in sorted({v for v in assignment.values() if v is not None}):
-            day = self.station_day(sid, frozenset(k for k, v in assignment.items() if v == sid))
+        open_ids = sorted({v for v in assignment.values() if v is not None})
+        for n, sid in enumerate(open_ids):
+            after = len(open_ids) - n - 1 + HUB_DAY_PARTS
+            day = self.station_day(
+                sid, frozenset(k for k, v in assignment.items() if v == sid), after
+            )
             if day.on_board_left_s is not None and day.on_board_left_s < 600:
                 # Perishables would spoil on the way to the hub: they go direct.
                 perishable = {p.id for p in tp.problem.pickups if p.max_on_board_min is not None}
                 direct |= perishable & set(day.pickup_ids)
                 keep = frozenset(day.pickup_ids) - perishable
-                day = self.station_day(sid, keep) if keep else None  # type: ignore[assignment]
+                day = self.station_day(sid, keep, after) if keep else None  # type: ignore[assignment]
                 if day is None:
                     continue
             direct |= {u.pickup_id for u in day.unassigned}
@@ -229,8 +255,13 @@ class TierSolver:
         )
         ids = [h.id for h in problem.hubs] + [p.id for p in every]
         m = sub_matrices(self.matrices, ids, [v.profile for v in fleet])
+        left_s = self._left_s()
         day = plan_legal(
-            problem, m, tp.hours_of, with_options(self.options, self._share(3), 5.0, self._left_s())
+            problem,
+            m,
+            tp.hours_of,
+            with_options(self.options, self._share(3), 5.0, left_s),
+            deadline=self._sub_deadline(left_s),
         )
         runs = [
             r.model_copy(
