@@ -284,6 +284,20 @@ def _run_details(plan: Plan) -> str:
     return "\n".join(out) or '<p class="note">No runs.</p>'
 
 
+def _handover(run: Run) -> str:
+    """Where a three-tier run hands its load over, and a two-day run's night stop."""
+    out = ""
+    if run.tier is not None:
+        out += f' · <b class="handover">{_e(run.tier)} run, hand over at {_e(run.handover)}</b>'
+    if run.overnight is not None:
+        night = run.overnight
+        out += (
+            f' · <b class="overnight">night at {_e(night.station_id)} '
+            f"(arrive {night.arrive_time}, leave {night.leave_time})</b>"
+        )
+    return out
+
+
 def _sheets(plan: Plan) -> str:
     contact = any(s.contact for r in plan.runs for s in r.stops)
     out: list[str] = []
@@ -305,7 +319,7 @@ def _sheets(plan: Plan) -> str:
             f"{run.start_time} · "
             f"back {run.end_time} · {len(run.stops)} stops · {run.distance_km:.1f} km · collect "
             f"{run.parcels:,} parcels ({run.weight_kg:,.0f} kg) · drop {run.delivery_parcels:,} "
-            "parcels</div>"
+            f"parcels{_handover(run)}</div>"
             "<table><thead><tr><th class=n>#</th><th>village</th><th>expected</th>"
             "<th class=n>collect</th><th class=n>drop</th>"
             + ("<th>contact</th>" if contact else "")

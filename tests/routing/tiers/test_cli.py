@@ -85,6 +85,8 @@ def test_demo_tiers_plans_checks_and_writes(tmp_path: Path) -> None:
     with (out / "runs.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert {row["handover"] for row in rows if row["tier"] == "feeder"} == {"station far station"}
+    # The feeder's run sheet tells its driver where to hand the load over.
+    assert "feeder run, hand over at station far station" in svg
     with (out / "transfers.csv").open(encoding="utf-8") as f:
         transfers = list(csv.DictReader(f))
     assert [t["station"] for t in transfers] == ["S-far"] * len(plan.transfers)
