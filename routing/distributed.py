@@ -33,17 +33,13 @@ from routing.build import BuiltInstance, build_instance, check_fits
 from routing.costs import fleet_cost_model
 from routing.errors import InputError, SolveError
 from routing.matrix import (
-    MatrixProvider,
-    RoadMatrixProvider,
-    StraightLineMatrixProvider,
     TravelMatrix,
 )
 from routing.model import Plan, Problem
 from routing.network import RoadNetwork
-from routing.paths import snap_points
-from routing.pipeline import PathsFn, SolveOptions, matrices_for
+from routing.pipeline import PathsFn, SolveOptions, price_plan, road_matrices
 from routing.plan import assemble_plan
-from routing.road_cost import road_costing
+from routing.road_cost import RoadCosting, road_costing
 from routing.solve import decompose
 from routing.solve.instance import Instance, Solution
 from routing.solve.portfolio import Verdict, best_of, judge
@@ -363,26 +359,6 @@ def solve_decomposed(
     ), stats
 
 
-def _travel_sources(
-    problem: Problem, network: RoadNetwork | None, max_snap_m: float
-) -> tuple[MatrixProvider, PathsFn | None, dict[str, int]]:
-    """The matrix provider, the road paths and each point's road node (by id).
-
-    Without a network: straight-line estimates, no paths and no nodes.
-    """
-    if network is None:
-        return StraightLineMatrixProvider(), None, {}
-    from routing.batch_tasks import road_paths
-
-    points = [(h.id, h.lon, h.lat) for h in problem.hubs] + [
-        (p.id, p.lon, p.lat) for p in problem.pickups
-    ]
-    nodes = snap_points(network, points, max_snap_m=max_snap_m, kind="point").nodes
-    node_of = dict(zip([p[0] for p in points], nodes, strict=True))
-    provider = RoadMatrixProvider(network, max_snap_m=max_snap_m)
-    return provider, road_paths(network, problem, nodes), node_of
-
-
 def _costs_rmb(stats: dict[str, Any], cost_scale: int) -> dict[str, float]:
     """The incumbent's cost after each phase/round in RMB, keyed by phase (``final``)."""
     return {
@@ -399,27 +375,67 @@ def _built_instance(
     *,
     timings: dict[str, float],
     t0: float,
-) -> tuple[BuiltInstance, dict[str, TravelMatrix], PathsFn | None]:
-    """The integer instance, its travel matrices and the road paths of the plan.
+) -> tuple[BuiltInstance, dict[str, TravelMatrix], PathsFn | None, RoadCosting, RoadNetwork | None]:
+    """The integer instance, its travel matrices, the road paths of the plan, the costing
+    the engines minimise and today's roads, as :func:`routing.pipeline.plan_day` makes them
+    (closed roads removed, every point off the roads reported at once).
 
     Records ``matrices`` and ``build`` seconds (since ``t0``) in ``timings``.
     """
-    provider, paths, node_of = _travel_sources(problem, network, options.max_snap_m)
-    matrices = matrices_for(problem, provider)
+    roads, matrices, paths, node_of = road_matrices(problem, network, options)
     timings["matrices"] = round(time.perf_counter() - t0, 3)
     # The engines minimise the hub's cost model (the fleet's rates without one).
     costing = road_costing(
         problem,
         matrices,
         options.cost_model or fleet_cost_model(),
-        network=network,
+        network=roads,
         node_of=node_of or None,
     )
     built = build_instance(problem, matrices, costing=costing)
     timings["build"] = round(time.perf_counter() - t0 - timings["matrices"], 3)
     if not built.instance.num_clients:
         raise InputError("no pickup can be served by this fleet; see the screened pickups")
-    return built, matrices, paths
+    return built, matrices, paths, costing, roads
+
+
+def _priced_plan(
+    problem: Problem,
+    built: BuiltInstance,
+    solution: Solution,
+    matrices: dict[str, TravelMatrix],
+    paths: PathsFn | None,
+    costing: RoadCosting,
+    roads: RoadNetwork | None,
+    network: RoadNetwork | None,
+    options: SolveOptions,
+    timings: dict[str, float],
+) -> Plan:
+    """The merged solution as a plan: assembled, then priced, compared with the baselines
+    and checked as every plan of :func:`routing.pipeline.plan_day` is."""
+    t0 = time.perf_counter()
+    plan = assemble_plan(
+        problem,
+        built,
+        solution,
+        matrices,
+        allocation=options.allocation,
+        paths=paths,
+        timings_s=timings,
+    )
+    timings["assemble"] = round(time.perf_counter() - t0, 3)
+    plan = price_plan(
+        plan,
+        problem,
+        matrices,
+        network=roads,
+        options=options,
+        full_network=network,
+        costing=costing,
+    )
+    return plan.model_copy(
+        update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
+    )
 
 
 def plan_decomposed(
@@ -464,25 +480,16 @@ def plan_decomposed(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     check_fits(problem)
-    built, matrices, paths = _built_instance(problem, network, options, timings=timings, t0=t0)
+    built, matrices, paths, costing, roads = _built_instance(
+        problem, network, options, timings=timings, t0=t0
+    )
     t1 = time.perf_counter()
     solution, stats = solve_decomposed(
         client, built.instance, time_limit_s=options.time_limit_s, seed=options.seed, parts=parts
     )
     timings["solve"] = round(time.perf_counter() - t1, 3)
-    t2 = time.perf_counter()
-    plan = assemble_plan(
-        problem,
-        built,
-        solution,
-        matrices,
-        allocation=options.allocation,
-        paths=paths,
-        timings_s=timings,
-    )
-    timings["assemble"] = round(time.perf_counter() - t2, 3)
-    plan = plan.model_copy(
-        update={"summary": plan.summary.model_copy(update={"timings_s": timings})}
+    plan = _priced_plan(
+        problem, built, solution, matrices, paths, costing, roads, network, options, timings
     )
     return DecomposedPlan(
         plan=plan,

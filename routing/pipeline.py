@@ -50,6 +50,7 @@ __all__ = [
     "plan_day",
     "plan_with_matrices",
     "price_plan",
+    "road_matrices",
     "road_paths",
     "snap_day",
 ]
@@ -332,7 +333,7 @@ def plan_day(
         return _plan_on_osm_roads(problem, network, options, progress, timings, deadline)
     progress("matrices")
     t0 = time.perf_counter()
-    network, matrices, paths, node_of = _road_matrices(problem, network, options)
+    network, matrices, paths, node_of = road_matrices(problem, network, options)
     timings["matrices"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     costing = road_costing(
@@ -370,7 +371,7 @@ def plan_day(
     )
 
 
-def _road_matrices(
+def road_matrices(
     problem: Problem, network: RoadNetwork | None, options: SolveOptions
 ) -> tuple[RoadNetwork | None, dict[str, TravelMatrix], PathsFn | None, dict[str, Node]]:
     """Today's roads (closed ones removed), the travel matrices, run geometry and snaps.

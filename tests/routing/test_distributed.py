@@ -58,3 +58,6 @@ def test_decomposed_plan_accounts_for_every_pickup(client: Client) -> None:
         used = {r.vehicle for r in plan.runs if r.vehicle_type == name}
         assert count is None or len(used) <= count
     assert all(r.path for r in plan.runs)
+    # Priced and checked by the same steps as every plan of plan_day.
+    assert plan.summary.feasible, plan.summary.violations
+    assert "direct" in plan.baselines
