@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,6 @@ SETS = ["CVRP", "CVRP-XXL", "HFVRP", "MDVRPTW", "MTVRPTWR", "PCVRPTW", "SDVRPTW"
 def smallest(set_name: str) -> Path:
     """The set's smallest instance with a best-known solution."""
     if not ROOT.is_dir():
-        if os.environ.get("HUBROUTE_ALLOW_MISSING_INSTANCES"):
-            pytest.skip(f"{ROOT} missing (HUBROUTE_ALLOW_MISSING_INSTANCES set)")
         pytest.fail(f"benchmark instances not found at {ROOT}; check out ../shared")
     files = [p for p in (ROOT / set_name).glob("*.vrp") if p.with_suffix(".sol").exists()]
     return min(files, key=lambda p: (p.stat().st_size, p.name))
