@@ -53,6 +53,7 @@ __all__ = [
     "road_matrices",
     "road_paths",
     "snap_day",
+    "snap_kinds",
 ]
 
 
@@ -261,14 +262,34 @@ def snap_day(problem: Problem, network: RoadNetwork, *, max_snap_m: float) -> di
         Naming every hub and pickup too far from the roads at once, in the planner's
         words ("pickup 'V17'").
     """
+    return snap_kinds(
+        network,
+        (
+            ("hub", [(h.id, h.lon, h.lat) for h in problem.hubs]),
+            ("pickup", [(p.id, p.lon, p.lat) for p in problem.pickups]),
+        ),
+        max_snap_m=max_snap_m,
+    )
+
+
+def snap_kinds(
+    network: RoadNetwork,
+    groups: Sequence[tuple[str, Sequence[tuple[str, float, float]]]],
+    *,
+    max_snap_m: float,
+) -> dict[str, Node]:
+    """The road node of every ``(id, lon, lat)`` point of each ``(kind, points)`` group.
+
+    Raises
+    ------
+    NetworkError
+        Naming every point too far from the roads at once, by its kind ("station 'S1'").
+    """
     node_of: dict[str, Node] = {}
     found: list[InputProblem] = []
-    for kind, points in (
-        ("hub", [(h.id, h.lon, h.lat) for h in problem.hubs]),
-        ("pickup", [(p.id, p.lon, p.lat) for p in problem.pickups]),
-    ):
+    for kind, points in groups:
         try:
-            snapped = snap_points(network, points, max_snap_m=max_snap_m, kind=kind)
+            snapped = snap_points(network, list(points), max_snap_m=max_snap_m, kind=kind)
         except NetworkError as exc:
             found.extend(exc.problems)
             continue

@@ -7,8 +7,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from routing.errors import NetworkError
-from routing.errors import Problem as InputProblem
 from routing.matrix import (
     MatrixProvider,
     RoadMatrixProvider,
@@ -16,9 +14,8 @@ from routing.matrix import (
     TravelMatrix,
 )
 from routing.model import Hub, Plan
-from routing.network import Node, RoadNetwork
-from routing.paths import path_lonlat, snap_points
-from routing.pipeline import matrices_for
+from routing.network import RoadNetwork
+from routing.pipeline import matrices_for, road_paths, snap_kinds
 from routing.plan import PathFn
 from routing.tiers.problem import TierProblem
 
@@ -48,32 +45,18 @@ def tier_matrices(
     flat = flat_problem(tp).problem
     if network is None:
         return matrices_for(flat, StraightLineMatrixProvider()), None
-    node_of: dict[str, Node] = {}
-    found: list[InputProblem] = []
     station_ids = {s.id for s in tp.stations}
-    for kind, points in (
-        ("hub", [(h.id, h.lon, h.lat) for h in flat.hubs if h.id not in station_ids]),
-        ("station", [(s.id, s.lon, s.lat) for s in tp.stations]),
-        ("pickup", [(p.id, p.lon, p.lat) for p in flat.pickups]),
-    ):
-        try:
-            snapped = snap_points(network, points, max_snap_m=max_snap_m, kind=kind)
-        except NetworkError as exc:
-            found.extend(exc.problems)
-            continue
-        node_of.update(zip([pid for pid, _, _ in points], snapped.nodes, strict=True))
-    if found:
-        raise NetworkError(found)
+    node_of = snap_kinds(
+        network,
+        (
+            ("hub", [(h.id, h.lon, h.lat) for h in flat.hubs if h.id not in station_ids]),
+            ("station", [(s.id, s.lon, s.lat) for s in tp.stations]),
+            ("pickup", [(p.id, p.lon, p.lat) for p in flat.pickups]),
+        ),
+        max_snap_m=max_snap_m,
+    )
     provider: MatrixProvider = RoadMatrixProvider(network, max_snap_m=max_snap_m)
-    avoid = {vt.profile: vt.avoid_road_classes for vt in flat.vehicle_types}
-
-    def paths(sequences: Sequence[Sequence[str]], profile: str) -> list[list[tuple[float, float]]]:
-        return path_lonlat(
-            network,
-            [[node_of.get(i) or node_of[i.rsplit("#", 1)[0]] for i in seq] for seq in sequences],
-            avoid_road_classes=avoid.get(profile, ()),
-        )
-
+    paths = road_paths(network, flat, node_of)
     return matrices_for(flat, provider), paths
 
 
