@@ -5,6 +5,8 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/domain_bench.py
     .venv/bin/python benchmarks/domain_bench.py --pickups 100 500 --variants base short
     .venv/bin/python benchmarks/domain_bench.py --long-max-pickups 500   # 10x runs up to 500
+    .venv/bin/python benchmarks/domain_bench.py --long-only --long-max-pickups 5000 --out L.md
+    .venv/bin/python benchmarks/domain_bench.py --long-max-pickups 0 --reference L.csv
 
 For each size N the day is generated with ``fixtures/make_xinping.py --pickups N`` (kept
 under ``--work-dir`` and reused), and each variant is written beside it:
@@ -208,9 +210,8 @@ def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
         limit = float(args.time_limit or _default_limit(day))
         for variant in args.variants:
             plans.append((n, variant, limit))
-    runs = [(n, v, lim, False) for n, v, lim in plans] + [
-        (n, v, lim * 10, True) for n, v, lim in plans if n <= args.long_max_pickups
-    ]
+    runs = [] if args.long_only else [(n, v, lim, False) for n, v, lim in plans]
+    runs += [(n, v, lim * 10, True) for n, v, lim in plans if n <= args.long_max_pickups]
     for n, variant, limit, long in runs:
         day = make_variant(make_day(n, work), variant)
         out = work / "out" / f"{n}-{variant}-{limit:g}"
@@ -243,11 +244,24 @@ def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
             long_cost[(n, variant)] = total
         rows.append(row)
         print(f"    {row}", flush=True)
+    if args.reference:
+        for ref_csv in args.reference:
+            long_cost = {**read_reference(Path(ref_csv)), **long_cost}
     for row in rows:
         ref = long_cost.get((row["pickups"], row["variant"]))
         if ref and not row["long"]:
             row["gap_to_10x_pct"] = round(100 * (row["total_cost_rmb"] - ref) / ref, 2)
     return rows
+
+
+def read_reference(path: Path) -> dict[tuple[int, str], float]:
+    """The 10x plans' costs from an earlier run's CSV, by (pickups, variant)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return {
+            (int(r["pickups"]), r["variant"]): float(r["total_cost_rmb"])
+            for r in csv.DictReader(f)
+            if r.get("long") == "True"
+        }
 
 
 def _default_limit(day: Path) -> float:
@@ -274,6 +288,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     ap.add_argument("--time-limit", type=float, default=None, help="Default: the scenario's.")
     ap.add_argument("--long-max-pickups", type=int, default=500, help="10x runs up to N.")
+    ap.add_argument("--long-only", action="store_true", help="Only the 10x runs.")
+    ap.add_argument(
+        "--reference",
+        nargs="*",
+        default=[],
+        help="CSVs of earlier runs whose 10x plans give the gap.",
+    )
     ap.add_argument("--work-dir", default="/tmp/hubroute-domain-bench")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H%M")
     ap.add_argument("--out", default=str(REPO / f"benchmarks/runs/domain-{stamp}.md"))
@@ -287,7 +308,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"Machine: {os.cpu_count()} cores shared with other work; load average at "
             f"the start of each run in `load_before`. Whole command timed "
             f"(`hubroute demo --scenario ... --time-limit L`, report and map included).",
-            f"10x runs: sizes up to {args.long_max_pickups} pickups.",
+            f"10x runs: sizes up to {args.long_max_pickups} pickups"
+            + (" (only the 10x runs)." if args.long_only else ".")
+            + (f" 10x references: {', '.join(args.reference)}." if args.reference else ""),
             f"Benchmark wall time: {time.monotonic() - started:.0f} s.",
             "",
             table(rows),
