@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from routing.vroom.moves import insert_cheapest_first, insert_unassigned
+from routing.vroom.moves import insert_unassigned
+from routing.vroom.recreate import insert_by_regret
 from routing.vroom.search_state import Move, Search
 
 #: Most tasks removed by one ruin.
@@ -28,6 +29,8 @@ _ROUTE_RUIN = 0.3
 #: Share of recreates that insert the cheapest task first (else in random order) while
 #: tasks are left out: slower, but packs more under a distance or travel-time limit.
 _GREEDY = 0.5
+#: Share of recreates by regret insertion (the rest by cheapest place, as below).
+_REGRET = 0.4
 #: Share of iterations that first let two vehicles trade routes.
 _VEHICLE_SWAP = 0.1
 #: Threshold on the relative cost increase accepted at the start.
@@ -89,10 +92,16 @@ def ruin_and_recreate(
             s.restore(state)
             continue
         order = [int(i) for i in rng.permutation(removed)]
-        if current_left and rng.random() < _GREEDY:
-            still = insert_cheapest_first(s, [*current_left, *order], tries=_TRIES)
+        # Tasks left out first, half the time: they take the room just made. Else the
+        # removed tasks go back first: when every route is full (task limits, loads)
+        # the left-out ones would otherwise take the room and the try would fail.
+        order = [*current_left, *order] if rng.random() < 0.5 else [*order, *current_left]
+        if rng.random() < _REGRET:
+            still = insert_by_regret(s, order)
+        elif current_left and rng.random() < _GREEDY:
+            still = insert_by_regret(s, order, cheapest_first=True)
         else:
-            still = insert_unassigned(s, [*current_left, *order], shuffled=True, tries=_TRIES)
+            still = insert_unassigned(s, order, shuffled=True, tries=_TRIES)
         cost, rank = s.total(), _rank(s, still)
         progress = done / iterations if iterations else (time.perf_counter() - began) / span
         threshold = _START_THRESHOLD * (1 - progress)

@@ -33,7 +33,7 @@ def _inner(c: list[list[int]], locs: list[int]) -> int:
     return sum(c[a][b] for a, b in itertools.pairwise(locs))
 
 
-def _whole(s: Search, r: int, first: int, inner: int, last: int) -> int:
+def whole_cost(s: Search, r: int, first: int, inner: int, last: int) -> int:
     """Cost of a route made of one segment on the empty vehicle ``r``."""
     c, p = s.cost[r], s.path(r)
     return s.vehicles[r].fixed_cost * COST_SCALE + c[p[0]][first] + inner + c[last][p[-1]]
@@ -88,7 +88,7 @@ def _elsewhere(s: Search, a: int, seg: list[int], rest: list[int], gain: int) ->
         c = s.cost[b]
         inner = _inner(c, locs)
         if not seq_b:
-            delta = gain + _whole(s, b, locs[0], inner, locs[-1])
+            delta = gain + whole_cost(s, b, locs[0], inner, locs[-1])
             if delta < 0:
                 yield Move(delta, {a: rest, b: list(seg)})
             continue
@@ -300,18 +300,18 @@ def _reversals(s: Search) -> Iterator[Move]:
                     yield Move(delta, {a: seq[: i - 1] + seq[i - 1 : j][::-1] + seq[j:]})
 
 
-def _pair_insertions(s: Search, b: int, base: list[int], pick: int) -> list[tuple[int, int, int]]:
+def pair_insertions(s: Search, b: int, base: list[int], pick: int) -> list[tuple[int, int, int]]:
     """Every way to put shipment ``pick`` (and its delivery) into ``base`` on vehicle ``b``.
 
     Each as (cost change, gap of the pickup, gap of the delivery), gaps of ``base``'s path;
-    :func:`_with_pair` builds the sequence.
+    :func:`with_pair` builds the sequence.
     """
     drop = s.p.tasks[pick].partner
     assert drop is not None
     lp, ld = s.loc[pick], s.loc[drop]
     c = s.cost[b]
     if not base:
-        return [(_whole(s, b, lp, c[lp][ld], ld), 0, 0)]
+        return [(whole_cost(s, b, lp, c[lp][ld], ld), 0, 0)]
     p = s.path(b, base)
     gaps = range(len(p) - 1)
     put_p = [c[p[g]][lp] + c[lp][p[g + 1]] - c[p[g]][p[g + 1]] for g in gaps]
@@ -324,7 +324,7 @@ def _pair_insertions(s: Search, b: int, base: list[int], pick: int) -> list[tupl
     return out
 
 
-def _with_pair(base: list[int], pick: int, drop: int, g1: int, g2: int) -> list[int]:
+def with_pair(base: list[int], pick: int, drop: int, g1: int, g2: int) -> list[int]:
     return [*base[:g1], pick, *base[g1:g2], drop, *base[g2:]]
 
 
@@ -341,8 +341,8 @@ def _pairs(s: Search) -> Iterator[Move]:
                 if not s.allowed[pick][b]:
                     continue
                 base = rest if b == a else seq_b
-                delta, g1, g2 = min(_pair_insertions(s, b, base, pick))
-                new = _with_pair(base, pick, drop, g1, g2)
+                delta, g1, g2 = min(pair_insertions(s, b, base, pick))
+                new = with_pair(base, pick, drop, g1, g2)
                 delta += gain
                 if delta < 0:
                     yield Move(delta, {a: new} if b == a else {a: rest, b: new})
@@ -353,14 +353,14 @@ def _insertions_of(s: Search, t: int, tries: int) -> list[Move]:
     found: list[tuple[int, int, int, int]] = []  # cost change, vehicle, gap(s)
     partner = s.p.tasks[t].partner
     for b, seq in enumerate(s.seq):
-        if not s.allowed[t][b]:
+        if not s.may_take(b, t):
             continue
         if partner is not None:
-            found.extend((d, b, g1, g2) for d, g1, g2 in _pair_insertions(s, b, seq, t))
+            found.extend((d, b, g1, g2) for d, g1, g2 in pair_insertions(s, b, seq, t))
             continue
         lt, c = s.loc[t], s.cost[b]
         if not seq:
-            found.append((_whole(s, b, lt, 0, lt), b, 0, -1))
+            found.append((whole_cost(s, b, lt, 0, lt), b, 0, -1))
             continue
         p = s.path(b)
         for g in range(len(p) - 1):
@@ -372,7 +372,7 @@ def _insertions_of(s: Search, t: int, tries: int) -> list[Move]:
         if partner is None:
             out.append(Move(delta, {b: [*seq[:g1], t, *seq[g1:]]}))
         else:
-            out.append(Move(delta, {b: _with_pair(seq, t, partner, g1, g2)}))
+            out.append(Move(delta, {b: with_pair(seq, t, partner, g1, g2)}))
     return out
 
 
@@ -391,21 +391,5 @@ def insert_unassigned(
             if s.apply(move):
                 break
         else:
-            still.append(t)
-    return still
-
-
-def insert_cheapest_first(s: Search, left: list[int], *, tries: int = _INSERT_TRIES) -> list[int]:
-    """Insert what fits of ``left``, always the task whose best place is cheapest next.
-
-    Slower than :func:`insert_unassigned` but packs more tasks under a distance or
-    travel-time limit. Returns the tasks still left out.
-    """
-    pending, still = list(left), []
-    while pending:
-        options = {t: _insertions_of(s, t, tries) for t in pending}
-        t = min(pending, key=lambda x: options[x][0].delta if options[x] else 0)
-        pending.remove(t)
-        if not any(s.apply(move) for move in options[t]):
             still.append(t)
     return still

@@ -76,6 +76,24 @@ class Search:
         return sum(self.route_cost(r, s) for r, s in enumerate(self.seq))
 
     # --- VROOM's rules ----------------------------------------------------------
+    def may_take(self, r: int, t: int) -> bool:
+        """Whether route ``r`` could take task ``t`` (with its shipment partner) anywhere:
+        skills, task count, and the loads at the start and at the end. Necessary, not
+        sufficient: it spares pricing every place of a task that cannot fit."""
+        v, tasks, seq = self.vehicles[r], self.p.tasks, self.seq[r]
+        if not self.allowed[t][r]:
+            return False
+        partner = tasks[t].partner
+        added = [t] if partner is None else [t, partner]
+        if v.max_tasks is not None and len(seq) + len(added) > v.max_tasks:
+            return False
+        on = [*seq, *added]
+        for d in range(self.p.dims):
+            start = sum(tasks[i].initial[d] for i in on)
+            if start > v.capacity[d] or start + sum(tasks[i].change[d] for i in on) > v.capacity[d]:
+                return False
+        return True
+
     def quick_ok(self, r: int, seq: list[int]) -> bool:
         """Task count, skills, load after every step, travel time and distance within limits.
 
@@ -182,15 +200,18 @@ class Search:
             self.items.pop(r, None)
         return True
 
+    def fitted(self, r: int, seq: list[int]) -> list[Item] | None:
+        """:meth:`fit`, remembered: ruin and recreate meets the same routes again."""
+        key = (r, tuple(seq))
+        if key not in self.known:
+            self.known[key] = self.fit(r, seq) if self.quick_ok(r, seq) else None
+        return self.known[key]
+
     def apply(self, move: Move) -> bool:
         """Take ``move`` if every route it touches obeys VROOM's rules."""
         fitted: dict[int, list[Item]] = {}
         for r, seq in move.routes.items():
-            key = (r, tuple(seq))
-            if key not in self.known:
-                ok = self.quick_ok(r, seq)
-                self.known[key] = self.fit(r, seq) if ok else None
-            items = self.known[key]
+            items = self.fitted(r, seq)
             if items is None:
                 return False
             fitted[r] = items

@@ -12,7 +12,7 @@ from routing.vroom.check import check_answer
 from routing.vroom.improve import improve
 from routing.vroom.lns import ruin_and_recreate
 from routing.vroom.model import search_routes
-from routing.vroom.moves import insert_cheapest_first, insert_unassigned, scan
+from routing.vroom.moves import insert_unassigned, scan
 from routing.vroom.request import VroomProblem, parse_request
 from routing.vroom.samples import random_request
 from routing.vroom.search_state import Search
@@ -123,16 +123,3 @@ def test_answer_with_local_search_passes_the_referee() -> None:
     verdict = check_answer(request, answer)
     assert verdict.violations == []
     assert answer["summary"]["cost"] == verdict.cost
-
-
-def test_cheapest_first_serves_what_fits_under_a_distance_limit() -> None:
-    """Tasks taken off a distance-bound route go back, cheapest first, within the limit."""
-    problem, routes, _ = _start(248)
-    s = Search(problem, routes)
-    r = max(range(len(s.seq)), key=lambda k: len(s.seq[k]))
-    jobs = [i for i in s.seq[r] if problem.tasks[i].partner is None][:4]
-    assert s.drop(r, [i for i in s.seq[r] if i not in jobs])
-    still = insert_cheapest_first(s, jobs)
-    assert len(still) < len(jobs)
-    for k, items in s.items.items():
-        assert route_timeline(problem, problem.vehicles[k], items).violations == []
