@@ -35,6 +35,9 @@ _REGRET = 0.4
 _VEHICLE_SWAP = 0.1
 #: Threshold on the relative cost increase accepted at the start.
 _START_THRESHOLD = 0.1
+#: Iterations without a new best, per task (at least ``_STALL_MIN``), after which the
+#: search stops before its deadline: by then more time rarely pays on these sizes.
+STALL_PER_TASK, _STALL_MIN = 50, 1000
 
 
 def _neighbours(s: Search) -> list[list[int]]:
@@ -68,9 +71,12 @@ def ruin_and_recreate(
     current = best = s.total()
     best_state = s.snapshot()
     current_left = best_left = list(left)
-    done = 0
+    done = last_best = 0
+    stall = max(_STALL_MIN, STALL_PER_TASK * len(s.p.tasks))
     while time.perf_counter() < deadline and (iterations is None or done < iterations):
         done += 1
+        if iterations is None and done - last_best > stall:
+            break
         served = [i for seq in s.seq for i in seq]
         if not served:
             break
@@ -114,6 +120,7 @@ def ruin_and_recreate(
                     polish(s, deadline)
                     cost = current = s.total()
                 best, best_left, best_state = cost, list(still), s.snapshot()
+                last_best = done
         else:
             s.restore(state)
     s.restore(best_state)

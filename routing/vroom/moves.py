@@ -7,6 +7,7 @@ caller checks them against VROOM's rules.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections.abc import Iterator
 
@@ -365,9 +366,8 @@ def _insertions_of(s: Search, t: int, tries: int) -> list[Move]:
         p = s.path(b)
         for g in range(len(p) - 1):
             found.append((c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]], b, g, -1))
-    found.sort()
     out = []
-    for delta, b, g1, g2 in found[:tries]:
+    for delta, b, g1, g2 in heapq.nsmallest(tries, found):
         seq = s.seq[b]
         if partner is None:
             out.append(Move(delta, {b: [*seq[:g1], t, *seq[g1:]]}))

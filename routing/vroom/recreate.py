@@ -12,6 +12,8 @@ insertion.
 
 from __future__ import annotations
 
+import heapq
+
 from routing.vroom.moves import pair_insertions, whole_cost, with_pair
 from routing.vroom.search_state import Move, Search
 
@@ -66,21 +68,23 @@ def _refresh(s: Search, places: dict[int, Move], t: int, r: int) -> None:
     places.pop(r, None)
     if not s.may_take(r, t):
         return
-    for delta, seq in _candidates(s, t, r)[:_TRIES_PER_ROUTE]:
+    for delta, seq in _candidates(s, t, r, _TRIES_PER_ROUTE):
         if s.fitted(r, seq) is not None:
             places[r] = Move(delta, {r: seq})
             return
 
 
-def _candidates(s: Search, t: int, r: int) -> list[tuple[int, list[int]]]:
-    """Every place for ``t`` on route ``r``, cheapest first: (cost change, new sequence)."""
+def _candidates(s: Search, t: int, r: int, most: int) -> list[tuple[int, list[int]]]:
+    """The ``most`` cheapest places for ``t`` on route ``r``: (cost change, new sequence)."""
     seq, partner = s.seq[r], s.p.tasks[t].partner
     if partner is not None:
-        options = sorted(pair_insertions(s, r, seq, t))
+        options = heapq.nsmallest(most, pair_insertions(s, r, seq, t))
         return [(d, with_pair(seq, t, partner, g1, g2)) for d, g1, g2 in options]
     lt, c = s.loc[t], s.cost[r]
     if not seq:
         return [(whole_cost(s, r, lt, 0, lt), [t])]
     p = s.path(r)
-    gaps = sorted((c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]], g) for g in range(len(p) - 1))
+    gaps = heapq.nsmallest(
+        most, ((c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]], g) for g in range(len(p) - 1))
+    )
     return [(d, [*seq[:g], t, *seq[g:]]) for d, g in gaps]
