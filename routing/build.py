@@ -52,8 +52,20 @@ class BuiltInstance:
     """Road-access profile (matrix key) of each vehicle type."""
 
 
-def _profile_key(vt: VehicleType) -> tuple[str, float]:
-    return (vt.profile, vt.speed_factor)
+#: An instance profile: road profile, speed factor, and the engine metres' weights on
+#: charged metres and on metres climbed (:class:`routing.road_cost.EnergyCharge`).
+ProfileKey = tuple[str, float, tuple[float, float]]
+
+
+def _profile_key(
+    vt: VehicleType, problem: Problem | None = None, costing: RoadCosting | None = None
+) -> ProfileKey:
+    weights = (
+        (1.0, 0.0)
+        if costing is None or problem is None
+        else costing.energy_charge(vt, problem.hub_of(vt).id).weights
+    )
+    return (vt.profile, vt.speed_factor, weights)
 
 
 def vehicle_fits(vt: VehicleType, p: PickupPoint) -> bool:
@@ -149,11 +161,15 @@ def split_oversize(problem: Problem) -> Problem:
     return problem.model_copy(update={"pickups": tuple(out)})
 
 
-def instance_profiles(problem: Problem) -> list[tuple[str, float]]:
-    """Distinct (road profile, speed factor) pairs, in first-seen order."""
-    seen: list[tuple[str, float]] = []
+def instance_profiles(problem: Problem, costing: RoadCosting | None = None) -> list[ProfileKey]:
+    """Distinct (road profile, speed factor, climb weights), in first-seen order.
+
+    Vehicle types on one road profile that pay differently for climbing get their own
+    instance profile: their engine metres differ.
+    """
+    seen: list[ProfileKey] = []
     for vt in problem.vehicle_types:
-        key = _profile_key(vt)
+        key = _profile_key(vt, problem, costing)
         if key not in seen:
             seen.append(key)
     return seen
@@ -177,9 +193,10 @@ def build_instance(
     costing
         The hub's cost model over these matrices (:func:`routing.road_cost.road_costing`):
         the engines then minimise exactly what the plan will be charged — the model's
-        rates per vehicle type, energy on class-weighted metres
-        (``Instance.cost_distance``), and an optional pickup's prize net of its
-        handling. None: the fleet file's rates on plain metres.
+        rates per vehicle type, energy on class-weighted metres plus, with its
+        climbs, the climbing energy (``Instance.cost_distance``), and an optional
+        pickup's prize net of its handling. None: the fleet file's rates on plain
+        metres.
 
     Returns
     -------
@@ -189,7 +206,7 @@ def build_instance(
     hubs = problem.hubs
     _check_matrices(problem, matrices)
     hub_index = {h.id: i for i, h in enumerate(hubs)}
-    profiles = instance_profiles(problem)
+    profiles = instance_profiles(problem, costing)
     nh = len(hubs)
     keep, screened, allowed_rows = _screen(problem, _Durations(matrices), hub_index)
     kept = [problem.pickups[j] for j in keep]
@@ -225,7 +242,7 @@ def build_instance(
         dimension_names=("parcels", "grams"),
         client_ids=tuple(p.id for p in kept),
         depot_ids=tuple(h.id for h in hubs),
-        profile_names=tuple(f"{name}@{factor:g}" for name, factor in profiles),
+        profile_names=tuple(_profile_name(key) for key in profiles),
         cost_scale=COST_UNITS_PER_RMB,
         coords=_local_coords(hubs, kept),
         locked=_locked_trips(problem, kept),
@@ -356,7 +373,7 @@ def _screened(p: PickupPoint, reasons: list[UnassignedReason]) -> Unassigned:
 
 
 def _stacked_matrices(
-    matrices: Mapping[str, TravelMatrix], profiles: list[tuple[str, float]], nodes: list[int]
+    matrices: Mapping[str, TravelMatrix], profiles: list[ProfileKey], nodes: list[int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance and duration per (profile, speed factor), over the kept nodes.
 
@@ -366,7 +383,7 @@ def _stacked_matrices(
     n = len(nodes)
     distance = np.empty((len(profiles), n, n), dtype=np.int64)
     duration = np.empty((len(profiles), n, n), dtype=np.int64)
-    for k, (name, factor) in enumerate(profiles):
+    for k, (name, factor, _) in enumerate(profiles):
         m = matrices[name]
         distance[k] = _select(m.distance_m, nodes)
         duration[k] = _select(scaled_durations(m, factor), nodes)
@@ -388,19 +405,25 @@ def _handling_rmb(p: PickupPoint, problem: Problem, costing: RoadCosting | None)
     return rate * (p.parcels + p.delivery_parcels)
 
 
+def _profile_name(key: ProfileKey) -> str:
+    name, factor, (_, per_ascent_m) = key
+    return f"{name}@{factor:g}" + (f"+climb{per_ascent_m:g}" if per_ascent_m else "")
+
+
 def _cost_distance(
-    problem: Problem, costing: RoadCosting, profiles: list[tuple[str, float]], nodes: list[int]
+    problem: Problem, costing: RoadCosting, profiles: list[ProfileKey], nodes: list[int]
 ) -> np.ndarray:
-    """Charged (class-weighted) metres per instance profile, over the kept nodes.
+    """Engine metres per instance profile, over the kept nodes: class-weighted metres,
+    plus the metres of driving each metre climbed costs (with elevation data).
 
     An instance profile's vehicle types share one hub's class factors (the hub of its
     first vehicle type): hubs with their own factors get their own road profile only
     through their vehicle types' ``profile``.
     """
     out = np.empty((len(profiles), len(nodes), len(nodes)), dtype=np.int64)
-    for k, (name, factor) in enumerate(profiles):
-        vt = next(v for v in problem.vehicle_types if _profile_key(v) == (name, factor))
-        out[k] = _select(costing.charged(name, problem.hub_of(vt).id), nodes)
+    for k, key in enumerate(profiles):
+        vt = next(v for v in problem.vehicle_types if _profile_key(v, problem, costing) == key)
+        out[k] = _select(costing.engine_metres(key[0], problem.hub_of(vt).id, key[2]), nodes)
     return out
 
 
@@ -408,7 +431,7 @@ def _vehicle_type_data(
     problem: Problem,
     vt: VehicleType,
     hub_index: Mapping[str, int],
-    profiles: list[tuple[str, float]],
+    profiles: list[ProfileKey],
     n: int,
     costing: RoadCosting | None = None,
 ) -> VehicleTypeData:
@@ -418,6 +441,11 @@ def _vehicle_type_data(
     count = vt.count if vt.count is not None else min(UNLIMITED_CAP, max(1, n))
     brk = vt.driver_break
     rates = RunRates.of(vt) if costing is None else costing.rates(vt, hub.id)
+    unit_distance_cost = (
+        round(rates.rmb_per_km * COST_UNITS_PER_RMB / 1000)
+        if costing is None
+        else costing.energy_charge(vt, hub.id).unit_cost
+    )
     return VehicleTypeData(
         name=vt.name,
         num_available=count,
@@ -426,13 +454,13 @@ def _vehicle_type_data(
         end_depot=h,
         fixed_cost=rmb_to_units(rates.fixed_rmb_per_run + rates.fixed_rmb_per_day),
         trip_fixed_cost=rmb_to_units(rates.fixed_rmb_per_run) if vt.max_runs_per_day > 1 else 0,
-        unit_distance_cost=round(rates.rmb_per_km * COST_UNITS_PER_RMB / 1000),
+        unit_distance_cost=unit_distance_cost,
         unit_duration_cost=round(rates.rmb_per_hour * COST_UNITS_PER_RMB / 3600),
         tw_early=vt.shift_start_s,
         tw_late=vt.shift_end_s,
         max_duration=vt.shift_end_s - vt.shift_start_s,
         max_distance=(round(vt.max_distance_km * 1000) if vt.max_distance_km else 2**40),
-        profile=profiles.index(_profile_key(vt)),
+        profile=profiles.index(_profile_key(vt, problem, costing)),
         max_trips=vt.max_runs_per_day,
         reload_duration=round(vt.reload_min * 60),
         break_window=(brk.earliest_s, brk.latest_s) if brk else None,

@@ -419,13 +419,20 @@ def _plan_on_osm_roads(
     timings: dict[str, float],
     deadline: Deadline,
 ) -> Plan:
-    """:func:`plan_day` on OSM roads: each vehicle's own roads, snapping onto segments."""
-    from routing.roads.flow import prepare_day, price_climbs
+    """:func:`plan_day` on OSM roads: each vehicle's own roads, snapping onto segments.
+
+    The engines minimise the cost model on each vehicle's own fastest paths, climbs
+    included, and the plan is priced from the same paths.
+    """
+    from routing.roads.flow import day_costing, prepare_day, price_climbs
 
     progress("matrices")
     t0 = time.perf_counter()
     day = prepare_day(problem, network, max_snap_m=options.max_snap_m)
     timings["matrices"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    costing = day_costing(problem, day, options.cost_model or fleet_cost_model())
+    timings["road_costs"] = round(time.perf_counter() - t0, 3)
     plan = plan_with_matrices(
         problem,
         day.matrices,
@@ -433,9 +440,10 @@ def _plan_on_osm_roads(
         paths=day.paths,
         timings_s=timings,
         progress=progress,
+        costing=costing,
         deadline=deadline,
     )
-    plan = price_climbs(plan, problem, day, options=options)
+    plan = price_climbs(plan, problem, day, options=options, costing=costing)
     return price_plan(
         plan,
         problem,
@@ -444,4 +452,5 @@ def _plan_on_osm_roads(
         options=options,
         progress=progress,
         full_network=network,
+        costing=costing,
     )

@@ -15,6 +15,12 @@ each edge weighted by its class factor. With them
 
 Without a road network every metre is charged at ``unknown_road_factor``, as
 :func:`~routing.costs.apply_cost_model` does.
+
+On OpenStreetMap roads each profile has its own network (the roads that vehicle may
+use, at its own speeds on the grade) and, with elevation, the metres climbed along the
+same fastest paths: the climbing energy (``rmb_per_100m_ascent``) rides on the
+engines' charged metres as the metres of driving that cost the same
+(:meth:`RoadCosting.energy_charge`), so that they minimise what the run is priced.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from routing.matrix import TravelMatrix
 from routing.model import Problem, VehicleType
 from routing.network import Node, RoadNetwork, profile_graph
 from routing.road_classes import edge_road_class, tree_sums
-from routing.units import UNREACHABLE
+from routing.units import COST_UNITS_PER_RMB, UNREACHABLE
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -42,6 +48,22 @@ _TREE_CELLS = 2**23
 """Shortest-path-tree cells (sources x graph nodes) summed at once: bounds memory."""
 
 FactorKey = tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class EnergyCharge:
+    """How the engines charge a vehicle type's energy: ``unit_cost`` cost units per
+    engine metre, an engine metre being ``per_charged_m`` per class-weighted metre
+    plus ``per_ascent_m`` per metre climbed."""
+
+    unit_cost: int
+    per_charged_m: float = 1.0
+    per_ascent_m: float = 0.0
+
+    @property
+    def weights(self) -> tuple[float, float]:
+        """The engine metres' weights on charged metres and on metres climbed."""
+        return (self.per_charged_m, self.per_ascent_m)
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,11 +79,15 @@ class RoadCosting:
     charged_m
         ``n x n`` whole metres weighted by class factor, per (profile, factors);
         ``UNREACHABLE`` where there is no path.
+    ascent_m
+        ``n x n`` metres climbed along the same paths, per profile (only with
+        elevation data: a profile missing here climbs for free).
     """
 
     model: CostModel
     matrices: Mapping[str, TravelMatrix]
     charged_m: Mapping[tuple[str, FactorKey], IntArray]
+    ascent_m: Mapping[str, FloatArray] = field(default_factory=dict)
     _hub_models: dict[str, CostModel] = field(default_factory=dict, repr=False)
     _factors: dict[str, FactorKey] = field(default_factory=dict, repr=False)
     _rows: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
@@ -85,6 +111,34 @@ class RoadCosting:
     def charged(self, profile: str, hub_id: str) -> IntArray:
         """Charged metres for vehicles of ``profile`` based at ``hub_id``."""
         return self.charged_m[(profile, self.factors(hub_id))]
+
+    def energy_charge(self, vt: VehicleType, hub_id: str) -> EnergyCharge:
+        """The vehicle type's energy as the engines charge it.
+
+        The rate per metre is the one the engines have always had (whole cost units);
+        a metre climbed is charged as the metres of driving that cost what it costs, so
+        that unit cost x engine metres is energy on class-weighted metres plus climbing
+        energy. A vehicle whose km cost nothing but whose climbs do has its engine
+        metres in cost units.
+        """
+        rates = self.rates(vt, hub_id)
+        unit = round(rates.rmb_per_km * COST_UNITS_PER_RMB / 1000)
+        climb = rates.rmb_per_100m_ascent * COST_UNITS_PER_RMB / 100
+        if vt.profile not in self.ascent_m or climb <= 0:
+            return EnergyCharge(unit)
+        if unit > 0:
+            return EnergyCharge(unit, 1.0, climb / unit)
+        return EnergyCharge(1, 0.0, climb)
+
+    def engine_metres(self, profile: str, hub_id: str, weights: tuple[float, float]) -> IntArray:
+        """Whole engine metres (:meth:`energy_charge`'s weights) for a profile at a hub."""
+        charged = self.charged(profile, hub_id)
+        if weights == (1.0, 0.0):
+            return charged
+        per_charged, per_ascent = weights
+        out = np.rint(per_charged * charged + per_ascent * self.ascent_m[profile]).astype(np.int64)
+        out[charged >= UNREACHABLE] = UNREACHABLE
+        return out
 
     def row(self, profile: str, location_id: str) -> int:
         """Row of a location (a part ``V17#2`` of a split pickup uses ``V17``'s)."""
@@ -119,7 +173,11 @@ class RoadCosting:
         for (profile, factors), array in self.charged_m.items():
             take = [self.row(profile, i) for i in matrices[profile].ids]
             charged[(profile, factors)] = array[np.ix_(take, take)]
-        return RoadCosting(model=self.model, matrices=matrices, charged_m=charged)
+        ascent: dict[str, FloatArray] = {}
+        for profile, climbed in self.ascent_m.items():
+            take = [self.row(profile, i) for i in matrices[profile].ids]
+            ascent[profile] = climbed[np.ix_(take, take)]
+        return RoadCosting(model=self.model, matrices=matrices, charged_m=charged, ascent_m=ascent)
 
     def round_trip_factors(
         self, location_ids: Sequence[str], profile: str, hub_id: str
@@ -144,6 +202,8 @@ def road_costing(
     *,
     network: RoadNetwork | None = None,
     node_of: Mapping[str, Node] | None = None,
+    profile_roads: Mapping[str, tuple[RoadNetwork, Mapping[str, Node]]] | None = None,
+    ascent_m: Mapping[str, FloatArray] | None = None,
 ) -> RoadCosting:
     """Charged metres for every road profile and hub factor set of ``problem``.
 
@@ -158,6 +218,11 @@ def road_costing(
     network, node_of
         The road network the matrices were measured on and the graph node of each
         location id; without them every metre costs ``unknown_road_factor``.
+    profile_roads
+        Instead, each profile's own network and nodes (OpenStreetMap days: each
+        vehicle's matrix was measured on its own view of the roads).
+    ascent_m
+        Metres climbed along each profile's fastest paths, over the matrices' ids.
     """
     costing = RoadCosting(model=model, matrices=matrices, charged_m={})
     out: dict[tuple[str, FactorKey], IntArray] = {}
@@ -167,20 +232,19 @@ def road_costing(
         if key in out:
             continue
         m = matrices[vt.profile]
-        if network is None or node_of is None:
+        roads, nodes_of = (network, node_of) if profile_roads is None else profile_roads[vt.profile]
+        if roads is None or nodes_of is None:
             factor = costing.hub_model(hub_id).unknown_road_factor
             out[key] = np.where(
                 m.distance_m >= UNREACHABLE, UNREACHABLE, np.rint(m.distance_m * factor)
             ).astype(np.int64)
             continue
-        nodes = [node_of[i] if i in node_of else node_of[i.rsplit("#", 1)[0]] for i in m.ids]
+        nodes = [nodes_of[i] if i in nodes_of else nodes_of[i.rsplit("#", 1)[0]] for i in m.ids]
         # Unreachable pairs hold float(UNREACHABLE), a whole number: rint keeps it.
         out[key] = np.rint(
-            charged_metres(
-                network, nodes, np.array(key[1]), avoid_road_classes=vt.avoid_road_classes
-            )
+            charged_metres(roads, nodes, np.array(key[1]), avoid_road_classes=vt.avoid_road_classes)
         ).astype(np.int64)
-    return RoadCosting(model=model, matrices=matrices, charged_m=out)
+    return RoadCosting(model=model, matrices=matrices, charged_m=out, ascent_m=dict(ascent_m or {}))
 
 
 def charged_metres(

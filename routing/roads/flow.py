@@ -8,7 +8,8 @@ metres climbed and descended along each fastest path are computed on that copy. 
 matrices are asymmetric wherever one-way roads or grades make them so, and reach
 whichever engine solves. Each run then states its ascent and descent, each stop its
 snap distance, and the climbing energy (``rmb_per_100m_ascent``) is priced into the
-run's cost.
+run's cost. :func:`day_costing` gives the engines the same cost: road-class factors on
+the metres of each vehicle's own fastest paths, and the climbing energy along them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from routing.cost_model import CostModel
 from routing.costs import apply_cost_model, fleet_cost_model
 from routing.errors import NetworkError
 from routing.matrix import TravelMatrix
@@ -24,6 +26,7 @@ from routing.model import Plan, Problem, VehicleType
 from routing.network import FloatArray, Node, RoadNetwork, profile_name, without_roads
 from routing.options import SolveOptions
 from routing.paths import path_lonlat
+from routing.road_cost import RoadCosting, road_costing
 from routing.roads.matrix import join_points, point_matrices
 from routing.roads.snap import locate, with_points
 from routing.roads.vehicle import network_for_vehicle
@@ -151,6 +154,24 @@ def _profile_roads(
     )
 
 
+def day_costing(problem: Problem, day: DayRoads, model: CostModel) -> RoadCosting:
+    """The cost model over the day's matrices, as the engines are to minimise it.
+
+    Class-weighted metres follow each profile's fastest paths on that vehicle's own
+    roads (the paths its matrix measured), and with elevation the metres climbed along
+    them (the ones :func:`add_climbs` states for each run) carry the climbing energy.
+    """
+    return road_costing(
+        problem,
+        day.matrices,
+        model,
+        profile_roads={name: (p.network, p.node_of) for name, p in day.profiles.items()},
+        ascent_m=(
+            {name: p.ascent_m for name, p in day.profiles.items()} if day.has_elevation else None
+        ),
+    )
+
+
 def add_climbs(plan: Plan, day: DayRoads) -> Plan:
     """Each run's ascent and descent (with elevation data) and each stop's snap distance."""
     types = {v.name: v for v in plan.vehicle_types}
@@ -178,12 +199,20 @@ def _base(location_id: str) -> str:
     return location_id.rsplit("#", 1)[0] if "#" in location_id else location_id
 
 
-def price_climbs(plan: Plan, problem: Problem, day: DayRoads, *, options: SolveOptions) -> Plan:
+def price_climbs(
+    plan: Plan,
+    problem: Problem,
+    day: DayRoads,
+    *,
+    options: SolveOptions,
+    costing: RoadCosting | None = None,
+) -> Plan:
     """Each run's climbs and snap distances; with the fleet's rates, the climbing energy.
 
     The step of :func:`routing.pipeline.plan_day` between assembling the plan on these
     roads and pricing it (with the hub's cost model, when given, which prices the
-    climbs itself).
+    climbs itself). ``costing`` (:func:`day_costing` with the fleet's rates) gives each
+    run's class factor from the paths the matrices measured.
     """
     plan = add_climbs(plan, day)
     if options.cost_model is None and any(v.rmb_per_100m_ascent > 0 for v in problem.vehicle_types):
@@ -195,5 +224,6 @@ def price_climbs(plan: Plan, problem: Problem, day: DayRoads, *, options: SolveO
             matrices=day.matrices,
             allocation=options.allocation,
             max_snap_m=options.max_snap_m,
+            costing=costing,
         )
     return plan

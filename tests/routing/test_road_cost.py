@@ -7,17 +7,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from routing.cost_model import CostModel, read_cost_model
+from routing.build import build_instance
+from routing.cost_model import CostModel, fleet_cost_model, read_cost_model
 from routing.costs import apply_cost_model
 from routing.io import read_scenario
-from routing.matrix import RoadMatrixProvider, TravelMatrix
-from routing.model import Problem
+from routing.matrix import RoadMatrixProvider, StraightLineMatrixProvider, TravelMatrix
+from routing.model import Problem, VehicleType
 from routing.network import ROAD_CLASSES, RoadNetwork
 from routing.paths import snap_points
 from routing.pipeline import SolveOptions, matrices_for, plan_day
 from routing.road_cost import charged_metres, road_costing
 from routing.road_file import network_from_file
-from routing.units import UNREACHABLE
+from routing.units import COST_UNITS_PER_RMB, UNREACHABLE
+from tests.routing.factories import random_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "fixtures/small/scenario.toml"
@@ -80,3 +82,70 @@ def test_pricing_by_lookup_equals_pricing_along_the_roads() -> None:
     )
     flat = apply_cost_model(plan, CostModel(road_class_factor={}), matrices=matrices)
     assert by_lookup.summary.total_cost_rmb > flat.summary.total_cost_rmb
+
+
+def _climbing_fleet_day() -> tuple[Problem, dict[str, TravelMatrix], np.ndarray]:
+    """Three vans on one road profile: climbs free, climbs paid, only climbs paid."""
+    fleet = [
+        VehicleType(name=name, capacity_parcels=500, capacity_kg=5000, **rates)
+        for name, rates in (
+            ("flat", {"rmb_per_km": 1.2, "rmb_per_100m_ascent": 0.0}),
+            ("climber", {"rmb_per_km": 1.2, "rmb_per_100m_ascent": 0.5}),
+            ("electric", {"rmb_per_km": 0.0, "rmb_per_100m_ascent": 0.8}),
+        )
+    ]
+    problem = random_problem(6, seed=5).model_copy(update={"vehicle_types": tuple(fleet)})
+    matrices = matrices_for(problem, StraightLineMatrixProvider())
+    n = len(matrices["all"].ids)
+    ascent = np.random.default_rng(5).uniform(0, 300, (n, n))
+    np.fill_diagonal(ascent, 0.0)
+    return problem, matrices, ascent
+
+
+def test_climbing_energy_rides_on_each_vehicle_types_engine_metres() -> None:
+    """Unit cost x engine metres is energy on the km plus energy for the metres climbed,
+    for each vehicle type, though all three share one travel matrix."""
+    problem, matrices, ascent = _climbing_fleet_day()
+    costing = road_costing(problem, matrices, fleet_cost_model(), ascent_m={"all": ascent})
+    inst = build_instance(problem, matrices, costing=costing).instance
+    assert inst.cost_distance is not None
+    assert len(inst.profile_names) == 3  # one per way of paying for climbs
+    assert inst.profile_names[0] == "all@1"  # climbs free: the instance as before
+    metres = matrices["all"].distance_m
+    for vt, data in zip(problem.vehicle_types, inst.vehicle_types, strict=True):
+        units = data.unit_distance_cost * inst.cost_distance[data.profile]
+        want_rmb = vt.rmb_per_km * metres / 1000 + vt.rmb_per_100m_ascent * ascent / 100
+        # Engine metres are whole: at most half an engine metre off per leg.
+        assert np.abs(units - want_rmb * COST_UNITS_PER_RMB).max() <= data.unit_distance_cost / 2
+        assert np.array_equal(inst.distance[data.profile], metres)  # metres driven stay metres
+    no_climbs = build_instance(
+        problem, matrices, costing=road_costing(problem, matrices, fleet_cost_model())
+    ).instance
+    assert no_climbs.profile_names == ("all@1",)
+
+
+def test_engine_metres_keep_unreachable_pairs_and_follow_split_pickups() -> None:
+    problem, matrices, ascent = _climbing_fleet_day()
+    m = matrices["all"]
+    cut = m.distance_m.copy()
+    cut[1, 2] = UNREACHABLE
+    matrices = {"all": TravelMatrix(ids=m.ids, distance_m=cut, duration_s=m.duration_s)}
+    costing = road_costing(problem, matrices, fleet_cost_model(), ascent_m={"all": ascent})
+    for vt in problem.vehicle_types:
+        charge = costing.energy_charge(vt, problem.hubs[0].id)
+        engine = costing.engine_metres("all", problem.hubs[0].id, charge.weights)
+        assert engine[1, 2] == UNREACHABLE
+        assert (engine[cut < UNREACHABLE] < UNREACHABLE).all()
+    # A split pickup's parts stand where it stands: same climbs from the hub.
+    part = f"{m.ids[1]}#2"
+    ids = (*m.ids, part)
+    grown = {
+        "all": TravelMatrix(
+            ids=ids,
+            distance_m=np.zeros((len(ids),) * 2, dtype=np.int64),
+            duration_s=np.zeros((len(ids),) * 2, dtype=np.int64),
+        )
+    }
+    again = costing.reindexed(grown)
+    assert again.ascent_m["all"][0, len(ids) - 1] == ascent[0, 1]
+    assert again.ascent_m["all"][len(ids) - 1, 0] == ascent[1, 0]
