@@ -38,6 +38,10 @@ _START_THRESHOLD = 0.1
 #: Iterations without a new best, per task (at least ``_STALL_MIN``), after which the
 #: search stops before its deadline: by then more time rarely pays on these sizes.
 STALL_PER_TASK, _STALL_MIN = 50, 1000
+#: Restarts from the best routes, shaken, before a stalled search stops.
+_RESTARTS = 2
+#: Share of the served tasks a shake removes and inserts again by regret.
+_SHAKE = 0.4
 
 
 def _neighbours(s: Search) -> list[list[int]]:
@@ -71,12 +75,19 @@ def ruin_and_recreate(
     current = best = s.total()
     best_state = s.snapshot()
     current_left = best_left = list(left)
-    done = last_best = 0
+    done = last_best = restarts = 0
     stall = max(_STALL_MIN, STALL_PER_TASK * len(s.p.tasks))
     while time.perf_counter() < deadline and (iterations is None or done < iterations):
         done += 1
         if iterations is None and done - last_best > stall:
-            break
+            if restarts == _RESTARTS:
+                break
+            # Stalled: start again from the best routes shaken hard, once or twice.
+            restarts, last_best = restarts + 1, done
+            s.restore(best_state)
+            current_left = _shake(s, list(best_left), rng)
+            current = s.total()
+            continue
         served = [i for seq in s.seq for i in seq]
         if not served:
             break
@@ -125,6 +136,19 @@ def ruin_and_recreate(
             s.restore(state)
     s.restore(best_state)
     return best_left
+
+
+def _shake(s: Search, left: list[int], rng: np.random.Generator) -> list[int]:
+    """Remove a random ``_SHAKE`` of the served tasks and insert them again by regret,
+    whatever it costs: a way out of the basin the search stalled in."""
+    served = [i for seq in s.seq for i in seq]
+    order = [int(i) for i in rng.permutation(served)]
+    state = s.snapshot()
+    removed = _ruin(s, order, order[0], max(1, int(_SHAKE * len(served))))
+    if removed is None:
+        s.restore(state)
+        return left
+    return insert_by_regret(s, [*removed, *left])
 
 
 def _swap_vehicles(s: Search, rng: np.random.Generator) -> None:
