@@ -94,17 +94,7 @@ def ruin_and_recreate(
         state = s.snapshot()
         if len(s.seq) > 1 and rng.random() < _VEHICLE_SWAP:
             _swap_vehicles(s, rng)
-        k = int(rng.integers(1, min(_MAX_RUIN, max(2, len(served) // 3)) + 1))
-        # Half the time around a task left out: room made near it may let it in;
-        # now and then a whole short route, so that another vehicle may take it.
-        pool = current_left if current_left and rng.random() < 0.5 else served
-        centre = pool[int(rng.integers(len(pool)))]
-        around = near[centre]
-        short = [seq for seq in s.seq if 0 < len(seq) <= _MAX_RUIN]
-        if short and rng.random() < _ROUTE_RUIN:
-            around = _route_and_neighbours(short[int(rng.integers(len(short)))], near, served)
-            centre, k = around[0], len(around)
-        removed = _ruin(s, around, centre, k)
+        removed = _ruin(s, *_ruin_around(s, near, served, current_left, rng))
         if removed is None:
             s.restore(state)
             continue
@@ -122,9 +112,9 @@ def ruin_and_recreate(
         cost, rank = s.total(), _rank(s, still)
         progress = done / iterations if iterations else (time.perf_counter() - began) / span
         threshold = _START_THRESHOLD * (1 - progress)
-        if rank < _rank(s, current_left) or (
-            rank == _rank(s, current_left) and cost < current * (1 + threshold)
-        ):
+        per_task = best / max(1, len(served))
+        best_out = _rank(s, best_left)[0]
+        if _accepts((rank, cost), (_rank(s, current_left), current), best_out, per_task, threshold):
             current, current_left = cost, still
             if (rank, cost) < (_rank(s, best_left), best):
                 if polish is not None:
@@ -136,6 +126,39 @@ def ruin_and_recreate(
             s.restore(state)
     s.restore(best_state)
     return best_left
+
+
+def _ruin_around(
+    s: Search, near: list[list[int]], served: list[int], left: list[int], rng: np.random.Generator
+) -> tuple[list[int], int, int]:
+    """What to ruin: (tasks by nearness, centre, how many)."""
+    k = int(rng.integers(1, min(_MAX_RUIN, max(2, len(served) // 3)) + 1))
+    # Half the time around a task left out: room made near it may let it in;
+    # now and then a whole short route, so that another vehicle may take it.
+    pool = left if left and rng.random() < 0.5 else served
+    centre = pool[int(rng.integers(len(pool)))]
+    short = [seq for seq in s.seq if 0 < len(seq) <= _MAX_RUIN]
+    if short and rng.random() < _ROUTE_RUIN:
+        around = _route_and_neighbours(short[int(rng.integers(len(short)))], near, served)
+        return around, around[0], len(around)
+    return near[centre], centre, k
+
+
+Score = tuple[tuple[int, int], int]  # (tasks out, their priority), cost
+
+
+def _accepts(new: Score, current: Score, best_out: int, per_task: float, threshold: float) -> bool:
+    """Threshold acceptance on (tasks out, cost). One task (or shipment) more out than the
+    best routes is accepted too when the routes get cheaper by more than ``per_task`` (the cost of
+    a served task, on average): room made by leaving one out may let two in later,
+    which strictly ranked answers never reach under a distance or time limit."""
+    (rank, cost), (now, now_cost) = new, current
+    if rank < now:
+        return True
+    if rank == now:
+        return cost < now_cost * (1 + threshold)
+    more = rank[0] - now[0]
+    return 0 < more <= 2 and rank[0] <= best_out + 2 and cost + more * per_task < now_cost
 
 
 def _shake(s: Search, left: list[int], rng: np.random.Generator) -> list[int]:

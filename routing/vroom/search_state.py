@@ -161,9 +161,13 @@ class Search:
             return []
         self.checks += 1
         items: list[Item] = [("task", i) for i in seq]
+        # Without breaks the rules left after quick_ok are windows and order; with them
+        # these still must hold (a break only delays), and they are cheap to check
+        # before placing breaks.
+        if not (self._on_time(r, seq) and self._in_order(seq)):
+            return None
         if not v.breaks:
-            # Without breaks the rules left after quick_ok are windows and order.
-            return items if self._on_time(r, seq) and self._in_order(seq) else None
+            return items
         # Keep each break after as many tasks as before: usually still right.
         old = self.items.get(r, [])
         trial = list(items)
