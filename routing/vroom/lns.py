@@ -37,7 +37,7 @@ _VEHICLE_SWAP = 0.1
 _START_THRESHOLD = 0.1
 #: Iterations without a new best, per task (at least ``_STALL_MIN``), after which the
 #: search stops before its deadline: by then more time rarely pays on these sizes.
-STALL_PER_TASK, _STALL_MIN = 50, 1000
+STALL_PER_TASK, _STALL_MIN = 50, 200
 #: Restarts from the best routes, shaken, before a stalled search stops.
 _RESTARTS = 2
 #: Share of the served tasks a shake removes and inserts again by regret.
@@ -84,6 +84,7 @@ def ruin_and_recreate(
                 break
             # Stalled: start again from the best routes shaken hard, once or twice.
             restarts, last_best = restarts + 1, done
+            began, span = time.perf_counter(), max(deadline - time.perf_counter(), 1e-6)
             s.restore(best_state)
             current_left = _shake(s, list(best_left), rng)
             current = s.total()

@@ -36,12 +36,12 @@ class VroomSolution:
 
 
 def default_time_limit_s(problem: VroomProblem) -> float:
-    """Search budget that grows with the request: 0.2 s + 80 ms per task, at most 30 s.
+    """Search budget that grows with the request: 0.2 s + 120 ms per task, at most 30 s.
 
     A cap, not a target: ruin and recreate stops once it stalls
     (:data:`routing.vroom.lns.STALL_PER_TASK`), so an easy request answers early.
     """
-    return min(30.0, 0.2 + 0.08 * len(problem.tasks))
+    return min(30.0, 0.2 + 0.12 * len(problem.tasks))
 
 
 def solve_vroom(problem: VroomProblem, *, time_limit_s: float | None = None) -> VroomSolution:
