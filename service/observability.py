@@ -89,6 +89,8 @@ class RequestContextMiddleware:
                 break
         rid = given if _VALID_ID.match(given) else uuid.uuid4().hex
         token = _request_id.set(rid)
+        # Before the body is read: a plan's time limit runs from here (request.state).
+        scope.setdefault("state", {})["arrived_s"] = time.time()
         started = time.perf_counter()
         status = 500
 

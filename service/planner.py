@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from service.executor.base import (
     wait_for_handle,
 )
 from service.hubs import HubRuntime
-from service.jobs import failure
+from service.jobs import ARRIVED_KEY, failure
 from service.leases import LeaseKeeper
 from service.problem_input import check_problem, problem_data, tier_data
 from service.schemas import PlanRequest
@@ -161,12 +162,19 @@ class Planner:
         }
 
     async def create(
-        self, hub: HubRuntime, req: PlanRequest, idempotency_key: str | None = None
+        self,
+        hub: HubRuntime,
+        req: PlanRequest,
+        idempotency_key: str | None = None,
+        *,
+        arrived_s: float | None = None,
     ) -> Created:
         """Validate, store and queue a plan; wait for it if asked (or if small).
 
         A request repeating an earlier ``idempotency_key`` (with the same body) gets
-        that plan back instead of a new solve.
+        that plan back instead of a new solve. The time limit runs from ``arrived_s``
+        (``time.time()`` when the request arrived; default now) for a plan a solver
+        takes at once; one that waits for a free solver gets its limit when taken.
 
         Raises
         ------
@@ -184,6 +192,7 @@ class Planner:
                     InputProblem("", "hub", f"leave it out or give {hub.id!r}, your key's hub")
                 ],
             )
+        arrived_s = time.time() if arrived_s is None else arrived_s
         body = req.model_dump(mode="json")
         digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         if idempotency_key is not None:
@@ -223,7 +232,7 @@ class Planner:
             self.keeper.wake()
             return await self._answer(hub.id, plan_id, req, payload["options"]["time_limit_s"])
         try:
-            await self._launch(plan_id, payload)
+            await self._launch(plan_id, payload, arrived_s=arrived_s)
         except (QueueFullError, ExecutorClosedError) as exc:
             await to_thread.run_sync(self.repo.delete, hub.id, plan_id)
             if isinstance(exc, QueueFullError):
@@ -385,12 +394,18 @@ class Planner:
         return plan
 
     # -- jobs --
-    async def _launch(self, plan_id: str, payload: dict[str, Any]) -> None:
+    async def _launch(
+        self, plan_id: str, payload: dict[str, Any], *, arrived_s: float | None = None
+    ) -> None:
         loop = asyncio.get_running_loop()
-        # In a thread: a local pool may block briefly while it starts a worker process.
-        handle = await to_thread.run_sync(
-            self.executor.submit, Job(plan_id, self.plan_job, payload)
+        # The arrival goes to this run only: a re-run gets its whole limit again.
+        job = Job(
+            plan_id,
+            self.plan_job,
+            payload if arrived_s is None else {**payload, ARRIVED_KEY: arrived_s},
         )
+        # In a thread: a local pool may block briefly while it starts a worker process.
+        handle = await to_thread.run_sync(self.executor.submit, job)
         self._handles[plan_id] = handle
         self._payloads[plan_id] = payload
         if plan_id not in self._outcomes:  # a re-run keeps the waiters of the first run

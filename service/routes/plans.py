@@ -6,7 +6,7 @@ import importlib
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from routing.model import Plan
@@ -108,6 +108,7 @@ async def create_plan(
     body: PlanRequest,
     hub: HubDep,
     planner: PlannerDep,
+    request: Request,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -119,7 +120,8 @@ async def create_plan(
     ] = None,
 ) -> Response:
     """Validate, queue and (for small requests) wait for a plan."""
-    created = await planner.create(hub, body, idempotency_key)
+    arrived_s = getattr(request.state, "arrived_s", None)
+    created = await planner.create(hub, body, idempotency_key, arrived_s=arrived_s)
     headers = {"Location": _href(created.plan_id)}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -117,3 +117,19 @@ def crashing_job(payload: dict[str, Any]) -> dict[str, Any]:
 def scheduling_job(payload: dict[str, Any]) -> dict[str, Any]:
     """Report the worker's CPU scheduling: policy and nice value."""
     return {"policy": os.sched_getscheduler(0), "nice": os.getpriority(os.PRIO_PROCESS, 0)}
+
+
+def deadline_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """Answer like ``fake_plan_job``, the plan's timings saying when the request arrived,
+    when this job started and how many seconds the real job's deadline leaves."""
+    from service.jobs import ARRIVED_KEY, job_deadline
+
+    started = time.time()
+    deadline = job_deadline(payload, len(payload["problem"]["pickups"]))
+    plan = make_plan(payload)
+    plan["summary"]["timings_s"] = {
+        "arrived": float(payload.get(ARRIVED_KEY, -1.0)),
+        "job_started": started,
+        "left": -1.0 if deadline is None else deadline.remaining_s(),
+    }
+    return {"status": "done", "plan": plan}
