@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     wait_grace_s: float = Field(
         15.0, ge=0, description="Extra seconds a waiting request allows over its time limit."
     )
-    max_pickups: int = Field(2000, ge=1, description="Largest request accepted.")
+    max_pickups: int = Field(5000, ge=1, description="Largest request accepted.")
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Larger bodies get 413.")
     max_attempts: int = Field(
         2, ge=1, description="A plan interrupted by a restart is re-run up to this many times."
