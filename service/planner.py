@@ -185,13 +185,7 @@ class Planner:
         QueueFull
             When every worker is busy and the queue is full.
         """
-        if req.hub is not None and req.hub != hub.id:
-            raise NotFound(
-                f"unknown hub {req.hub!r}",
-                problems=[
-                    InputProblem("", "hub", f"leave it out or give {hub.id!r}, your key's hub")
-                ],
-            )
+        _check_hub(hub, req)
         arrived_s = time.time() if arrived_s is None else arrived_s
         body = req.model_dump(mode="json")
         digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
@@ -231,17 +225,23 @@ class Planner:
             self._outcomes[plan_id] = asyncio.get_running_loop().create_future()
             self.keeper.wake()
             return await self._answer(hub.id, plan_id, req, payload["options"]["time_limit_s"])
+        await self._launch_or_refuse(hub.id, plan_id, payload, arrived_s)
+        return await self._answer(hub.id, plan_id, req, payload["options"]["time_limit_s"])
+
+    async def _launch_or_refuse(
+        self, hub_id: str, plan_id: str, payload: dict[str, Any], arrived_s: float
+    ) -> None:
+        """Start the stored plan's solve; if no solver can take it, forget it and refuse."""
         try:
             await self._launch(plan_id, payload, arrived_s=arrived_s)
         except (QueueFullError, ExecutorClosedError) as exc:
-            await to_thread.run_sync(self.repo.delete, hub.id, plan_id)
+            await to_thread.run_sync(self.repo.delete, hub_id, plan_id)
             if isinstance(exc, QueueFullError):
                 raise QueueFull(
                     "every solver is busy and the queue is full; retry later",
                     headers={"Retry-After": str(exc.retry_after_s)},
                 ) from None
             raise Unavailable("the server is shutting down") from None
-        return await self._answer(hub.id, plan_id, req, payload["options"]["time_limit_s"])
 
     def _by_key(self, hub_id: str, key: str, digest: str) -> StoredPlan | None:
         try:
@@ -552,3 +552,12 @@ def plan_figures(plan_json: str | None) -> dict[str, Any]:
         "parcels": summary.get("parcels"),
         "unassigned": summary.get("unassigned"),
     }
+
+
+def _check_hub(hub: HubRuntime, req: PlanRequest) -> None:
+    """A request naming another hub than the caller's is refused (404)."""
+    if req.hub is not None and req.hub != hub.id:
+        raise NotFound(
+            f"unknown hub {req.hub!r}",
+            problems=[InputProblem("", "hub", f"leave it out or give {hub.id!r}, your key's hub")],
+        )
