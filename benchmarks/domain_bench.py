@@ -271,13 +271,11 @@ def _default_limit(day: Path) -> float:
     return float(data.get("solve", {}).get("time_limit_s", 20))
 
 
-def table(rows: Sequence[dict[str, Any]]) -> str:
-    """Markdown table of the runs."""
-    head = "| " + " | ".join(FIELDS) + " |"
-    rule = "|" + "---|" * len(FIELDS)
-    lines = [head, rule]
+def table(rows: Sequence[dict[str, Any]], fields: Sequence[str] = FIELDS) -> str:
+    """Markdown table of the runs, one column per field."""
+    lines = ["| " + " | ".join(fields) + " |", "|" + "---|" * len(fields)]
     for r in rows:
-        lines.append("| " + " | ".join("" if r[f] is None else str(r[f]) for f in FIELDS) + " |")
+        lines.append("| " + " | ".join("" if r[f] is None else str(r[f]) for f in fields) + " |")
     return "\n".join(lines)
 
 

@@ -53,6 +53,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.domain_bench import _default_limit, check, make_day  # noqa: E402
+from benchmarks.domain_bench import table as markdown_table  # noqa: E402
 from routing.cli import DEFAULT_COST_MODEL  # noqa: E402
 from service.config import hash_api_key  # noqa: E402
 from tests.service.live_server import Server, free_port  # noqa: E402
@@ -185,14 +186,6 @@ def run_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     }
 
 
-def table(rows: Sequence[dict[str, Any]]) -> str:
-    """Markdown table of the runs."""
-    lines = ["| " + " | ".join(FIELDS) + " |", "|" + "---|" * len(FIELDS)]
-    for r in rows:
-        lines.append("| " + " | ".join("" if r[f] is None else str(r[f]) for f in FIELDS) + " |")
-    return "\n".join(lines)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the benchmark and write the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -221,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"every {args.poll_s:g} s). Within: wall <= limit + max(5 %, 1 s).",
             f"Benchmark wall time: {time.monotonic() - started:.0f} s.",
             "",
-            table(rows),
+            markdown_table(rows, FIELDS),
             "",
         ]
     )
