@@ -1,9 +1,9 @@
 """What one plan-batch task runs: a manifest problem, planned on shared roads and matrices.
 
 Module-level functions on plain, picklable data, so that Dask workers call them by
-name. A problem on a road file (not OSM, no roads closed) takes its rows and columns
-of the network's shared node-to-node matrix; the others go through
-:func:`routing.pipeline.plan_day` itself.
+name. Every problem goes through :func:`routing.pipeline.plan_day` itself; one on a road
+file (not OSM, no roads closed) takes its matrix rows and columns from the network's
+shared node-to-node matrix instead of routing them again.
 """
 
 from __future__ import annotations
@@ -16,22 +16,10 @@ import numpy as np
 
 from routing.batch_manifest import BatchProblem
 from routing.errors import HubrouteError
-from routing.matrix import (
-    MatrixProvider,
-    RoadMatrixProvider,
-    TravelMatrix,
-    travel_matrix,
-)
+from routing.matrix import TravelMatrix, travel_matrix
 from routing.model import Plan, Problem
 from routing.network import Node, RoadNetwork
-from routing.pipeline import (
-    PathsFn,
-    matrices_for,
-    plan_day,
-    plan_with_matrices,
-    price_plan,
-)
-from routing.pipeline import road_paths as paths_on_roads
+from routing.pipeline import KnownRoads, plan_day
 
 #: Above this many distinct road nodes on one network the shared matrix (``n x n``
 #: int64 twice per profile: 2000 nodes is 64 MB) is not built; each task then routes
@@ -89,12 +77,6 @@ def node_matrices(
     )
 
 
-def road_paths(network: RoadNetwork, problem: Problem, nodes: Sequence[Node]) -> PathsFn:
-    """:func:`routing.pipeline.road_paths` from the road node of each hub, then pickup."""
-    ids = [h.id for h in problem.hubs] + [p.id for p in problem.pickups]
-    return paths_on_roads(network, problem, dict(zip(ids, nodes, strict=True)))
-
-
 @dataclass(frozen=True)
 class ProblemOutcome:
     """What a batch task returns (plain, picklable)."""
@@ -143,29 +125,16 @@ def solve_batch_problem(
     """
     started = time.perf_counter()
     try:
-        if network is None or nodes is None:
-            plan = plan_day(item.problem, network=None, options=item.options)
-        elif network.graph.graph.get("source") == "osm" or item.problem.closed_roads:
-            # OSM roads (each vehicle type's own roads, snapping onto road segments) or
-            # roads closed today (the shared matrix is over every road): plan_day's path.
-            plan = plan_day(item.problem, network=network, options=item.options)
-        else:
-            t0 = time.perf_counter()
-            if shared is not None:
-                matrices = shared.for_problem(item.problem, nodes)
-            else:
-                provider: MatrixProvider = RoadMatrixProvider(
-                    network, max_snap_m=item.options.max_snap_m
-                )
-                matrices = matrices_for(item.problem, provider)
-            plan = plan_with_matrices(
-                item.problem,
-                matrices,
-                options=item.options,
-                paths=road_paths(network, item.problem, nodes),
-                timings_s={"matrices": round(time.perf_counter() - t0, 3)},
+        known = None
+        if network is not None and nodes is not None and shared is not None:
+            ids = [h.id for h in item.problem.hubs] + [p.id for p in item.problem.pickups]
+            known = KnownRoads(
+                shared.for_problem(item.problem, nodes), dict(zip(ids, nodes, strict=True))
             )
-            plan = price_plan(plan, item.problem, matrices, network=network, options=item.options)
+        # plan_day itself: a task plans exactly as the CLI would, only the matrix rows
+        # come from the network's shared matrix (plan_day ignores them on OSM roads
+        # and on days with closed roads, whose matrices differ).
+        plan = plan_day(item.problem, network=network, options=item.options, known=known)
     except HubrouteError as exc:
         return ProblemOutcome(
             item.name, None, exc.code, str(exc), _worker_address(), time.perf_counter() - started

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -322,6 +322,7 @@ def plan_day(
     progress: Progress = _noop,
     timings_s: Mapping[str, float] | None = None,
     deadline: Deadline | None = None,
+    known: KnownRoads | None = None,
 ) -> Plan:
     """Plan a day: travel matrices from the road network, solve, cost.
 
@@ -339,6 +340,9 @@ def plan_day(
     deadline
         When the whole plan must be ready (default: ``options.time_limit_s`` from
         now); the solver gets what the other steps leave.
+    known
+        The day's travel matrices and road nodes when they were already computed (a
+        batch's shared node-to-node matrix); everything after them is this same flow.
 
     Raises
     ------
@@ -354,7 +358,7 @@ def plan_day(
         return _plan_on_osm_roads(problem, network, options, progress, timings, deadline)
     progress("matrices")
     t0 = time.perf_counter()
-    network, matrices, paths, node_of = road_matrices(problem, network, options)
+    network, matrices, paths, node_of = road_matrices(problem, network, options, known)
     timings["matrices"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     costing = road_costing(
@@ -392,15 +396,31 @@ def plan_day(
     )
 
 
+@dataclass(frozen=True)
+class KnownRoads:
+    """A day's travel matrices (one per road profile) and the road node of each hub
+    and pickup, computed before planning on the same, unclosed roads."""
+
+    matrices: Mapping[str, TravelMatrix]
+    node_of: Mapping[str, Node]
+
+
 def road_matrices(
-    problem: Problem, network: RoadNetwork | None, options: SolveOptions
+    problem: Problem,
+    network: RoadNetwork | None,
+    options: SolveOptions,
+    known: KnownRoads | None = None,
 ) -> tuple[RoadNetwork | None, dict[str, TravelMatrix], PathsFn | None, dict[str, Node]]:
     """Today's roads (closed ones removed), the travel matrices, run geometry and snaps.
 
-    Without a network, the straight-line estimate and no geometry.
+    Without a network, the straight-line estimate and no geometry. ``known`` matrices
+    stand for the computed ones only on a day without closed roads.
     """
     if network is None:
         return None, matrices_for(problem, StraightLineMatrixProvider()), None, {}
+    if known is not None and not problem.closed_roads:
+        node_of = dict(known.node_of)
+        return network, dict(known.matrices), road_paths(network, problem, node_of), node_of
     if problem.closed_roads:
         from routing.network import without_roads
 
