@@ -11,11 +11,16 @@ Three features need a device:
 - several runs a day: the vehicle type reloads at its start depot (``reload_depots``,
   ``max_reloads = max_trips - 1``). PyVRP spends a depot's ``service_duration`` at the
   start of *every* run, ours only between runs, so the first run's loading time is
-  moved before the shift (shift start and shift length widened by the reload time).
+  moved before the shift (shift start and shift length widened by the reload time);
+- a fixed cost per run after the first: every run leaves its depot exactly once, so
+  the cost goes on the arcs leaving the depots (in metres at the type's rate per
+  metre) and comes off the vehicle's fixed cost, which already pays the first run.
+  That is exact where the type has no distance limit (the surcharged metres would
+  count against it).
 
-Time on board, driver breaks, locked runs and per-run fixed costs are not modelled;
-:func:`unsupported_features` names them so that the portfolio leaves such instances
-to OR-Tools.
+Time on board, driver breaks, locked runs and per-run fixed costs under a distance
+limit are not modelled; :func:`unsupported_features` names them so that the
+portfolio leaves such instances to OR-Tools.
 """
 
 from __future__ import annotations
@@ -38,13 +43,33 @@ from pyvrp.search import (
 )
 
 from routing.errors import SolveError
-from routing.solve.instance import Instance, IntArray, Route, Solution, Trip
+from routing.solve.instance import Instance, IntArray, Route, Solution, Trip, VehicleTypeData
 
 ENGINE = "pyvrp"
 
 _NO_LIMIT = 2**40
 """Instance values at or above this mean "no limit" (the Instance defaults)."""
 _INT_MAX = int(np.iinfo(np.int64).max)
+
+
+def departure_metres(vt: VehicleTypeData) -> int:
+    """The type's fixed cost per run after the first as metres on the arcs leaving a
+    depot (0 when it has none or they cannot carry it exactly)."""
+    if vt.max_trips <= 1 or vt.trip_fixed_cost <= 0 or _run_cost_unmodelled(vt):
+        return 0
+    return round(vt.trip_fixed_cost / vt.unit_distance_cost)
+
+
+def _run_cost_unmodelled(vt: VehicleTypeData) -> bool:
+    return (
+        vt.max_trips > 1
+        and vt.trip_fixed_cost > 0
+        and (
+            vt.unit_distance_cost <= 0
+            or vt.max_distance < _NO_LIMIT
+            or vt.fixed_cost < vt.trip_fixed_cost
+        )
+    )
 
 
 def _limit(value: int) -> int:
@@ -80,7 +105,7 @@ def unsupported_features(instance: Instance) -> list[str]:
         reasons.append("maximum time on board")
     if any(vt.break_duration > 0 for vt in instance.vehicle_types):
         reasons.append("driver breaks")
-    if any(vt.trip_fixed_cost > 0 for vt in instance.vehicle_types):
+    if any(_run_cost_unmodelled(vt) for vt in instance.vehicle_types):
         reasons.append("per-run fixed costs")
     for d in range(instance.num_depots):
         reload_times = {
@@ -96,7 +121,8 @@ def unsupported_features(instance: Instance) -> list[str]:
 
 
 #: Features :func:`relax` can drop: the independent check still enforces them on the
-#: relaxed plan (time on board), or they only change the cost (per-run fixed costs).
+#: relaxed plan (time on board), or they only change the cost (per-run fixed costs
+#: under a distance limit).
 _RELAXABLE = {"maximum time on board", "per-run fixed costs"}
 
 
@@ -120,6 +146,8 @@ def relax(instance: Instance) -> Instance:
     relaxed = replace(
         instance,
         max_on_board=np.zeros_like(instance.max_on_board),
+        # Every per-run cost goes: the extra runs it would deter stand in for the time
+        # on board dropped here (the repair splits rides that are too long).
         vehicle_types=tuple(replace(vt, trip_fixed_cost=0) for vt in instance.vehicle_types),
     )
     _RELAXED[:] = [(instance, relaxed)]
@@ -203,17 +231,21 @@ def _profiles(instance: Instance) -> tuple[list[IntArray], list[IntArray], list[
     # exceed 1 its distance limit is then stricter than the metres driven, and the
     # independent check judges the plan on the metres driven.
     charged = instance.distance if instance.cost_distance is None else instance.cost_distance
-    keys: dict[tuple[int, bytes], int] = {}
+    keys: dict[tuple[int, bytes, int], int] = {}
     dists: list[IntArray] = []
     durs: list[IntArray] = []
     type_profile: list[int] = []
     for t, vt in enumerate(instance.vehicle_types):
         allowed = instance.allowed[:, t]
-        key = (vt.profile, allowed.tobytes())
+        departure_m = departure_metres(vt)
+        key = (vt.profile, allowed.tobytes(), departure_m)
         if key not in keys:
             keys[key] = len(dists)
             dist = np.asarray(charged[vt.profile], dtype=np.int64)
             dur = np.asarray(instance.duration[vt.profile], dtype=np.int64)
+            if departure_m:
+                dist = dist.copy()
+                dist[:nd, nd:] += departure_m
             if precedence is not None or not allowed.all():
                 dist = dist.copy()
                 if precedence is not None:
@@ -283,7 +315,8 @@ def to_problem_data(instance: Instance) -> pyvrp.ProblemData:
                 capacity=list(vt.capacity),
                 start_depot=vt.start_depot,
                 end_depot=vt.end_depot,
-                fixed_cost=vt.fixed_cost,
+                # The first run's share of the fixed cost is on its departure arc.
+                fixed_cost=vt.fixed_cost - (vt.trip_fixed_cost if departure_metres(vt) else 0),
                 tw_early=max(0, vt.tw_early - reload),
                 tw_late=_limit(vt.tw_late),
                 shift_duration=_limit(vt.max_duration + reload),

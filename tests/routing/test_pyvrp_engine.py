@@ -120,6 +120,29 @@ def test_multi_trip_reloads_at_the_depot() -> None:
     assert cost == 24
 
 
+def test_fixed_cost_per_run_after_the_first_is_paid() -> None:
+    """A second run of the van costs 30, the car's day 20: the car takes the second pair.
+
+    Without the van's per-run cost the second van run would look free (40 against 60).
+    """
+    van = VehicleTypeData("van", 1, (2,), 0, 0, fixed_cost=40, trip_fixed_cost=30, max_trips=2)
+    car = VehicleTypeData("car", 1, (2,), 0, 0, fixed_cost=20)
+    inst = make_instance([(0, 0), (5, 0), (6, 0), (0, 5), (0, 6)], types=(van, car))
+    assert unsupported_features(inst) == []
+    sol, cost = solved(inst)
+    assert sorted(len(r.trips) for r in sol.routes) == [1, 1]
+    assert cost == 40 + 20 + 24
+
+
+def test_fixed_cost_per_run_under_a_distance_limit_is_not_modelled() -> None:
+    """The per-run cost would sit on the departure arcs and count against the limit."""
+    van = VehicleTypeData(
+        "van", 1, (2,), 0, 0, fixed_cost=40, trip_fixed_cost=30, max_trips=2, max_distance=100
+    )
+    inst = make_instance([(0, 0), (5, 0), (6, 0)], types=(van,))
+    assert unsupported_features(inst) == ["per-run fixed costs"]
+
+
 def test_release_time_orders_runs() -> None:
     """Capacity 2, three release dates: runs follow the releases (0, then 100, then 200)."""
     vt = VehicleTypeData("v", 1, (2,), 0, 0, max_trips=3)
