@@ -77,7 +77,7 @@ class DecomposedPlan:
 def engine_for(instance: Instance) -> str:
     """``"pyvrp"``; ``"pyvrp-relaxed"`` (PyVRP, then repaired against the full problem)
     when the features PyVRP lacks can be relaxed; else ``"ortools"``."""
-    from routing.solve.pyvrp_engine import relaxable, unsupported_features
+    from routing.solve.pyvrp_features import relaxable, unsupported_features
 
     if not unsupported_features(instance):
         return "pyvrp"

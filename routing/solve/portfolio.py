@@ -252,7 +252,7 @@ class _Runner:
 
 def plan_engines(instance: Instance, engines: Sequence[str], workers: int) -> list[str]:
     """Return the engine of each parallel run for a one-round portfolio."""
-    from routing.solve.pyvrp_engine import relaxable, unsupported_features
+    from routing.solve.pyvrp_features import relaxable, unsupported_features
 
     names = [e for e in engines if e != "auto"]
     for name in names:
@@ -380,7 +380,7 @@ def _deliver(
 
 def _polishes(instance: Instance, names: Sequence[str], auto: bool, workers: int) -> bool:
     """Whether OR-Tools polishes the relaxed plan (see :func:`_polish`)."""
-    from routing.solve.pyvrp_engine import relaxable
+    from routing.solve.pyvrp_features import relaxable
 
     return (
         auto

@@ -43,40 +43,25 @@ from pyvrp.search import (
 )
 
 from routing.errors import SolveError
-from routing.solve.instance import Instance, IntArray, Route, Solution, Trip, VehicleTypeData
+from routing.solve.instance import Instance, IntArray, Route, Solution, Trip
+from routing.solve.pyvrp_features import (
+    NO_LIMIT,
+    departure_metres,
+    relax,
+    relaxable,
+    unsupported_features,
+)
 
 ENGINE = "pyvrp"
 
-_NO_LIMIT = 2**40
-"""Instance values at or above this mean "no limit" (the Instance defaults)."""
 _INT_MAX = int(np.iinfo(np.int64).max)
-
-
-def departure_metres(vt: VehicleTypeData) -> int:
-    """The type's fixed cost per run after the first as metres on the arcs leaving a
-    depot (0 when it has none or they cannot carry it exactly)."""
-    if vt.max_trips <= 1 or vt.trip_fixed_cost <= 0 or _run_cost_unmodelled(vt):
-        return 0
-    return round(vt.trip_fixed_cost / vt.unit_distance_cost)
-
-
-def _run_cost_unmodelled(vt: VehicleTypeData) -> bool:
-    return (
-        vt.max_trips > 1
-        and vt.trip_fixed_cost > 0
-        and (
-            vt.unit_distance_cost <= 0
-            or vt.max_distance < _NO_LIMIT
-            or vt.fixed_cost < vt.trip_fixed_cost
-        )
-    )
 
 
 def _limit(value: int) -> int:
     # PyVRP penalises excess distance/duration linearly; a finite "no limit" next to
     # MAX_VALUE arcs (banned clients) makes those penalties overflow and the search
     # stall, so "no limit" goes to PyVRP as its own unconstrained default.
-    return _INT_MAX if value >= _NO_LIMIT else int(value)
+    return _INT_MAX if value >= NO_LIMIT else int(value)
 
 
 class Deadline:
@@ -94,64 +79,6 @@ class Deadline:
         """Return True when the time is up (``best_cost`` is not used)."""
         del best_cost
         return time.perf_counter() >= self._end
-
-
-def unsupported_features(instance: Instance) -> list[str]:
-    """Return the instance's features this engine cannot model (empty if none)."""
-    reasons: list[str] = []
-    if instance.locked:
-        reasons.append("locked runs")
-    if instance.max_on_board.size and bool(np.any(instance.max_on_board > 0)):
-        reasons.append("maximum time on board")
-    if any(vt.break_duration > 0 for vt in instance.vehicle_types):
-        reasons.append("driver breaks")
-    if any(_run_cost_unmodelled(vt) for vt in instance.vehicle_types):
-        reasons.append("per-run fixed costs")
-    for d in range(instance.num_depots):
-        reload_times = {
-            vt.reload_duration
-            for vt in instance.vehicle_types
-            if vt.start_depot == d and vt.max_trips > 1
-        }
-        if len(reload_times) > 1:
-            reasons.append(f"different reload times at depot {d}")
-    if any(vt.max_trips > 1 and vt.end_depot != vt.start_depot for vt in instance.vehicle_types):
-        reasons.append("several runs with a different end depot")
-    return reasons
-
-
-#: Features :func:`relax` can drop: the independent check still enforces them on the
-#: relaxed plan (time on board), or they only change the cost (per-run fixed costs
-#: under a distance limit).
-_RELAXABLE = {"maximum time on board", "per-run fixed costs"}
-
-
-def relaxable(instance: Instance) -> bool:
-    """True when dropping the relaxable features leaves a problem PyVRP can model."""
-    return set(unsupported_features(instance)) <= _RELAXABLE
-
-
-_RELAXED: list[tuple[Instance, Instance]] = []
-
-
-def relax(instance: Instance) -> Instance:
-    """The instance without time-on-board limits and per-run fixed costs.
-
-    The same object for the same instance (the last one is kept), so that repeated
-    solves in one process reuse its prepared PyVRP data.
-    """
-    entry = _RELAXED[0] if _RELAXED else None
-    if entry is not None and entry[0] is instance:
-        return entry[1]
-    relaxed = replace(
-        instance,
-        max_on_board=np.zeros_like(instance.max_on_board),
-        # Every per-run cost goes: the extra runs it would deter stand in for the time
-        # on board dropped here (the repair splits rides that are too long).
-        vehicle_types=tuple(replace(vt, trip_fixed_cost=0) for vt in instance.vehicle_types),
-    )
-    _RELAXED[:] = [(instance, relaxed)]
-    return relaxed
 
 
 def solve_pyvrp_relaxed(
@@ -194,7 +121,7 @@ def _finite_time_limits(instance: Instance) -> list[int]:
             *(vt.tw_late for vt in instance.vehicle_types),
             *(vt.max_duration for vt in instance.vehicle_types),
         )
-        if int(v) < _NO_LIMIT
+        if int(v) < NO_LIMIT
     ]
 
 
@@ -499,7 +426,7 @@ def search_fleet(instance: Instance) -> int | None:
     if (
         vt.max_trips > 1
         or _finite_time_limits(instance)
-        or vt.max_distance < _NO_LIMIT
+        or vt.max_distance < NO_LIMIT
         or bool(np.any(instance.release > 0))
         or not bool(np.all(instance.required))
         or instance.locked

@@ -16,8 +16,8 @@ from routing.solve.pyvrp_engine import (
     first_fit_decreasing,
     search_fleet,
     solve_pyvrp,
-    unsupported_features,
 )
+from routing.solve.pyvrp_features import unsupported_features
 
 BIG = 2**40
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from routing.solve.check import check_solution, solution_cost
 from routing.solve.instance import Route, Solution, Trip, VehicleTypeData
-from routing.solve.pyvrp_engine import relax, solve_pyvrp, solve_pyvrp_relaxed
+from routing.solve.pyvrp_engine import solve_pyvrp, solve_pyvrp_relaxed
+from routing.solve.pyvrp_features import relax
 from routing.solve.repair import repair
 from tests.routing.test_ortools_engine import line_instance
 
