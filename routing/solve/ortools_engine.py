@@ -90,6 +90,10 @@ def _default_first_solution(instance: Instance) -> int:
     return int(_FS.SAVINGS)
 
 
+#: ``RoutingModel.status()`` when the time limit ended the search before a first plan.
+_ROUTING_FAIL_TIMEOUT = routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL_TIMEOUT
+
+
 def _search_parameters(
     instance: Instance,
     time_limit_s: float,
@@ -114,6 +118,15 @@ def _search_parameters(
     params.log_search = False
     del has_initial
     return params
+
+
+def _no_solution(name: str, status: int, budget_s: float) -> SolveError:
+    why = (
+        f"no first plan within its {budget_s:.2f} s; give it more time (--time-limit)"
+        if status == _ROUTING_FAIL_TIMEOUT
+        else "some required clients cannot be served"
+    )
+    return SolveError(f"OR-Tools found no solution for {name!r} (status {status}): {why}")
 
 
 def solve_ortools(
@@ -183,10 +196,7 @@ def solve_ortools(
     if assignment is None:
         assignment = m.routing.SolveWithParameters(params)
     if assignment is None:
-        raise SolveError(
-            f"OR-Tools found no solution for {instance.name!r} "
-            f"(status {m.routing.status()}); some required clients cannot be served"
-        )
+        raise _no_solution(instance.name, m.routing.status(), left_s)
     routes, unassigned = _read_routes(m, assignment)
     return Solution(
         routes=routes,

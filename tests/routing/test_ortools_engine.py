@@ -259,3 +259,14 @@ def test_each_seed_searches_with_its_own_strategy() -> None:
         sol = solve_ortools(inst, time_limit_s=1, seed=seed, iterations=50)
         assert check_solution(inst, sol) == []
         assert sol.served() == {0, 1, 2, 3}
+
+
+def test_no_first_plan_in_time_is_not_called_an_impossible_day() -> None:
+    """Out of time before a first plan, the error says so and how to fix it."""
+    from routing.solve.ortools_engine import _ROUTING_FAIL_TIMEOUT, _no_solution
+
+    timeout = str(_no_solution("day", int(_ROUTING_FAIL_TIMEOUT), 0.05))
+    assert "within its 0.05 s" in timeout
+    assert "--time-limit" in timeout
+    assert "cannot be served" not in timeout
+    assert "cannot be served" in str(_no_solution("day", 6, 5.0))
