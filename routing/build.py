@@ -23,7 +23,7 @@ from routing.errors import Problem as InputProblem
 from routing.matrix import TravelMatrix
 from routing.model import Hub, PickupPoint, Problem, Unassigned, UnassignedReason, VehicleType
 from routing.road_cost import scaled_durations
-from routing.solve.instance import Instance, LockedTrip, VehicleTypeData
+from routing.solve.instance import NO_LIMIT, Instance, LockedTrip, VehicleTypeData
 from routing.units import COST_UNITS_PER_RMB, UNREACHABLE, kg_to_grams, rmb_to_units
 
 if TYPE_CHECKING:
@@ -459,7 +459,7 @@ def _vehicle_type_data(
         tw_early=vt.shift_start_s,
         tw_late=vt.shift_end_s,
         max_duration=vt.shift_end_s - vt.shift_start_s,
-        max_distance=(round(vt.max_distance_km * 1000) if vt.max_distance_km else 2**40),
+        max_distance=(round(vt.max_distance_km * 1000) if vt.max_distance_km else NO_LIMIT),
         profile=profiles.index(_profile_key(vt, problem, costing)),
         max_trips=vt.max_runs_per_day,
         reload_duration=round(vt.reload_min * 60),

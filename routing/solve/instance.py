@@ -22,6 +22,10 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
+NO_LIMIT = 2**40
+"""Limits at or above this mean "no limit" (the defaults below)."""
+
+
 @dataclass(frozen=True)
 class VehicleTypeData:
     """One vehicle type as the engines see it. Costs in cost units."""
@@ -37,9 +41,9 @@ class VehicleTypeData:
     unit_duration_cost: int = 0
     """Cost units per second."""
     tw_early: int = 0
-    tw_late: int = 2**40
-    max_duration: int = 2**40
-    max_distance: int = 2**40
+    tw_late: int = NO_LIMIT
+    max_duration: int = NO_LIMIT
+    max_distance: int = NO_LIMIT
     profile: int = 0
     """Index into the instance's matrices (road-access profile)."""
     max_trips: int = 1

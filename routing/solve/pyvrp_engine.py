@@ -43,9 +43,8 @@ from pyvrp.search import (
 )
 
 from routing.errors import SolveError
-from routing.solve.instance import Instance, IntArray, Route, Solution, Trip
+from routing.solve.instance import NO_LIMIT, Instance, IntArray, Route, Solution, Trip
 from routing.solve.pyvrp_features import (
-    NO_LIMIT,
     departure_metres,
     relax,
     relaxable,
@@ -170,11 +169,11 @@ def _profiles(instance: Instance) -> tuple[list[IntArray], list[IntArray], list[
             keys[key] = len(dists)
             dist = np.asarray(charged[vt.profile], dtype=np.int64)
             dur = np.asarray(instance.duration[vt.profile], dtype=np.int64)
+            if departure_m or precedence is not None or not allowed.all():
+                dist = dist.copy()  # the instance's own matrix stays as it is
             if departure_m:
-                dist = dist.copy()
                 dist[:nd, nd:] += departure_m
             if precedence is not None or not allowed.all():
-                dist = dist.copy()
                 if precedence is not None:
                     dist[np.ix_(*precedence)] = MAX_VALUE
                 if not allowed.all():

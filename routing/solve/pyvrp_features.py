@@ -10,29 +10,29 @@ from dataclasses import replace
 
 import numpy as np
 
-from routing.solve.instance import Instance, VehicleTypeData
-
-NO_LIMIT = 2**40
-"""Instance values at or above this mean "no limit" (the Instance defaults)."""
+from routing.solve.instance import NO_LIMIT, Instance, VehicleTypeData
 
 
 def departure_metres(vt: VehicleTypeData) -> int:
     """The type's fixed cost per run after the first as metres on the arcs leaving a
     depot (0 when it has none or they cannot carry it exactly)."""
-    if vt.max_trips <= 1 or vt.trip_fixed_cost <= 0 or _run_cost_unmodelled(vt):
+    if not _pays_per_run(vt) or not _run_cost_on_arcs(vt):
         return 0
     return round(vt.trip_fixed_cost / vt.unit_distance_cost)
 
 
-def _run_cost_unmodelled(vt: VehicleTypeData) -> bool:
+def _pays_per_run(vt: VehicleTypeData) -> bool:
+    return vt.max_trips > 1 and vt.trip_fixed_cost > 0
+
+
+def _run_cost_on_arcs(vt: VehicleTypeData) -> bool:
+    """Whether the departure arcs carry the run cost exactly: a rate per metre to turn
+    it into metres, no distance limit they would count against, and a fixed cost that
+    already pays the first run."""
     return (
-        vt.max_trips > 1
-        and vt.trip_fixed_cost > 0
-        and (
-            vt.unit_distance_cost <= 0
-            or vt.max_distance < NO_LIMIT
-            or vt.fixed_cost < vt.trip_fixed_cost
-        )
+        vt.unit_distance_cost > 0
+        and vt.max_distance >= NO_LIMIT
+        and vt.fixed_cost >= vt.trip_fixed_cost
     )
 
 
@@ -45,7 +45,7 @@ def unsupported_features(instance: Instance) -> list[str]:
         reasons.append("maximum time on board")
     if any(vt.break_duration > 0 for vt in instance.vehicle_types):
         reasons.append("driver breaks")
-    if any(_run_cost_unmodelled(vt) for vt in instance.vehicle_types):
+    if any(_pays_per_run(vt) and not _run_cost_on_arcs(vt) for vt in instance.vehicle_types):
         reasons.append("per-run fixed costs")
     for d in range(instance.num_depots):
         reload_times = {
