@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 
+from routing.vroom.exchange import exchange_unassigned
 from routing.vroom.lns import ruin_and_recreate
 from routing.vroom.model import can_serve
 from routing.vroom.moves import insert_unassigned, scan
@@ -44,14 +45,9 @@ def improve(
     Served tasks stay served; unassigned ones are inserted where VROOM's rules allow.
     """
     s = Search(problem, routes, prices)
-    left = insert_unassigned(s, _servable(problem, unassigned))
-    while time.perf_counter() < deadline:
-        if not _descend(s, deadline):
-            break
-        if left:
-            left = insert_unassigned(s, left)
+    left = polish(s, insert_unassigned(s, _servable(problem, unassigned)), deadline)
     if time.perf_counter() < deadline:
-        left = ruin_and_recreate(s, left, deadline, polish=_descend)
+        left = ruin_and_recreate(s, left, deadline, polish=polish)
     served = {i for seq in s.seq for i in seq}
     return s.items, [t.rank for t in problem.tasks if t.rank not in served]
 
@@ -77,6 +73,22 @@ def _servable(problem: VroomProblem, unassigned: list[int]) -> list[int]:
         if problem.tasks[i].kind != "delivery"
         and any(can_serve(problem, v, problem.tasks[i]) for v in problem.vehicles)
     ]
+
+
+def polish(s: Search, left: list[int], deadline: float) -> list[int]:
+    """Improving moves, insertions and swaps with left-out tasks until none helps.
+
+    Returns the tasks still left out.
+    """
+    while time.perf_counter() < deadline:
+        _descend(s, deadline)
+        if not left:
+            break
+        left = insert_unassigned(s, left)
+        left, swapped = exchange_unassigned(s, left)
+        if not swapped:
+            break
+    return left
 
 
 def _descend(s: Search, deadline: float) -> bool:

@@ -31,6 +31,10 @@ _ROUTE_RUIN = 0.3
 _GREEDY = 0.5
 #: Share of recreates by regret insertion (the rest by cheapest place, as below).
 _REGRET = 0.4
+#: Share of ruins, while tasks are left out, that take tasks anywhere on the routes
+#: (room for one more task may need two far-apart detours gone), and the share of
+#: those that take half the served tasks.
+_SCATTERED, _HALF = 0.35, 0.3
 #: Share of iterations that first let two vehicles trade routes.
 _VEHICLE_SWAP = 0.1
 #: Threshold on the relative cost increase accepted at the start.
@@ -38,6 +42,8 @@ _START_THRESHOLD = 0.1
 #: Iterations without a new best, per task (at least ``_STALL_MIN``), after which the
 #: search stops before its deadline: by then more time rarely pays on these sizes.
 STALL_PER_TASK, _STALL_MIN = 50, 200
+#: Iterations without a new best after which the search goes on from the best routes.
+_BACK_TO_BEST = 150
 #: Restarts from the best routes, shaken, before a stalled search stops.
 _RESTARTS = 2
 #: Share of the served tasks a shake removes and inserts again by regret.
@@ -61,7 +67,7 @@ def ruin_and_recreate(
     *,
     seed: int = 0,
     iterations: int | None = None,
-    polish: Callable[[Search, float], object] | None = None,
+    polish: Callable[[Search, list[int], float], list[int]] | None = None,
 ) -> list[int]:
     """Improve ``s`` in place until ``deadline`` (or after ``iterations``).
 
@@ -89,27 +95,29 @@ def ruin_and_recreate(
             current_left = _shake(s, list(best_left), rng)
             current = s.total()
             continue
+        if done > last_best and (done - last_best) % _BACK_TO_BEST == 0:
+            # A walk among worse routes rarely comes back by itself: go on from the best.
+            s.restore(best_state)
+            current, current_left = best, list(best_left)
         served = [i for seq in s.seq for i in seq]
         if not served:
             break
         state = s.snapshot()
         if len(s.seq) > 1 and rng.random() < _VEHICLE_SWAP:
             _swap_vehicles(s, rng)
-        removed = _ruin(s, *_ruin_around(s, near, served, current_left, rng))
+        around, centre, k = _ruin_around(s, near, served, current_left, rng)
+        removed = _ruin(s, around, centre, k)
         if removed is None:
             s.restore(state)
             continue
         order = [int(i) for i in rng.permutation(removed)]
-        # Tasks left out first, half the time: they take the room just made. Else the
-        # removed tasks go back first: when every route is full (task limits, loads)
-        # the left-out ones would otherwise take the room and the try would fail.
-        order = [*current_left, *order] if rng.random() < 0.5 else [*order, *current_left]
-        if rng.random() < _REGRET:
-            still = insert_by_regret(s, order)
-        elif current_left and rng.random() < _GREEDY:
-            still = insert_by_regret(s, order, cheapest_first=True)
+        if centre in current_left:
+            # The room was made for the task left out at the centre: it goes in first,
+            # whatever its place costs (cheapest-first and regret would put it last).
+            rest = [t for t in current_left if t != centre]
+            still = insert_unassigned(s, [centre, *order, *rest], shuffled=True, tries=_TRIES)
         else:
-            still = insert_unassigned(s, order, shuffled=True, tries=_TRIES)
+            still = _recreate(s, order, current_left, rng)
         cost, rank = s.total(), _rank(s, still)
         progress = done / iterations if iterations else (time.perf_counter() - began) / span
         threshold = _START_THRESHOLD * (1 - progress)
@@ -119,7 +127,7 @@ def ruin_and_recreate(
             current, current_left = cost, still
             if (rank, cost) < (_rank(s, best_left), best):
                 if polish is not None:
-                    polish(s, deadline)
+                    still = current_left = polish(s, still, deadline)
                     cost = current = s.total()
                 best, best_left, best_state = cost, list(still), s.snapshot()
                 last_best = done
@@ -127,6 +135,21 @@ def ruin_and_recreate(
             s.restore(state)
     s.restore(best_state)
     return best_left
+
+
+def _recreate(
+    s: Search, removed: list[int], left: list[int], rng: np.random.Generator
+) -> list[int]:
+    """Insert what fits of ``removed`` and ``left``; returns what is left out."""
+    # Tasks left out first, half the time: they take the room just made. Else the
+    # removed tasks go back first: when every route is full (task limits, loads)
+    # the left-out ones would otherwise take the room and the try would fail.
+    order = [*left, *removed] if rng.random() < 0.5 else [*removed, *left]
+    if rng.random() < _REGRET:
+        return insert_by_regret(s, order)
+    if left and rng.random() < _GREEDY:
+        return insert_by_regret(s, order, cheapest_first=True)
+    return insert_unassigned(s, order, shuffled=True, tries=_TRIES)
 
 
 def _ruin_around(
@@ -142,7 +165,17 @@ def _ruin_around(
     if short and rng.random() < _ROUTE_RUIN:
         around = _route_and_neighbours(short[int(rng.integers(len(short)))], near, served)
         return around, around[0], len(around)
-    return near[centre], centre, k
+    if left and rng.random() < _SCATTERED:
+        scattered = [int(i) for i in rng.permutation(served)]
+        if rng.random() < _HALF:
+            k = max(k, len(served) // 2)
+        return scattered, scattered[0], k
+    partner = s.p.tasks[centre].partner
+    if partner is None:
+        return near[centre], centre, k
+    # A shipment left out needs room near both its ends.
+    both = [t for pair in zip(near[centre], near[partner], strict=True) for t in pair]
+    return list(dict.fromkeys(both)), centre, k
 
 
 Score = tuple[tuple[int, int], int]  # (tasks out, their priority), cost

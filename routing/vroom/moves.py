@@ -364,8 +364,10 @@ def _insertions_of(s: Search, t: int, tries: int) -> list[Move]:
             found.append((whole_cost(s, b, lt, 0, lt), b, 0, -1))
             continue
         p = s.path(b)
+        within = s.within_limits(b, p, lt)
         for g in range(len(p) - 1):
-            found.append((c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]], b, g, -1))
+            if within[g]:
+                found.append((c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]], b, g, -1))
     out = []
     for delta, b, g1, g2 in heapq.nsmallest(tries, found):
         seq = s.seq[b]

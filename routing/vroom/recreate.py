@@ -53,7 +53,10 @@ def insert_by_regret(s: Search, left: list[int], *, cheapest_first: bool = False
             continue
         (r,) = move.routes
         for x in pending:
-            _refresh(s, best[x], x, r)
+            # A task with no clean place on a route rarely finds one once the route
+            # takes more (it only gets longer, later and fuller): not priced again.
+            if r in best[x]:
+                _refresh(s, best[x], x, r)
     return still
 
 
@@ -84,7 +87,13 @@ def _candidates(s: Search, t: int, r: int, most: int) -> list[tuple[int, list[in
     if not seq:
         return [(whole_cost(s, r, lt, 0, lt), [t])]
     p = s.path(r)
+    within = s.within_limits(r, p, lt)
     gaps = heapq.nsmallest(
-        most, ((c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]], g) for g in range(len(p) - 1))
+        most,
+        (
+            (c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]], g)
+            for g in range(len(p) - 1)
+            if within[g]
+        ),
     )
     return [(d, [*seq[:g], t, *seq[g:]]) for d, g in gaps]

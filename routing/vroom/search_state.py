@@ -8,14 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from routing.vroom.break_clock import with_breaks
 from routing.vroom.prices import Prices
 from routing.vroom.request import VroomProblem
 from routing.vroom.timeline import (
     COST_SCALE,
     Item,
     earliest_in,
-    place_breaks,
-    route_timeline,
 )
 
 
@@ -53,6 +52,17 @@ class Search:
         self.allowed = [
             [t.skills <= v.skills for v in self.vehicles] for t in problem.tasks
         ]  # skills only: amounts and limits are checked by the timeline
+        self.takes_all = [all(row[r] for row in self.allowed) for r in range(len(self.vehicles))]
+        tasks = problem.tasks
+        self.initial = [[t.initial[d] for t in tasks] for d in range(problem.dims)]
+        self.change = [[t.change[d] for t in tasks] for d in range(problem.dims)]
+        # Per vehicle, the dimensions that any set of tasks could overload (the most on
+        # board is at most every delivery plus every pickup): the others are not checked.
+        most = [
+            sum(self.initial[d]) + sum(max(0, c) for c in self.change[d])
+            for d in range(problem.dims)
+        ]
+        self.tight = [[d for d, m in enumerate(most) if m > v.capacity[d]] for v in self.vehicles]
 
     # --- pricing ----------------------------------------------------------------
     def path(self, r: int, seq: list[int] | None = None) -> list[int]:
@@ -88,9 +98,12 @@ class Search:
         if v.max_tasks is not None and len(seq) + len(added) > v.max_tasks:
             return False
         on = [*seq, *added]
-        for d in range(self.p.dims):
-            start = sum(tasks[i].initial[d] for i in on)
-            if start > v.capacity[d] or start + sum(tasks[i].change[d] for i in on) > v.capacity[d]:
+        for d in self.tight[r]:
+            start = sum([self.initial[d][i] for i in on])
+            if (
+                start > v.capacity[d]
+                or start + sum([self.change[d][i] for i in on]) > v.capacity[d]
+            ):
                 return False
         return True
 
@@ -99,30 +112,50 @@ class Search:
 
         Exact for these rules and cheap, so most bad moves skip the full timeline.
         """
-        v, p = self.vehicles[r], self.p
+        v = self.vehicles[r]
         if v.max_tasks is not None and len(seq) > v.max_tasks:
             return False
-        if not all(self.allowed[i][r] for i in seq):
+        if not self.takes_all[r] and not all(self.allowed[i][r] for i in seq):
             return False
-        for d in range(p.dims):
-            load = sum(p.tasks[i].initial[d] for i in seq)
-            if load > v.capacity[d]:
+        for d in self.tight[r]:
+            initial, change, capacity = self.initial[d], self.change[d], v.capacity[d]
+            load = sum([initial[i] for i in seq])
+            if load > capacity:
                 return False
             for i in seq:
-                load += p.tasks[i].change[d]
-                if load > v.capacity[d]:
+                load += change[i]
+                if load > capacity:
                     return False
+        if v.max_distance_m is None and v.max_travel_time_s is None:
+            return True
         path = self.path(r, seq)
         legs = list(itertools.pairwise(path))
         if v.max_distance_m is not None:
             distances = self.distance[r]
-            if sum(distances[a][b] for a, b in legs) > v.max_distance_m:
+            if sum([distances[a][b] for a, b in legs]) > v.max_distance_m:
                 return False
         if v.max_travel_time_s is not None:
             travel = self.travel[r]
-            if sum(travel[a][b] for a, b in legs) > v.max_travel_time_s:
+            if sum([travel[a][b] for a, b in legs]) > v.max_travel_time_s:
                 return False
         return True
+
+    def within_limits(self, r: int, path: list[int], at: int) -> list[bool]:
+        """For each gap of route ``r``'s ``path``, whether a stop at location ``at`` there
+        keeps the route within its travel-time and distance limits (exact, as
+        :meth:`quick_ok` sums them): places that cannot pass are not priced."""
+        v, gaps = self.vehicles[r], range(len(path) - 1)
+        ok = [True] * len(gaps)
+        for limit, m in (
+            (v.max_distance_m, self.distance[r]),
+            (v.max_travel_time_s, self.travel[r]),
+        ):
+            if limit is None:
+                continue
+            room = limit - sum([m[a][b] for a, b in itertools.pairwise(path)])
+            a = path
+            ok = [ok[g] and m[a[g]][at] + m[at][a[g + 1]] - m[a[g]][a[g + 1]] <= room for g in gaps]
+        return ok
 
     def _on_time(self, r: int, seq: list[int]) -> bool:
         """Every task starts inside a window and the vehicle ends in time (no breaks).
@@ -168,16 +201,7 @@ class Search:
             return None
         if not v.breaks:
             return items
-        # Keep each break after as many tasks as before: usually still right.
-        old = self.items.get(r, [])
-        trial = list(items)
-        for position, (kind, b) in enumerate(old):
-            if kind == "break":
-                trial.insert(min(position, len(trial)), ("break", b))
-        kept = len([k for k, _ in trial if k == "break"]) == len(v.breaks)
-        if kept and not route_timeline(self.p, v, trial).violations:
-            return trial
-        return place_breaks(self.p, v, items)
+        return with_breaks(self.p, v, seq, self.items.get(r, []), self.travel[r])
 
     def snapshot(self) -> tuple[list[list[int]], dict[int, list[Item]]]:
         """The routes, to :meth:`restore` later."""
