@@ -18,6 +18,9 @@ from routing.vroom.search_state import Move, Search
 
 #: Swaps checked against VROOM's rules per call, best first.
 _CHECKS = 40
+#: Most places priced per call (about half a second's work; the benchmark's requests
+#: price under 100,000): on larger requests the swaps are left to ruin and recreate.
+_MOST_PRICED = 1_000_000
 
 Key = tuple[int, int, int]  # change in tasks out, in their priority, in cost
 Swap = tuple[Key, int, int, int, int, int]  # key, route, task in, task out, gap(s)
@@ -29,6 +32,8 @@ def exchange_unassigned(s: Search, left: list[int]) -> tuple[list[int], bool]:
     ``left``: pickups and jobs not served. Returns the new ``left`` and whether a swap
     was taken.
     """
+    if _places(s, left) > _MOST_PRICED:
+        return left, False
     found: list[Swap] = []
     for r, seq in enumerate(s.seq):
         for w in seq:
@@ -46,6 +51,16 @@ def exchange_unassigned(s: Search, left: list[int]) -> tuple[list[int], bool]:
         if s.apply(Move(0, {r: new})):
             return [*[x for x in left if x != u], w], True
     return left, False
+
+
+def _places(s: Search, left: list[int]) -> int:
+    """Places :func:`exchange_unassigned` would price: per served task, a gap of its
+    route per job left out, a pair of gaps per shipment."""
+    pairs = sum(1 for u in left if s.p.tasks[u].partner is not None)
+    jobs = len(left) - pairs
+    return sum(
+        len(q) * (jobs * (len(q) + 1) + pairs * (len(q) + 1) * (len(q) + 2) // 2) for q in s.seq
+    )
 
 
 def _without(s: Search, seq: list[int], w: int) -> list[int]:
