@@ -18,8 +18,8 @@ from routing.vroom.search_state import Move, Search
 
 #: Swaps checked against VROOM's rules per call, best first.
 _CHECKS = 40
-#: Most places priced per call (about half a second's work; the benchmark's requests
-#: price under 100,000): on larger requests the swaps are left to ruin and recreate.
+#: Most places priced per call (about half a second's work; none of the benchmark's
+#: requests can reach 600,000): on larger requests the swaps are left to ruin and recreate.
 _MOST_PRICED = 1_000_000
 
 Key = tuple[int, int, int]  # change in tasks out, in their priority, in cost
