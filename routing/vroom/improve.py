@@ -84,9 +84,10 @@ def polish(s: Search, left: list[int], deadline: float) -> list[int]:
         _descend(s, deadline)
         if not left:
             break
+        before = len(left)
         left = insert_unassigned(s, left)
         left, swapped = exchange_unassigned(s, left)
-        if not swapped:
+        if not swapped and len(left) == before:
             break
     return left
 

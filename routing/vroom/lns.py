@@ -3,10 +3,11 @@
 Moves of one or two tasks cannot exchange tasks around three routes at once, which a
 heterogeneous fleet (fixed costs, per-vehicle rates, ``max_tasks``) often needs. Each
 iteration removes a few related tasks (one task and its nearest neighbours, shipments
-whole) and inserts them back one by one at their cheapest place that VROOM's rules
-allow; the result is kept when it serves as many tasks and costs less than the current
-routes plus a threshold that shrinks to zero by the deadline. Seeded: deterministic
-for a given number of iterations.
+whole; around a task left out, or a shipment's two ends, that task then goes in first;
+now and then tasks scattered over the routes) and inserts them back one by one at
+their cheapest place that VROOM's rules allow; the result is kept when it serves as
+many tasks and costs less than the current routes plus a threshold that shrinks to
+zero by the deadline. Seeded: deterministic for a given number of iterations.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def ruin_and_recreate(
     """Improve ``s`` in place until ``deadline`` (or after ``iterations``).
 
     ``left``: the pickups and jobs not served. Returns those still not served.
-    ``polish`` (a local search) is run on each new best routes.
+    ``polish`` (a local search; given and returning the tasks left out) is run on each
+    new best routes.
     """
     rng = np.random.default_rng(seed)
     near = _neighbours(s)
