@@ -69,6 +69,7 @@ from routing.batch_tasks import (
     ProblemOutcome,
     node_matrices,
     solve_batch_problem,
+    uses_shared_matrix,
 )
 from routing.errors import HubrouteError
 from routing.io import write_outputs
@@ -301,9 +302,14 @@ class _DaskRun:
         for path, net in self.manifest.networks.items():
             self.net_futures[path] = self.client.scatter(net, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
         for path, fut in self.net_futures.items():
-            users = [bp for bp in self.manifest.problems if bp.network_path == path]
+            net = self.manifest.networks[path]
+            users = [
+                bp
+                for bp in self.manifest.problems
+                if bp.network_path == path and uses_shared_matrix(bp, net)
+            ]
             distinct = sorted({n for bp in users for n in self.manifest.nodes[bp.name]})
-            if len(distinct) <= SHARED_MATRIX_MAX_NODES:
+            if users and len(distinct) <= SHARED_MATRIX_MAX_NODES:
                 self.matrix_futures[path] = self.client.submit(
                     node_matrices,
                     fut,

@@ -27,6 +27,17 @@ from routing.pipeline import KnownRoads, plan_day
 SHARED_MATRIX_MAX_NODES = 2000
 
 
+def uses_shared_matrix(item: BatchProblem, network: RoadNetwork | None) -> bool:
+    """Whether ``item`` plans on rows of its network's shared node-to-node matrix: not
+    on OSM roads (each vehicle type's own roads, snapping onto road segments) nor on a
+    day with roads closed (the shared matrix is over every road)."""
+    return (
+        network is not None
+        and network.graph.graph.get("source") != "osm"
+        and not item.problem.closed_roads
+    )
+
+
 @dataclass(frozen=True)
 class NodeMatrices:
     """Travel matrices between road nodes of one network, one per road profile."""
@@ -126,14 +137,13 @@ def solve_batch_problem(
     started = time.perf_counter()
     try:
         known = None
-        if network is not None and nodes is not None and shared is not None:
+        if nodes is not None and shared is not None and uses_shared_matrix(item, network):
             ids = [h.id for h in item.problem.hubs] + [p.id for p in item.problem.pickups]
             known = KnownRoads(
                 shared.for_problem(item.problem, nodes), dict(zip(ids, nodes, strict=True))
             )
         # plan_day itself: a task plans exactly as the CLI would, only the matrix rows
-        # come from the network's shared matrix (plan_day ignores them on OSM roads
-        # and on days with closed roads, whose matrices differ).
+        # may come from the network's shared matrix.
         plan = plan_day(item.problem, network=network, options=item.options, known=known)
     except HubrouteError as exc:
         return ProblemOutcome(

@@ -13,9 +13,10 @@ tests hold it to ``route_timeline`` on random routes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from routing.vroom.request import Vehicle, VroomProblem
-from routing.vroom.timeline import Item, earliest_in
+from routing.vroom.timeline import Item, earliest_in, place_breaks
 
 
 def late_count(
@@ -71,8 +72,7 @@ def with_breaks(
     """``seq`` with ``v``'s breaks placed so that nothing is late; None if no place found.
 
     First each break after as many tasks as on the route before (``old``): usually
-    still right. Else each break, earliest window first, in the gap where the fewest
-    things go wrong (the first such gap), as :func:`routing.vroom.timeline.place_breaks`.
+    still right. Else :func:`routing.vroom.timeline.place_breaks` on this clock.
     """
     items: list[Item] = [("task", i) for i in seq]
     trial = list(items)
@@ -81,8 +81,4 @@ def with_breaks(
             trial.insert(min(position, len(trial)), ("break", b))
     if len(trial) - len(items) == len(v.breaks) and not late_count(problem, v, trial, travel):
         return trial
-    route = items
-    for b in sorted(range(len(v.breaks)), key=lambda b: v.breaks[b].time_windows[0]):
-        tries = ([*route[:g], ("break", b), *route[g:]] for g in range(len(route) + 1))
-        route = min(tries, key=lambda r: late_count(problem, v, r, travel))
-    return route if not late_count(problem, v, route, travel) else None
+    return place_breaks(problem, v, items, partial(late_count, problem, v, travel=travel))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 
 from routing.vroom.moves import pair_insertions, with_pair
-from routing.vroom.search_state import Move, Search
+from routing.vroom.search_state import Move, Search, gap_costs
 
 #: Swaps checked against VROOM's rules per call, best first.
 _CHECKS = 40
@@ -85,10 +85,7 @@ def _swaps(s: Search, r: int, out: list[int], u: int, w: int, gain: int) -> list
     elif not out:
         places = [(s.route_cost(r, [u]), 0, -1)]
     else:
-        c, lu, p = s.cost[r], s.loc[u], s.path(r, out)
-        places = [
-            (c[p[g]][lu] + c[lu][p[g + 1]] - c[p[g]][p[g + 1]], g, -1) for g in range(len(p) - 1)
-        ]
+        places = [(d, g, -1) for g, d in enumerate(gap_costs(s.cost[r], s.path(r, out), s.loc[u]))]
     return [
         ((nw - nu, pw - pu, delta + gain), r, u, w, g1, g2)
         for delta, g1, g2 in places

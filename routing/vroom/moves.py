@@ -11,7 +11,7 @@ import heapq
 import itertools
 from collections.abc import Iterator
 
-from routing.vroom.search_state import Move, Search, moves_sorted
+from routing.vroom.search_state import Move, Search, gap_costs, moves_sorted
 from routing.vroom.timeline import COST_SCALE
 
 #: Longest segment moved in one piece.
@@ -104,8 +104,7 @@ def _elsewhere(s: Search, a: int, seg: list[int], rest: list[int], gain: int) ->
 def _best_gaps(s: Search, t: int, r: int) -> list[tuple[int, int]]:
     """The three cheapest gaps of route ``r`` for task ``t``: (cost change, gap)."""
     p, c, lt = s.path(r), s.cost[r], s.loc[t]
-    costs = [(c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]], g) for g in range(len(p) - 1)]
-    return sorted(costs)[:3]
+    return sorted((d, g) for g, d in enumerate(gap_costs(c, p, lt)))[:3]
 
 
 def _put_instead(
@@ -196,9 +195,8 @@ def _greedy_into(s: Search, r: int, base: list[int], tasks: list[int]) -> list[i
     """``base`` with ``tasks`` (jobs) put one by one at their cheapest gap on vehicle ``r``."""
     seq, c = list(base), s.cost[r]
     for t in tasks:
-        p, lt = s.path(r, seq), s.loc[t]
-        g = min(range(len(p) - 1), key=lambda g: c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]])
-        seq.insert(g, t)
+        put = gap_costs(c, s.path(r, seq), s.loc[t])
+        seq.insert(min(range(len(put)), key=put.__getitem__), t)
     return seq
 
 
@@ -315,8 +313,7 @@ def pair_insertions(s: Search, b: int, base: list[int], pick: int) -> list[tuple
         return [(whole_cost(s, b, lp, c[lp][ld], ld), 0, 0)]
     p = s.path(b, base)
     gaps = range(len(p) - 1)
-    put_p = [c[p[g]][lp] + c[lp][p[g + 1]] - c[p[g]][p[g + 1]] for g in gaps]
-    put_d = [c[p[g]][ld] + c[ld][p[g + 1]] - c[p[g]][p[g + 1]] for g in gaps]
+    put_p, put_d = gap_costs(c, p, lp), gap_costs(c, p, ld)
     out = []
     for g1 in gaps:
         together = c[p[g1]][lp] + c[lp][ld] + c[ld][p[g1 + 1]] - c[p[g1]][p[g1 + 1]]
@@ -365,9 +362,12 @@ def _insertions_of(s: Search, t: int, tries: int) -> list[Move]:
             continue
         p = s.path(b)
         within = s.within_limits(b, p, lt)
-        for g in range(len(p) - 1):
-            if within[g]:
-                found.append((c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]], b, g, -1))
+        # Priced only where the limits allow, as in recreate's candidates.
+        found.extend(
+            (c[p[g]][lt] + c[lt][p[g + 1]] - c[p[g]][p[g + 1]], b, g, -1)
+            for g in range(len(p) - 1)
+            if within[g]
+        )
     out = []
     for delta, b, g1, g2 in heapq.nsmallest(tries, found):
         seq = s.seq[b]

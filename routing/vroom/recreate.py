@@ -88,6 +88,7 @@ def _candidates(s: Search, t: int, r: int, most: int) -> list[tuple[int, list[in
         return [(whole_cost(s, r, lt, 0, lt), [t])]
     p = s.path(r)
     within = s.within_limits(r, p, lt)
+    # Priced gap by gap, only where the limits allow: the hot path of every recreate.
     gaps = heapq.nsmallest(
         most,
         (

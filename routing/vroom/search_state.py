@@ -41,6 +41,15 @@ class Search:
         self.symmetric = [bool(np.array_equal(a, a.T)) for a in arrays]
         self.travel = [prices.rows("travel", v) for v in self.vehicles]
         self.distance = [prices.rows("distance", v) for v in self.vehicles]
+        # Per vehicle, its distance and travel-time limits with the matrix each sums.
+        self.limits = [
+            [
+                (limit, m)
+                for limit, m in ((v.max_distance_m, dist), (v.max_travel_time_s, travel))
+                if limit is not None
+            ]
+            for v, dist, travel in zip(self.vehicles, self.distance, self.travel, strict=True)
+        ]
         self.loc = [t.location for t in problem.tasks]
         self.items: dict[int, list[Item]] = {r: list(it) for r, it in routes.items() if it}
         self.seq: list[list[int]] = [[] for _ in self.vehicles]
@@ -126,35 +135,21 @@ class Search:
                 load += change[i]
                 if load > capacity:
                     return False
-        if v.max_distance_m is None and v.max_travel_time_s is None:
+        if not self.limits[r]:
             return True
         path = self.path(r, seq)
-        legs = list(itertools.pairwise(path))
-        if v.max_distance_m is not None:
-            distances = self.distance[r]
-            if sum([distances[a][b] for a, b in legs]) > v.max_distance_m:
-                return False
-        if v.max_travel_time_s is not None:
-            travel = self.travel[r]
-            if sum([travel[a][b] for a, b in legs]) > v.max_travel_time_s:
-                return False
-        return True
+        return all(_length(m, path) <= limit for limit, m in self.limits[r])
 
     def within_limits(self, r: int, path: list[int], at: int) -> list[bool]:
         """For each gap of route ``r``'s ``path``, whether a stop at location ``at`` there
         keeps the route within its travel-time and distance limits (exact, as
         :meth:`quick_ok` sums them): places that cannot pass are not priced."""
-        v, gaps = self.vehicles[r], range(len(path) - 1)
-        ok = [True] * len(gaps)
-        for limit, m in (
-            (v.max_distance_m, self.distance[r]),
-            (v.max_travel_time_s, self.travel[r]),
-        ):
-            if limit is None:
-                continue
-            room = limit - sum([m[a][b] for a, b in itertools.pairwise(path)])
-            a = path
-            ok = [ok[g] and m[a[g]][at] + m[at][a[g + 1]] - m[a[g]][a[g + 1]] <= room for g in gaps]
+        ok = [True] * (len(path) - 1)
+        for limit, m in self.limits[r]:
+            room = limit - _length(m, path)
+            ok = [
+                fits and more <= room for fits, more in zip(ok, gap_costs(m, path, at), strict=True)
+            ]
         return ok
 
     def _on_time(self, r: int, seq: list[int]) -> bool:
@@ -250,6 +245,16 @@ class Search:
             else:
                 self.items.pop(r, None)
         return True
+
+
+def gap_costs(c: list[list[int]], path: list[int], at: int) -> list[int]:
+    """Change of ``c`` (cost, travel, distance) for a stop at location ``at`` in each gap
+    of ``path``."""
+    return [c[a][at] + c[at][b] - c[a][b] for a, b in itertools.pairwise(path)]
+
+
+def _length(m: list[list[int]], path: list[int]) -> int:
+    return sum([m[a][b] for a, b in itertools.pairwise(path)])
 
 
 def moves_sorted(moves: Iterator[Move]) -> list[Move]:

@@ -11,8 +11,9 @@ what was computed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from routing.vroom.request import StepSpec, Task, Vehicle, VroomProblem
@@ -267,20 +268,25 @@ def _finish(
     out.cost = v.fixed_cost + round(state.cost / COST_SCALE)
 
 
-def place_breaks(problem: VroomProblem, v: Vehicle, items: Sequence[Item]) -> list[Item] | None:
-    """Put each break in the gap where the route has the fewest violations; None if any left."""
+def place_breaks(
+    problem: VroomProblem,
+    v: Vehicle,
+    items: Sequence[Item],
+    wrong: Callable[[list[Item]], int] | None = None,
+) -> list[Item] | None:
+    """Put each break, earliest window first, in the first gap where the route has the
+    fewest violations; None if any is left.
+
+    ``wrong`` counts a route's violations other than a missing break (default: from
+    :func:`route_timeline`; where only the clock is in doubt, a leaner count will do).
+    """
+    count = wrong or partial(_violations_but_missing_break, problem, v)
     route: list[Item] = [it for it in items if it[0] == "task"]
-    order = sorted(range(len(v.breaks)), key=lambda b: v.breaks[b].time_windows[0])
-    for b in order:
-        best: tuple[int, int, list[Item]] | None = None
-        for position in range(len(route) + 1):
-            trial = [*route[:position], ("break", b), *route[position:]]
-            tl = route_timeline(problem, v, trial)
-            score = (len([x for x in tl.violations if x["cause"] != "missing_break"]), tl.cost)
-            if best is None or score < best[:2]:
-                best = (*score, trial)
-        assert best is not None
-        route = best[2]
-    if route_timeline(problem, v, route).violations:
-        return None
-    return route
+    for b in sorted(range(len(v.breaks)), key=lambda b: v.breaks[b].time_windows[0]):
+        tries = ([*route[:g], ("break", b), *route[g:]] for g in range(len(route) + 1))
+        route = min(tries, key=count)
+    return route if not count(route) else None
+
+
+def _violations_but_missing_break(problem: VroomProblem, v: Vehicle, items: list[Item]) -> int:
+    return sum(x["cause"] != "missing_break" for x in route_timeline(problem, v, items).violations)
