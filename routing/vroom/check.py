@@ -8,17 +8,21 @@ kept to the end, shipments picked up before they are delivered, on one vehicle);
 every task started inside one of its windows and no earlier than the travel allows;
 setup paid when arriving from another location; every break once, inside a window,
 under its ``max_load``; the vehicle's window; ``max_tasks``, ``max_travel_time``,
-``max_distance``; and each route's cost from ``costs`` or the matrices.
+``max_distance``; and each route's cost from ``costs`` or the matrices, rounded as
+VROOM rounds it (a reported cost that differs is a violation).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 Json = Mapping[str, Any]
+COST_UNIT = 360_000  # VROOM's costs: hundredths of a second times 3,600 per hour
 
 
 @dataclass
@@ -68,6 +72,7 @@ def _dims(request: Json) -> int:
 class _Matrices:
     def __init__(self, request: Json, matrices: Json | None) -> None:
         self.m = matrices if matrices is not None else request.get("matrices", {})
+        self.timed = _timed(request)
 
     def travel_cs(self, vehicle: Json, a: int | None, b: int | None) -> int:
         """Hundredths of a second, as VROOM times with a ``speed_factor``."""
@@ -80,17 +85,18 @@ class _Matrices:
         d = self.m[vehicle.get("profile", "car")].get("distances")
         return 0 if a is None or b is None or d is None else int(d[a][b])
 
-    def cost(self, vehicle: Json, a: int | None, b: int | None) -> float:
+    def cost(self, vehicle: Json, a: int | None, b: int | None) -> int:
+        """In VROOM's exact unit, 1/COST_UNIT: it truncates only a route's total."""
         if a is None or b is None:
-            return 0.0
-        c = self.m[vehicle.get("profile", "car")].get("costs")
-        if c is not None:
-            return float(c[a][b])
+            return 0
+        m = self.m[vehicle.get("profile", "car")]
+        if m.get("costs") is not None:
+            return int(m["costs"][a][b]) * COST_UNIT
         costs = vehicle.get("costs", {})
-        return float(
-            costs.get("per_hour", 3600) * self.travel_cs(vehicle, a, b) / 360_000
-            + costs.get("per_km", 0) * self.distance(vehicle, a, b) / 1000
-        )
+        speed = float(vehicle.get("speed_factor", 1.0))
+        per_s = math.floor(100 * int(costs.get("per_hour", 3600)) / speed + 0.5)
+        raw_s = int(m["durations"][a][b])
+        return per_s * raw_s + 360 * int(costs.get("per_km", 0)) * self.distance(vehicle, a, b)
 
 
 def check_answer(request: Json, answer: Json, *, matrices: Json | None = None) -> Verdict:
@@ -125,6 +131,38 @@ def check_answer(request: Json, answer: Json, *, matrices: Json | None = None) -
 
 
 _TASK_TYPES = ("job", "pickup", "delivery")
+
+
+def _timed(request: Json) -> bool:
+    """VROOM solves as VRPTW (and reports costs so) once any window or break is given."""
+    everything = [[0, 2**32 - 1]]
+    tasks = list(request.get("jobs", []))
+    tasks += [s[end] for s in request.get("shipments", []) for end in ("pickup", "delivery")]
+    vehicles = request["vehicles"]
+    return (
+        any(t.get("time_windows", everything) != everything for t in tasks)
+        or any(v.get("time_window", everything[0]) != everything[0] for v in vehicles)
+        or any(v.get("breaks") for v in vehicles)
+    )
+
+
+def _reported_cost(walk: _Walk, steps: Sequence[Json]) -> int:
+    """VROOM's exact cost truncated; when timed, the travel seconds of the reported
+    timeline (each step's arrival less the previous step's end, as VROOM counts them)
+    and the metres priced, rounded half up. A costs matrix is exact either way."""
+    v = walk.v
+    if not walk.mats.timed or walk.mats.m[v.get("profile", "car")].get("costs") is not None:
+        return walk.cost // COST_UNIT
+    travel_s = 0
+    for before, s in itertools.pairwise(steps):
+        end = before["arrival"] + sum(
+            before.get(k, 0) for k in ("waiting_time", "setup", "service")
+        )
+        travel_s += s["arrival"] - end
+    costs = v.get("costs", {})
+    priced = travel_s * int(costs.get("per_hour", 3600)) * 1000
+    priced += walk.distance_total * int(costs.get("per_km", 0)) * 3600
+    return (2 * priced + 3_600_000) // 7_200_000
 
 
 def _next_location(
@@ -165,7 +203,7 @@ class _Walk:
     driven: int = 0
     travel_cs: int = 0
     distance_total: int = 0
-    cost: float = 0.0
+    cost: int = 0
     taken: Counter[int] = field(default_factory=Counter)
     on_board: set[tuple[str, int]] = field(default_factory=set)
 
@@ -224,7 +262,10 @@ def _route(
     if walk.on_board:
         bad.append(f"{name}: shipments picked up and not delivered: {sorted(walk.on_board)}")
     _check_limits(walk, len(route_tasks))
-    verdict.route_costs[v["id"]] = v.get("costs", {}).get("fixed", 0) + round(walk.cost)
+    cost = v.get("costs", {}).get("fixed", 0) + _reported_cost(walk, steps)
+    verdict.route_costs[v["id"]] = cost
+    if route.get("cost", cost) != cost:
+        bad.append(f"{name}: reports cost {route['cost']}, the matrices give {cost}")
     if route.get("violations"):
         bad.append(f"{name}: the answer itself reports violations {route['violations']}")
 

@@ -129,7 +129,7 @@ class _Builder:
         g = COST_SCALE
         for v in self.vehicles:
             if self.p.matrices[v.profile].costs is None:
-                g = math.gcd(g, v.per_hour * 10, v.per_km * 3600)
+                g = math.gcd(g, v.cost_per_matrix_s, v.per_km * 3600)
         return max(g, 1)
 
     def cost_cb(self, v: Vehicle, scale: int) -> int:

@@ -69,5 +69,5 @@ class Prices:
             return -(-raw * round(100 / v.speed_factor) // 100)
         if m.costs is not None:
             return self._padded(m.costs) * COST_SCALE
-        cost = v.per_hour * raw * round(100 / v.speed_factor) * 10
+        cost = v.cost_per_matrix_s * raw
         return cost + v.per_km * self.array("distance", v) * 3600

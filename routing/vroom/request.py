@@ -10,8 +10,10 @@ shipment; ``Task.rank`` is its position in :attr:`VroomProblem.tasks`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from routing.errors import InputError, Problem
@@ -20,6 +22,14 @@ from routing.vroom.fields import Reader
 #: Latest time a vehicle without ``time_window`` may work (VROOM: no limit).
 OPEN_END_S = 2**40
 MAX_MATRIX_VALUE = 2**32 - 1
+
+
+def _all_time(windows: Sequence[tuple[int, int]]) -> bool:
+    """No window, or VROOM's default one (0 to its largest time, or to ours)."""
+    return not windows or (
+        len(windows) == 1 and windows[0] in ((0, MAX_MATRIX_VALUE), (0, OPEN_END_S))
+    )
+
 
 MatrixFor = Callable[[Sequence[tuple[float, float]]], tuple[list[list[int]], list[list[int]]]]
 
@@ -96,6 +106,15 @@ class Vehicle:
     per_km: int
     steps: tuple[StepSpec, ...]
 
+    @property
+    def cost_per_matrix_s(self) -> int:
+        """Cost of one matrix second, in VROOM's cost units times ten (see COST_SCALE).
+
+        VROOM rounds ``100 * per_hour / speed_factor`` half away from zero once, so
+        a slowed vehicle's hour does not pick up the rounding of its travel factor.
+        """
+        return 10 * math.floor(100 * self.per_hour / self.speed_factor + 0.5)
+
 
 @dataclass(frozen=True)
 class ProfileMatrices:
@@ -120,6 +139,15 @@ class VroomProblem:
     plan_mode: bool = False
     timeout_s: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @cached_property
+    def timed(self) -> bool:
+        """True when VROOM would solve this request as VRPTW: a task or vehicle has a
+        window other than all time, or a vehicle has breaks. VROOM then reports route
+        costs from the route's hours and kilometres rather than its exact cost."""
+        return any(not _all_time(t.time_windows) for t in self.tasks) or any(
+            not _all_time((v.time_window,)) or v.breaks for v in self.vehicles
+        )
 
     @property
     def has_distances(self) -> bool:

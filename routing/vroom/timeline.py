@@ -19,7 +19,10 @@ from typing import Any
 from routing.vroom.request import StepSpec, Task, Vehicle, VroomProblem
 
 Item = tuple[str, int]  # ("task", rank) or ("break", index in vehicle.breaks)
-COST_SCALE = 3_600_000  # per_hour * (s / 100) * 10 + per_km * m * 3600 is cost * COST_SCALE
+# Ten times VROOM's own unit (100 * 3600 per cost unit): a matrix second costs
+# ``Vehicle.cost_per_matrix_s`` and a metre ``per_km * 3600``. The search minimises
+# this exact sum; ``_reported_cost`` turns it into the number VROOM would print.
+COST_SCALE = 3_600_000
 
 
 @dataclass
@@ -58,9 +61,8 @@ def arc_cost(problem: VroomProblem, v: Vehicle, a: int | None, b: int | None) ->
     costs = problem.matrices[v.profile].costs
     if costs is not None:
         return costs[a][b] * COST_SCALE
-    return (
-        v.per_hour * problem.travel_cs(v, a, b) * 10 + v.per_km * problem.distance_m(v, a, b) * 3600
-    )
+    raw_s = problem.matrices[v.profile].durations_s[a][b]
+    return v.cost_per_matrix_s * raw_s + v.per_km * problem.distance_m(v, a, b) * 3600
 
 
 def _where(problem: VroomProblem, index: int | None) -> dict[str, Any]:
@@ -265,7 +267,17 @@ def _finish(
     if route_level:
         out.bad_tasks |= seen
     out.violations = route_level + [x for s in out.steps for x in s["violations"]]
-    out.cost = v.fixed_cost + round(state.cost / COST_SCALE)
+    out.cost = v.fixed_cost + _reported_cost(problem, v, state, out)
+
+
+def _reported_cost(problem: VroomProblem, v: Vehicle, state: _State, out: RouteTimeline) -> int:
+    """The route's cost as VROOM reports it: its exact cost truncated; in a timed
+    request (VROOM's VRPTW) the travel seconds of the reported timeline and the metres
+    priced and rounded half up instead. A costs matrix is exact either way."""
+    if not problem.timed or problem.matrices[v.profile].costs is not None:
+        return state.cost // COST_SCALE
+    priced = out.travel_s * v.per_hour * 1000 + out.distance_m * v.per_km * 3600
+    return (2 * priced + COST_SCALE) // (2 * COST_SCALE)
 
 
 def place_breaks(

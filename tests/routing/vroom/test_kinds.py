@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from routing.vroom.api import answer_request
 from routing.vroom.check import check_answer
 
@@ -145,6 +147,40 @@ def test_costs_matrix_fixed_costs_and_reported_cost() -> None:
     verdict = check_answer(req, ours)
     assert ours["summary"]["cost"] == verdict.cost == 10 + 2 * 60
     assert [r["vehicle"] for r in ours["routes"]] == [2]
+
+
+@pytest.mark.parametrize(
+    ("per_hour", "per_km", "speed_factor", "there_s", "timed", "expected"),
+    [
+        (2700, 0, 1.0, 1, False, 1),  # 1.5: VROOM truncates its exact cost
+        (1000, 0, 1.0, 7, False, 3),  # 3.89 in total, though each leg alone is under 2
+        (3600, 0, 3.0, 150, False, 100),  # 100 * 3600 / 3 is rounded once, not 100 / 3
+        (1000, 3, 1.0, 7, False, 8),  # 3.89 for the hours and 4.2 for the kilometres
+        (3000, 0, 1.0, 7, False, 11),  # 11.67 truncated ...
+        (3000, 0, 1.0, 7, True, 12),  # ... but rounded once a window makes VROOM's VRPTW
+        (1000, 3, 1.0, 7, True, 8),
+    ],
+)
+def test_route_cost_is_vroom_s(
+    per_hour: int, per_km: int, speed_factor: float, there_s: int, timed: bool, expected: int
+) -> None:
+    """Per-hour, per-km and speed-factor costs come out as VROOM's own number."""
+    vehicle: dict[str, Any] = {
+        "id": 1, "start_index": 0, "end_index": 0, "speed_factor": speed_factor,
+        "costs": {"per_hour": per_hour, "per_km": per_km},
+    }  # fmt: skip
+    if timed:
+        vehicle["time_window"] = [0, 10_000]
+    req: dict[str, Any] = {
+        "jobs": [{"id": 1, "location_index": 1}],
+        "vehicles": [vehicle],
+        "matrices": {
+            "car": {"durations": [[0, there_s], [there_s, 0]], "distances": [[0, 700], [700, 0]]}
+        },
+    }
+    ours, verdict, theirs, theirs_verdict = both(req)
+    assert ours["summary"]["cost"] == verdict.cost == theirs["summary"]["cost"] == expected
+    assert theirs_verdict.violations == []
 
 
 def test_plan_mode_reports_etas_and_violations() -> None:

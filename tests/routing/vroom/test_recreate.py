@@ -6,7 +6,7 @@ from typing import Any
 
 from routing.vroom.moves import insert_unassigned
 from routing.vroom.recreate import insert_by_regret
-from routing.vroom.request import parse_request
+from routing.vroom.request import VroomProblem, parse_request
 from routing.vroom.search_state import Move, Search
 from routing.vroom.timeline import route_timeline
 
@@ -38,7 +38,7 @@ def _two_vans() -> dict[str, Any]:
     }
 
 
-def _rank(problem: Any, job_id: int) -> int:
+def _rank(problem: VroomProblem, job_id: int) -> int:
     return next(t.rank for t in problem.tasks if t.id == job_id)
 
 
