@@ -72,7 +72,7 @@ def _dims(request: Json) -> int:
 class _Matrices:
     def __init__(self, request: Json, matrices: Json | None) -> None:
         self.m = matrices if matrices is not None else request.get("matrices", {})
-        self.timed = _timed(request)
+        self.from_timeline = _cost_from_timeline(request)
 
     def travel_cs(self, vehicle: Json, a: int | None, b: int | None) -> int:
         """Hundredths of a second, as VROOM times with a ``speed_factor``."""
@@ -133,25 +133,28 @@ def check_answer(request: Json, answer: Json, *, matrices: Json | None = None) -
 _TASK_TYPES = ("job", "pickup", "delivery")
 
 
-def _timed(request: Json) -> bool:
-    """VROOM solves as VRPTW (and reports costs so) once any window or break is given."""
+def _cost_from_timeline(request: Json) -> bool:
+    """VROOM prices the reported timeline in plan mode (``options.c``, or routes given
+    as ``steps``), and in VRPTW: once any window or break is given."""
     everything = [[0, 2**32 - 1]]
     tasks = list(request.get("jobs", []))
     tasks += [s[end] for s in request.get("shipments", []) for end in ("pickup", "delivery")]
     vehicles = request["vehicles"]
     return (
-        any(t.get("time_windows", everything) != everything for t in tasks)
+        bool(request.get("options", {}).get("c"))
+        or any(v.get("steps") for v in vehicles)
+        or any(t.get("time_windows", everything) != everything for t in tasks)
         or any(v.get("time_window", everything[0]) != everything[0] for v in vehicles)
         or any(v.get("breaks") for v in vehicles)
     )
 
 
 def _reported_cost(walk: _Walk, steps: Sequence[Json]) -> int:
-    """VROOM's exact cost truncated; when timed, the travel seconds of the reported
-    timeline (each step's arrival less the previous step's end, as VROOM counts them)
-    and the metres priced, rounded half up. A costs matrix is exact either way."""
+    """VROOM's exact cost truncated or, where VROOM prices the timeline, the travel
+    seconds reported (each step's arrival less the previous step's end, as VROOM counts
+    them) and the metres, rounded half up. A costs matrix is exact either way."""
     v = walk.v
-    if not walk.mats.timed or walk.mats.m[v.get("profile", "car")].get("costs") is not None:
+    if not walk.mats.from_timeline or walk.mats.m[v.get("profile", "car")].get("costs") is not None:
         return walk.cost // COST_UNIT
     travel_s = 0
     for before, s in itertools.pairwise(steps):

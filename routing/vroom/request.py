@@ -141,12 +141,15 @@ class VroomProblem:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @cached_property
-    def timed(self) -> bool:
-        """True when VROOM would solve this request as VRPTW: a task or vehicle has a
-        window other than all time, or a vehicle has breaks. VROOM then reports route
-        costs from the route's hours and kilometres rather than its exact cost."""
-        return any(not _all_time(t.time_windows) for t in self.tasks) or any(
-            not _all_time((v.time_window,)) or v.breaks for v in self.vehicles
+    def cost_from_timeline(self) -> bool:
+        """True when VROOM prices a route from its reported timeline (whole seconds of
+        travel and metres, rounded) rather than truncating its exact cost: in plan mode,
+        and when it solves the request as VRPTW (a task or vehicle has a window other
+        than all time, or a vehicle has breaks)."""
+        return (
+            self.plan_mode
+            or any(not _all_time(t.time_windows) for t in self.tasks)
+            or any(not _all_time((v.time_window,)) or v.breaks for v in self.vehicles)
         )
 
     @property

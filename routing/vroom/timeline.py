@@ -271,10 +271,10 @@ def _finish(
 
 
 def _reported_cost(problem: VroomProblem, v: Vehicle, state: _State, out: RouteTimeline) -> int:
-    """The route's cost as VROOM reports it: its exact cost truncated; in a timed
-    request (VROOM's VRPTW) the travel seconds of the reported timeline and the metres
-    priced and rounded half up instead. A costs matrix is exact either way."""
-    if not problem.timed or problem.matrices[v.profile].costs is not None:
+    """The route's cost as VROOM reports it: its exact cost truncated or, where VROOM
+    prices the timeline (:attr:`VroomProblem.cost_from_timeline`), the travel seconds
+    reported and the metres, rounded half up. A costs matrix is exact either way."""
+    if not problem.cost_from_timeline or problem.matrices[v.profile].costs is not None:
         return state.cost // COST_SCALE
     priced = out.travel_s * v.per_hour * 1000 + out.distance_m * v.per_km * 3600
     return (2 * priced + COST_SCALE) // (2 * COST_SCALE)

@@ -22,6 +22,15 @@ def pyvroom_answer(request: dict[str, Any], timeout_s: float | None = None) -> d
     return dict(solution.to_dict())
 
 
+def pyvroom_plan(request: dict[str, Any]) -> dict[str, Any]:
+    """VROOM's plan mode (``vroom -c``): ETAs and violations of the routes given as steps."""
+    import vroom
+
+    inp = vroom.Input()
+    inp._from_json(json.dumps(request), False)
+    return dict(inp.check(1).to_dict())
+
+
 def line_matrix(xs: list[int], speed_m_s: int = 10) -> dict[str, Any]:
     """Durations and distances between points on a line (metres)."""
     dist = [[abs(a - b) for b in xs] for a in xs]

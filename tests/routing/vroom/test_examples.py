@@ -15,7 +15,7 @@ from routing.matrix import StraightLineMatrixProvider
 from routing.vroom.api import answer_request
 from routing.vroom.check import check_answer
 
-from .oracle import assert_full_shape, pyvroom_answer
+from .oracle import assert_full_shape, pyvroom_answer, pyvroom_plan
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "vroom-examples"
 
@@ -92,6 +92,8 @@ def test_example_3_plan_mode_reports_and_solve_mode_is_clean() -> None:
     matrixed, places = with_matrices(request)
     referee = check_answer(matrixed, indexed(plan, places))
     assert bool(plan["summary"]["violations"]) == bool(referee.violations)
+    vroom_plan = pyvroom_plan(matrixed)
+    assert plan["summary"]["cost"] == referee.cost == vroom_plan["summary"]["cost"]
     for vehicle in request["vehicles"]:
         del vehicle["steps"]
     solved = answer_request(request, matrix_for=straight_line)

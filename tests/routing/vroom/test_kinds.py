@@ -13,7 +13,7 @@ import pytest
 from routing.vroom.api import answer_request
 from routing.vroom.check import check_answer
 
-from .oracle import assert_full_shape, both, line_matrix
+from .oracle import assert_full_shape, both, line_matrix, pyvroom_plan
 
 XS = [0, 1000, 2000, 3000, 4000, 5000, 6000]
 
@@ -181,6 +181,20 @@ def test_route_cost_is_vroom_s(
     ours, verdict, theirs, theirs_verdict = both(req)
     assert ours["summary"]["cost"] == verdict.cost == theirs["summary"]["cost"] == expected
     assert theirs_verdict.violations == []
+
+
+def test_plan_mode_cost_is_vroom_s() -> None:
+    """VROOM prices a given route from its timeline (11.67 -> 12), not truncated (11)."""
+    req = request(
+        [{"id": 1, "location_index": 1}],
+        [{"id": 1, "start_index": 0, "end_index": 0, "costs": {"per_hour": 3000}}],
+        options={"c": True},
+    )
+    req["matrices"] = {"car": {"durations": [[0, 7], [7, 0]]}}
+    req["vehicles"][0]["steps"] = [{"type": "start"}, {"type": "job", "id": 1}, {"type": "end"}]
+    ours = answer_request(req)
+    assert ours["summary"]["cost"] == check_answer(req, ours).cost == 12
+    assert pyvroom_plan(req)["summary"]["cost"] == 12
 
 
 def test_plan_mode_reports_etas_and_violations() -> None:
