@@ -82,6 +82,7 @@ def run_one(seed: int, time_limit: float | None) -> dict[str, Any]:
         "ours_served": a.served,
         "vroom_served": b.served,
         "same_tasks": served_tasks(ours) == served_tasks(theirs),
+        "speed_factor": any(v.get("speed_factor", 1.0) != 1.0 for v in request["vehicles"]),
         "ours_cost": a.cost,
         "vroom_cost": b.cost,
         "ours_s": round(ours_s, 3),
@@ -91,6 +92,14 @@ def run_one(seed: int, time_limit: float | None) -> dict[str, Any]:
         "ours_violations": a.violations[:3],
         "vroom_violations": b.violations[:3],
     }
+
+
+def _lower_equal_higher(rows: list[dict[str, Any]]) -> str:
+    ratios = [r["ours_cost"] / r["vroom_cost"] for r in rows]
+    return (
+        f"lower on {sum(x < 1 - 1e-9 for x in ratios)}, equal on "
+        f"{sum(abs(x - 1) <= 1e-9 for x in ratios)}, higher on {sum(x > 1 + 1e-9 for x in ratios)}"
+    )
 
 
 def summarise(rows: list[dict[str, Any]]) -> str:
@@ -120,11 +129,14 @@ def summarise(rows: list[dict[str, Any]]) -> str:
         "",
         f"- same tasks served on {len(same)} requests: cost ratio hubroute/VROOM "
         f"mean {statistics.mean(ratios):.4f}, median {statistics.median(ratios):.4f}, "
-        f"worst {max(ratios):.4f}, best {min(ratios):.4f}; "
-        f"lower on {sum(x < 1 - 1e-9 for x in ratios)}, equal on "
-        f"{sum(abs(x - 1) <= 1e-9 for x in ratios)}, higher on {sum(x > 1 + 1e-9 for x in ratios)}"
+        f"worst {max(ratios):.4f}, best {min(ratios):.4f}; {_lower_equal_higher(same)}"
         if ratios
         else "- no request with the same tasks served",
+        "- of these, with a speed factor (hubroute rounds each leg up to a whole second, "
+        "VROOM truncates its clock): "
+        + _lower_equal_higher([r for r in same if r.get("speed_factor")])
+        + "; without: "
+        + _lower_equal_higher([r for r in same if not r.get("speed_factor")]),
         f"- time ratio hubroute/VROOM (mean of per-request ratios): "
         f"{statistics.mean(r['ours_s'] / max(r['vroom_s'], 1e-3) for r in rows):.1f}",
         f"- hubroute serves fewer tasks than VROOM on seeds {fewer} "
