@@ -7,7 +7,9 @@ as VROOM 1.15 lets it), may itself start too late, and may find too much on boar
 (``max_load``). :func:`routing.vroom.timeline.route_timeline` answers that too, but
 builds every step of the report to do so; ruin and recreate asks thousands of times
 per second. This clock follows the same rules and only counts what goes wrong; the
-tests hold it to ``route_timeline`` on random routes.
+tests hold it to ``route_timeline`` on random routes. It runs in whole seconds with each
+leg rounded up, so under a ``speed_factor`` (where the timeline keeps VROOM's
+hundredths) it is never more lenient, and a route it passes is clean.
 """
 
 from __future__ import annotations

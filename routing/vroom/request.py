@@ -165,11 +165,12 @@ class VroomProblem:
         if vehicle.speed_factor == 1.0:
             return raw
         # VROOM scales travel by round(100 / speed_factor) hundredths of a second per
-        # matrix second; rounding each leg up keeps every reported time reachable.
+        # matrix second; rounded up, the search's whole-second clock is never more
+        # lenient than the timeline's exact one (travel_cs).
         return -(-raw * round(100 / vehicle.speed_factor) // 100)
 
     def travel_cs(self, vehicle: Vehicle, a: int | None, b: int | None) -> int:
-        """Hundredths of a second from ``a`` to ``b``, unrounded as VROOM costs them."""
+        """Hundredths of a second from ``a`` to ``b``, exact, as VROOM times and costs them."""
         if a is None or b is None:
             return 0
         raw = self.matrices[vehicle.profile].durations_s[a][b]

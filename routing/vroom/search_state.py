@@ -155,7 +155,8 @@ class Search:
     def _on_time(self, r: int, seq: list[int]) -> bool:
         """Every task starts inside a window and the vehicle ends in time (no breaks).
 
-        The same clock as :func:`routing.vroom.timeline.route_timeline`.
+        The clock of :func:`routing.vroom.timeline.route_timeline` in whole seconds, legs
+        rounded up: exact at speed factor 1, never more lenient otherwise.
         """
         v, tasks, travel = self.vehicles[r], self.p.tasks, self.travel[r]
         clock = v.time_window[0]

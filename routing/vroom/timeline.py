@@ -4,7 +4,10 @@ A route is a sequence of items: ``("task", rank)`` or ``("break", index)``. Each
 starts at the earliest time at or after arrival that lies in one of its windows. A
 break is taken on arrival at the next stop, as VROOM 1.15 does, or before leaving
 when its windows close before that arrival (VROOM's break steps carry no location).
-Setup time applies when the previous task was at another location. The same computation
+Setup time applies when the previous task was at another location. Time is kept in
+hundredths of a second (a ``speed_factor`` scales travel so) and shown truncated to
+whole seconds, as VROOM does; the travel shown is each arrival less the previous step's
+shown end, VROOM's own count. The same computation
 serves VROOM's plan mode (given steps) and the solver's routes, so what is reported is
 what was computed.
 """
@@ -32,7 +35,8 @@ class RouteTimeline:
     vehicle: Vehicle
     steps: list[dict[str, Any]]
     cost: int = 0
-    travel_s: int = 0
+    travel_s: int = 0  # as VROOM reports it: each arrival less the previous step's end
+    travel_cs: int = 0  # exact, hundredths of a second
     distance_m: int = 0
     setup_s: int = 0
     service_s: int = 0
@@ -74,11 +78,17 @@ def _where(problem: VroomProblem, index: int | None) -> dict[str, Any]:
 
 
 def _spec_bounds(spec: StepSpec | None) -> tuple[int, int | None]:
+    """Plan mode's ``service_at/after/before`` as bounds on the start, hundredths."""
     if spec is None:
         return 0, None
     low = max(x for x in (spec.service_at, spec.service_after, 0) if x is not None)
     highs = [x for x in (spec.service_at, spec.service_before) if x is not None]
-    return low, min(highs) if highs else None
+    return 100 * low, 100 * min(highs) if highs else None
+
+
+def _start_in(windows: Sequence[tuple[int, int]], t_cs: int) -> tuple[int, int]:
+    """:func:`earliest_in` for a time in hundredths of a second (windows in seconds)."""
+    return earliest_in([(100 * a, 100 * b) for a, b in windows], t_cs)
 
 
 def route_timeline(
@@ -103,7 +113,8 @@ def route_timeline(
     if any(load[d] > v.capacity[d] for d in range(dims)):
         step["violations"].append({"cause": "load"})
     out.steps.append(step)
-    state = _State(clock=v.time_window[0], here=v.start, last=v.start)
+    state = _State(clock=100 * v.time_window[0], here=v.start, last=v.start)
+    state.shown_end = v.time_window[0]
     seen: set[int] = set()
     for n, (kind, i) in enumerate(items):
         spec = specs[n] if specs is not None else None
@@ -115,18 +126,17 @@ def route_timeline(
         arrival = state.clock + _leg(problem, out, state, v, t.location)
         setup = t.setup_s if state.last != t.location or state.last is None else 0
         low, high = _spec_bounds(spec)
-        start, late = earliest_in(t.time_windows, max(arrival, low))
+        start, late = _start_in(t.time_windows, max(arrival, low))
         if high is not None and start > high:
             late = max(late, start - high)
         for d in range(dims):
             load[d] += t.change[d]
-        step = _base_step(t.kind, problem, t.location, arrival, load)
-        step.update(id=t.id, setup=setup, service=t.service_s, waiting_time=start - arrival)
+        step = _shown_step(t.kind, problem, out, state, (t.location, arrival, start), load)
+        step.update(id=t.id, setup=setup, service=t.service_s)
         if t.kind == "job":
             step["job"] = t.id
         if t.description:
             step["description"] = t.description
-        step["duration"], step["distance"] = out.travel_s, out.distance_m
         _task_violations(step["violations"], v, t, load, late, seen)
         if step["violations"]:
             out.bad_tasks.add(t.rank)
@@ -134,34 +144,59 @@ def route_timeline(
         out.steps.append(step)
         out.setup_s += setup
         out.service_s += t.service_s
-        out.waiting_s += start - arrival
         out.priority += t.priority
-        state.clock, state.last = start + setup + t.service_s, t.location
+        state.shown_end += setup + t.service_s
+        state.clock, state.last = start + 100 * (setup + t.service_s), t.location
     _finish(problem, out, state, v, load, seen)
     return out
 
 
 @dataclass
 class _State:
-    clock: int
+    clock: int  # hundredths of a second, as VROOM keeps time
     here: int | None  # where the vehicle is
     last: int | None  # where the last task (or the start) was: setup is paid on a change
     cost: int = 0
-    driven_s: int = 0  # part of the next leg already driven (a break may interrupt it)
+    driven_cs: int = 0  # part of the next leg already driven (a break may interrupt it)
+    shown_end: int = 0  # the reported end of the last step, whole seconds
 
 
 def _leg(
     problem: VroomProblem, out: RouteTimeline, state: _State, v: Vehicle, to: int | None
 ) -> int:
-    """Rest of the travel to ``to`` (an open end: stay), seconds; the vehicle is then there."""
+    """Rest of the travel to ``to`` (an open end: stay), hundredths of a second; the
+    vehicle is then there."""
     if to is None:
         return 0
-    travel = problem.travel_s(v, state.here, to) - state.driven_s
-    out.travel_s += travel
+    travel = problem.travel_cs(v, state.here, to) - state.driven_cs
+    out.travel_cs += travel
     out.distance_m += problem.distance_m(v, state.here, to)
     state.cost += arc_cost(problem, v, state.here, to)
-    state.here, state.driven_s = to, 0
+    state.here, state.driven_cs = to, 0
     return travel
+
+
+def _shown_step(
+    kind: str,
+    problem: VroomProblem,
+    out: RouteTimeline,
+    state: _State,
+    where_arrival_start: tuple[int | None, int, int],
+    load: list[int],
+) -> dict[str, Any]:
+    """A step as VROOM shows it: times truncated to whole seconds, and the travel so far
+    counted from each shown arrival less the previous step's shown end.
+
+    ``where_arrival_start``: the location, and the arrival and start in hundredths.
+    """
+    where, arrival, start = where_arrival_start
+    shown, waiting = arrival // 100, start // 100 - arrival // 100
+    out.travel_s += shown - state.shown_end
+    out.waiting_s += waiting
+    state.shown_end = shown + waiting
+    step = _base_step(kind, problem, where, shown, load)
+    step.update(waiting_time=waiting, duration=out.travel_s, distance=out.distance_m)
+    return step
 
 
 def _base_step(
@@ -178,8 +213,8 @@ def _base_step(
 def _task_violations(
     found: list[dict[str, Any]], v: Vehicle, t: Task, load: list[int], late: int, seen: set[int]
 ) -> None:
-    if late > 0:
-        found.append({"cause": "delay", "duration": late})
+    if late > 0:  # hundredths; VROOM reports whole seconds, truncated
+        found.append({"cause": "delay", "duration": late // 100})
     if any(load[d] > v.capacity[d] for d in range(len(load))):
         found.append({"cause": "load"})
     if not t.skills <= v.skills:
@@ -205,31 +240,30 @@ def _break_step(
     """
     brk = v.breaks[b]
     low, high = _spec_bounds(spec)
-    start, late = earliest_in(brk.time_windows, max(state.clock, low))
+    start, late = _start_in(brk.time_windows, max(state.clock, low))
     if next_location is not None:
-        left = problem.travel_s(v, state.here, next_location) - state.driven_s
+        left = problem.travel_cs(v, state.here, next_location) - state.driven_cs
         if start - state.clock >= left:
             state.clock += _leg(problem, out, state, v, next_location)
         else:
-            state.driven_s += start - state.clock
-            out.travel_s += start - state.clock
+            state.driven_cs += start - state.clock
+            out.travel_cs += start - state.clock
             state.clock = start
-        start, late = earliest_in(brk.time_windows, max(state.clock, low))
+        start, late = _start_in(brk.time_windows, max(state.clock, low))
     if high is not None and start > high:
         late = max(late, start - high)
-    step = _base_step("break", problem, None, state.clock, load)
-    step.update(id=brk.id, service=brk.service_s, waiting_time=start - state.clock)
-    step["duration"], step["distance"] = out.travel_s, out.distance_m
+    step = _shown_step("break", problem, out, state, (None, state.clock, start), load)
+    step.update(id=brk.id, service=brk.service_s)
     if brk.description:
         step["description"] = brk.description
     if late > 0:
-        step["violations"].append({"cause": "delay", "duration": late})
+        step["violations"].append({"cause": "delay", "duration": late // 100})
     if brk.max_load is not None and any(load[d] > brk.max_load[d] for d in range(len(load))):
         step["violations"].append({"cause": "max_load"})
     out.steps.append(step)
     out.service_s += brk.service_s
-    out.waiting_s += start - state.clock
-    state.clock = start + brk.service_s
+    state.shown_end += brk.service_s
+    state.clock = start + 100 * brk.service_s
 
 
 def _finish(
@@ -241,10 +275,10 @@ def _finish(
     seen: set[int],
 ) -> None:
     arrival = state.clock + _leg(problem, out, state, v, v.end)
-    step = _base_step("end", problem, state.here, arrival, load)
-    step["duration"], step["distance"] = out.travel_s, out.distance_m
-    if arrival > v.time_window[1]:
-        step["violations"].append({"cause": "delay", "duration": arrival - v.time_window[1]})
+    step = _shown_step("end", problem, out, state, (state.here, arrival, arrival), load)
+    if arrival > 100 * v.time_window[1]:
+        late = arrival - 100 * v.time_window[1]
+        step["violations"].append({"cause": "delay", "duration": late // 100})
     out.steps.append(step)
     if not problem.has_distances:
         for s in out.steps:
@@ -252,7 +286,7 @@ def _finish(
     route_level: list[dict[str, Any]] = []
     if v.max_tasks is not None and len(seen) > v.max_tasks:
         route_level.append({"cause": "max_tasks"})
-    if v.max_travel_time_s is not None and out.travel_s > v.max_travel_time_s:
+    if v.max_travel_time_s is not None and out.travel_cs > 100 * v.max_travel_time_s:
         route_level.append({"cause": "max_travel_time"})
     if v.max_distance_m is not None and out.distance_m > v.max_distance_m:
         route_level.append({"cause": "max_distance"})

@@ -43,8 +43,9 @@ def test_counts_nothing_late_exactly_when_the_timeline_finds_no_violation(
     problem: VroomProblem,
 ) -> None:
     """Every break at a random gap of routes that obey every other rule: the lean clock
-    finds nothing late exactly when ``route_timeline`` reports no violation; and the
-    breaks it places leave a route the timeline finds clean."""
+    finds nothing late exactly when ``route_timeline`` reports no violation (with a
+    speed factor: only where it does); and the breaks it places leave a route the
+    timeline finds clean."""
     s = Search(problem, {})
     rng = np.random.default_rng(len(problem.tasks))
     outcomes: set[bool] = set()
@@ -57,7 +58,11 @@ def test_counts_nothing_late_exactly_when_the_timeline_finds_no_violation(
                 gap = int(rng.integers(0, len(items) + 1))
                 items.insert(gap, ("break", b))
             clean = not route_timeline(problem, v, items).violations
-            assert (late_count(problem, v, items, s.travel[r]) == 0) == clean
+            on_time = late_count(problem, v, items, s.travel[r]) == 0
+            if v.speed_factor == 1.0:
+                assert on_time == clean
+            else:  # legs rounded up to whole seconds: never on time where VROOM's clock is late
+                assert clean or not on_time
             outcomes.add(clean)
             placed = with_breaks(problem, v, seq, [], s.travel[r])
             if placed is not None:

@@ -159,12 +159,14 @@ def test_costs_matrix_fixed_costs_and_reported_cost() -> None:
         (3000, 0, 1.0, 7, False, 11),  # 11.67 truncated ...
         (3000, 0, 1.0, 7, True, 12),  # ... but rounded once a window makes VROOM's VRPTW
         (1000, 3, 1.0, 7, True, 8),
+        (3600, 0, 3.0, 150, True, 99),  # two legs of 49.5 s: VROOM's clock shows 99 s
+        (3000, 0, 2.2, 313, True, 234),
     ],
 )
 def test_route_cost_is_vroom_s(
     per_hour: int, per_km: int, speed_factor: float, there_s: int, timed: bool, expected: int
 ) -> None:
-    """Per-hour, per-km and speed-factor costs come out as VROOM's own number."""
+    """Per-hour, per-km and speed-factor costs and travel time come out as VROOM's own."""
     vehicle: dict[str, Any] = {
         "id": 1, "start_index": 0, "end_index": 0, "speed_factor": speed_factor,
         "costs": {"per_hour": per_hour, "per_km": per_km},
@@ -181,6 +183,7 @@ def test_route_cost_is_vroom_s(
     ours, verdict, theirs, theirs_verdict = both(req)
     assert ours["summary"]["cost"] == verdict.cost == theirs["summary"]["cost"] == expected
     assert theirs_verdict.violations == []
+    assert ours["summary"]["duration"] == theirs["summary"]["duration"]
 
 
 def test_plan_mode_cost_is_vroom_s() -> None:
