@@ -292,10 +292,11 @@ def _break_step(walk: _Walk, s: Json, b: Json | None, following: Sequence[Json])
         return
     walk.taken[s["id"]] += 1
     # A break may interrupt the leg to the next stop (VROOM 1.15): the time
-    # between the previous step and the break counts as driving, up to the leg.
+    # between the previous step and the break counts as driving, up to the leg. The
+    # arrival shown is truncated to the second, so up to 0.99 s more may have been driven.
     ahead = _next_location(following, walk.tasks, walk.end_loc)
     leg = walk.mats.travel_cs(walk.v, walk.here, ahead) if ahead is not None else 0
-    drive = max(0, min(leg - walk.driven, 100 * s["arrival"] - walk.clock))
+    drive = max(0, min(leg - walk.driven, 100 * s["arrival"] + 99 - walk.clock))
     walk.driven += drive
     walk.clock += drive
     if 100 * s["arrival"] < walk.clock - 99:

@@ -27,3 +27,30 @@ def test_a_cost_not_from_the_matrices_is_a_violation() -> None:
     verdict = check_answer(REQUEST, wrong)
     assert verdict.violations == ["vehicle 7: reports cost 8, the matrices give 7"]
     assert verdict.cost == 7
+
+
+def test_a_break_after_a_whole_leg_shown_truncated_is_clean() -> None:
+    """A speed factor of 0.78 makes legs of 396.8, 652.8 and 1049.6 s. The break waits at
+    job 2 for its window after the whole leg, so job 2 starts at 1,510 s sharp, though
+    the break's arrival is shown as 1,049 s: the referee must not keep 0.3 s of driving
+    for after the break (it would find the end 0.6 s early)."""
+    request: dict[str, Any] = {
+        "jobs": [{"id": 1, "location_index": 1}, {"id": 2, "location_index": 2}],
+        "vehicles": [
+            {
+                "id": 1, "start_index": 0, "end_index": 0, "speed_factor": 0.78,
+                "breaks": [{"id": 9, "time_windows": [[1500, 2000]], "service": 10}],
+                "steps": [
+                    {"type": "start"}, {"type": "job", "id": 1}, {"type": "break", "id": 9},
+                    {"type": "job", "id": 2}, {"type": "end"},
+                ],
+            }
+        ],
+        "matrices": {"car": {"durations": [[0, 310, 820], [310, 0, 510], [820, 510, 0]]}},
+    }  # fmt: skip
+    answer = answer_request(request)
+    steps = answer["routes"][0]["steps"]
+    assert [s["arrival"] for s in steps] == [0, 396, 1049, 1510, 2559]
+    assert [s["duration"] for s in steps] == [0, 396, 1049, 1049, 2098]
+    assert answer["summary"]["violations"] == []
+    assert check_answer(request, answer).violations == []
