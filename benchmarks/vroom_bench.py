@@ -132,8 +132,7 @@ def summarise(rows: list[dict[str, Any]]) -> str:
         f"worst {max(ratios):.4f}, best {min(ratios):.4f}; {_lower_equal_higher(same)}"
         if ratios
         else "- no request with the same tasks served",
-        "- of these, with a speed factor (hubroute rounds each leg up to a whole second, "
-        "VROOM truncates its clock): "
+        "- of these, with a speed factor (times in hundredths of a second): "
         + _lower_equal_higher([r for r in same if r.get("speed_factor")])
         + "; without: "
         + _lower_equal_higher([r for r in same if not r.get("speed_factor")]),
