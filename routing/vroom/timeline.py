@@ -48,14 +48,17 @@ class RouteTimeline:
     bad_tasks: set[int] = field(default_factory=set)  # ranks of tasks at a violation
 
 
-def earliest_in(windows: Sequence[tuple[int, int]], t: int) -> tuple[int, int]:
-    """Earliest start at or after ``t`` inside ``windows``, and lateness (0 if none)."""
+def earliest_in(windows: Sequence[tuple[int, int]], t: int, scale: int = 1) -> tuple[int, int]:
+    """Earliest start at or after ``t`` inside ``windows``, and lateness (0 if none).
+
+    ``scale``: units of ``t`` per window unit (100 for hundredths against seconds).
+    """
     if not windows:
         return t, 0
     for start, end in windows:
-        if t <= end:
-            return max(t, start), 0
-    return t, t - windows[-1][1]
+        if t <= scale * end:
+            return max(t, scale * start), 0
+    return t, t - scale * windows[-1][1]
 
 
 def arc_cost(problem: VroomProblem, v: Vehicle, a: int | None, b: int | None) -> int:
@@ -86,11 +89,6 @@ def _spec_bounds(spec: StepSpec | None) -> tuple[int, int | None]:
     return 100 * low, 100 * min(highs) if highs else None
 
 
-def _start_in(windows: Sequence[tuple[int, int]], t_cs: int) -> tuple[int, int]:
-    """:func:`earliest_in` for a time in hundredths of a second (windows in seconds)."""
-    return earliest_in([(100 * a, 100 * b) for a, b in windows], t_cs)
-
-
 def route_timeline(
     problem: VroomProblem,
     v: Vehicle,
@@ -113,8 +111,7 @@ def route_timeline(
     if any(load[d] > v.capacity[d] for d in range(dims)):
         step["violations"].append({"cause": "load"})
     out.steps.append(step)
-    state = _State(clock=100 * v.time_window[0], here=v.start, last=v.start)
-    state.shown_end = v.time_window[0]
+    state = _State(100 * v.time_window[0], v.start, v.start, shown_end=v.time_window[0])
     seen: set[int] = set()
     for n, (kind, i) in enumerate(items):
         spec = specs[n] if specs is not None else None
@@ -126,7 +123,7 @@ def route_timeline(
         arrival = state.clock + _leg(problem, out, state, v, t.location)
         setup = t.setup_s if state.last != t.location or state.last is None else 0
         low, high = _spec_bounds(spec)
-        start, late = _start_in(t.time_windows, max(arrival, low))
+        start, late = earliest_in(t.time_windows, max(arrival, low), 100)
         if high is not None and start > high:
             late = max(late, start - high)
         for d in range(dims):
@@ -240,7 +237,7 @@ def _break_step(
     """
     brk = v.breaks[b]
     low, high = _spec_bounds(spec)
-    start, late = _start_in(brk.time_windows, max(state.clock, low))
+    start, late = earliest_in(brk.time_windows, max(state.clock, low), 100)
     if next_location is not None:
         left = problem.travel_cs(v, state.here, next_location) - state.driven_cs
         if start - state.clock >= left:
@@ -249,7 +246,7 @@ def _break_step(
             state.driven_cs += start - state.clock
             out.travel_cs += start - state.clock
             state.clock = start
-        start, late = _start_in(brk.time_windows, max(state.clock, low))
+        start, late = earliest_in(brk.time_windows, max(state.clock, low), 100)
     if high is not None and start > high:
         late = max(late, start - high)
     step = _shown_step("break", problem, out, state, (None, state.clock, start), load)
